@@ -1,0 +1,156 @@
+"""The ``kit`` command line: ``kit eval``, ``kit baseline``, ``kit sets``, ``kit demo`` and more."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kit.errors import KitError
+
+__all__ = ["build_parser", "main"]
+
+DEMO_SETS = ("stdlib-docs", "everyday-mc", "short-answers")
+
+
+def _protocol(args: argparse.Namespace) -> Any:
+    from kit.harness import Protocol
+
+    return Protocol(context_length=args.context_length, stride=args.stride, max_tokens=args.max_tokens,
+                    limit=args.limit, batch_size=args.batch_size, latency_repeats=args.repeats)
+
+
+def _add_protocol_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--context-length", type=int, default=512, help="tokens per perplexity window (default 512)")
+    p.add_argument("--stride", type=int, default=None, help="step between windows (default: context length)")
+    p.add_argument("--max-tokens", type=int, default=None, help="text sets: score only the first N tokens")
+    p.add_argument("--limit", type=int, default=None, help="MC/generation sets: first N items")
+    p.add_argument("--batch-size", type=int, default=4, help="windows per forward pass (default 4)")
+    p.add_argument("--repeats", type=int, default=3, help="timed latency repeats after one warm-up (default 3)")
+    p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
+    p.add_argument("--no-speed", action="store_true", help="skip latency/throughput measurement")
+
+
+def _evaluate_many(model_ref: str, sets: Sequence[str], args: argparse.Namespace, baseline: str | None) -> list[dict[str, Any]]:
+    from kit.console import progress_default, stage
+    from kit.harness import evaluate
+    from kit.models import load_model
+
+    progress = progress_default()
+    model = load_model(model_ref, device=args.device)
+    base = None
+    if baseline:
+        base = load_model(baseline, device=model.device)
+    elif model.quantization and not args.no_baseline:
+        base = load_model(model.quantization["baseline"]["ref"], device=model.device)
+    records = []
+    for name in sets:
+        rec = evaluate(model=model, eval_set=name, baseline=base, protocol=_protocol(args),
+                       measure_speed=not args.no_speed, progress=progress)
+        from kit.tables import summarize
+
+        row = summarize(rec)
+        stage("eval", f"{row['model']} on {row['set']}: {row['metric']} {row['value']} in {rec['seconds']['total']:.1f} s")
+        records.append(rec)
+    return records
+
+
+def _print_and_save(records: list[dict[str, Any]], out: str | None) -> None:
+    from kit.io import atomic_write_json
+    from kit.tables import format_table, summarize
+
+    print(format_table([summarize(r) for r in records]))
+    if out:
+        atomic_write_json(out, records[0] if len(records) == 1 else records)
+        print(f"wrote {out}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Evaluate one model on one or more sets."""
+    _print_and_save(_evaluate_many(args.model, args.eval, args, args.baseline), args.json)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Evaluate the embedded model on every bundled set and print the table."""
+    args.baseline, args.no_baseline = None, True
+    _print_and_save(_evaluate_many(args.model, list(DEMO_SETS), args, None), args.json)
+    return 0
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """Prepare (or verify) the hashed fp32 baseline of an embedded model."""
+    import json
+
+    from kit.models import BASELINE_FILE, prepare_baseline
+
+    path = prepare_baseline(args.alias, force=args.force)
+    info = json.loads((path / BASELINE_FILE).read_text())
+    print(f"baseline {args.alias}: {path}\n  weights sha256 {info['weights_sha256']}\n  source  sha256 {info['source']['sha256']}")
+    return 0
+
+
+def cmd_sets(args: argparse.Namespace) -> int:
+    """List the bundled evaluation and calibration sets."""
+    from kit.evalsets import bundled_sets, load_set
+    from kit.tables import format_table
+
+    rows = []
+    for folder in ("eval", "calibration"):
+        for name in bundled_sets(folder):
+            s = load_set(name, folder=folder)
+            rows.append({"folder": folder, "name": name, "kind": s.kind, "records": len(s.items), "sha256": s.sha256[:12]})
+    print(format_table(rows))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="kit", description="Quantization practice kit")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("eval", help="evaluate a model on evaluation sets")
+    p.add_argument("--model", required=True, help="alias (smollm2-135m), folder or hub id")
+    p.add_argument("--eval", required=True, action="append", help="bundled set name or .jsonl/.txt path (repeatable)")
+    p.add_argument("--baseline", default=None, help="reference for agreement (default: the artifact's recorded baseline)")
+    p.add_argument("--no-baseline", action="store_true", help="skip agreement with the baseline")
+    p.add_argument("--json", default=None, help="write the record(s) here")
+    _add_protocol_args(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("demo", help="evaluate the embedded model on all bundled sets")
+    p.add_argument("--model", default="smollm2-135m")
+    p.add_argument("--json", default=None)
+    _add_protocol_args(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("baseline", help="prepare and verify an embedded model's fp32 baseline")
+    p.add_argument("alias", nargs="?", default="smollm2-135m")
+    p.add_argument("--force", action="store_true", help="rebuild even if present")
+    p.set_defaults(func=cmd_baseline)
+
+    p = sub.add_parser("sets", help="list bundled evaluation and calibration sets")
+    p.set_defaults(func=cmd_sets)
+
+    for register in _EXTENSIONS:
+        register(sub)
+    return parser
+
+
+#: Subcommand registrars from other modules (quantize, gate, registry, ...): fn(subparsers).
+_EXTENSIONS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; a :class:`KitError` becomes a one-line ``error:`` message and exit code 2.
+
+    Args:
+        argv: arguments (default: ``sys.argv[1:]``).
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

