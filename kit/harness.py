@@ -44,6 +44,7 @@ class Protocol:
             return {"kind": kind, "metric": "token perplexity", "context_length": self.context_length,
                     "stride": self.stride or self.context_length, "max_tokens": self.max_tokens,
                     "join": "\\n\\n between records", "bos": "none (tokenizer default)",
+                    "windows": "every token after the first scored once; step = min(stride, context_length-1)",
                     "first_token": "not scored (no context)"}
         if kind == "multiple_choice":
             return {"kind": kind, "metric": "log-likelihood accuracy", "separator": " ", "limit": self.limit,

@@ -18,20 +18,26 @@ IGNORE = -100
 
 
 def make_windows(n_tokens: int, *, context_length: int, stride: int) -> list[tuple[int, int, int]]:
-    """Sliding windows ``(begin, end, first_scored)`` that score every token but the first once.
+    """Sliding windows ``(begin, end, first_scored)`` that score every token but the first exactly once.
+
+    Each window scores the tokens ``[first_scored, end)`` with everything from ``begin`` as
+    context. The step is ``stride`` capped at ``context_length - 1``, so consecutive windows
+    overlap by at least one token and no scored token lacks context (as in lm-eval's
+    rolling windows); the first window scores ``context_length - 1`` tokens.
 
     Args:
         n_tokens: length of the token stream.
-        context_length: tokens per forward pass.
-        stride: step between window starts (``== context_length``: disjoint windows).
+        context_length: tokens per forward pass (≥2).
+        stride: tokens scored per window after the first (1..context_length).
     """
-    if not 0 < stride <= context_length:
-        raise ValueError(f"stride must be in 1..context_length ({context_length}), got {stride}")
-    windows, prev_end, begin = [], 1, 0  # token 0 has no context, so scoring starts at 1
-    while prev_end < n_tokens:
-        end = min(begin + context_length, n_tokens)
-        windows.append((begin, end, max(prev_end, begin + 1)))
-        prev_end, begin = end, begin + stride
+    if context_length < 2 or not 0 < stride <= context_length:
+        raise ValueError(f"need context_length ≥2 and stride in 1..{context_length}, got {context_length}/{stride}")
+    step = min(stride, context_length - 1)
+    windows, first = [], 1  # token 0 has no context, so scoring starts at 1
+    while first < n_tokens:
+        end = min(first + (step if windows else context_length - 1), n_tokens)
+        windows.append((max(0, end - context_length), end, first))
+        first = end
     return windows
 
 
