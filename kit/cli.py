@@ -105,6 +105,31 @@ def cmd_sets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exercises(args: argparse.Namespace) -> int:
+    """Generate exercises from solutions, check for drift, or strip notebook outputs."""
+    from pathlib import Path
+
+    import nbformat
+
+    from kit.exercises import check_clean, check_exercises, clean, generate_exercises
+
+    if args.action == "generate":
+        for path in generate_exercises(solutions=args.solutions, exercises=args.exercises):
+            print(f"wrote {path}")
+        return 0
+    notebooks = sorted(p for folder in ("notebooks", args.solutions, args.exercises) for p in Path(folder).glob("*.ipynb"))
+    if args.action == "clean":
+        for path in notebooks:
+            nbformat.write(clean(nbformat.read(path, as_version=4)), path)
+        print(f"cleaned {len(notebooks)} notebooks")
+        return 0
+    problems = check_exercises(solutions=args.solutions, exercises=args.exercises) + check_clean(notebooks)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print("exercises in sync, notebooks clean" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="kit", description="Quantization practice kit")
@@ -133,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sets", help="list bundled evaluation and calibration sets")
     p.set_defaults(func=cmd_sets)
 
+    p = sub.add_parser("exercises", help="generate exercises from solutions; check drift; clean notebooks")
+    p.add_argument("action", choices=["generate", "check", "clean"])
+    p.add_argument("--solutions", default="solutions")
+    p.add_argument("--exercises", default="exercises")
+    p.set_defaults(func=cmd_exercises)
+
     for register in _EXTENSIONS:
         register(sub)
     return parser
@@ -140,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 #: Subcommand registrars from other modules (quantize, gate, registry, ...): fn(subparsers).
 _EXTENSIONS: list[Callable[[Any], None]] = []
+
+from kit import cli_gate  # noqa: E402  (gate, registry, revalidate, pilot)
+
+_EXTENSIONS.append(cli_gate.register)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

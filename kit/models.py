@@ -18,6 +18,7 @@ from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_dir, sha256_
 
 __all__ = [
     "ALIASES",
+    "ask",
     "BASELINE_FILE",
     "QUANT_FILE",
     "EmbeddedModel",
@@ -225,6 +226,7 @@ def load_model(
     model.eval()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.clean_up_tokenization_spaces = False  # destructive for BPE tokenizers (strips spaces)
     sha = sha256_dir(path) if path and any(path.glob("*.safetensors")) else None
     baseline = _read_json(path / BASELINE_FILE) if path else None
     if baseline and baseline.get("weights_sha256") != sha:
@@ -233,3 +235,23 @@ def load_model(
         model=model, tokenizer=tokenizer, ref=ref, path=path, sha256=sha, device=device,
         quantization=quant, baseline=baseline,
     )
+
+
+def ask(loaded: LoadedModel, question: str, *, max_new_tokens: int = 32) -> str:
+    """Ask the model one question through its chat template and return the greedy answer.
+
+    Args:
+        loaded: a model from :func:`load_model`.
+        question: the user's message.
+        max_new_tokens: answer length limit.
+    """
+    import torch
+
+    tok = loaded.tokenizer
+    prompt = tok.apply_chat_template([{"role": "user", "content": question}], tokenize=False,
+                                     add_generation_prompt=True) if tok.chat_template else question
+    ids = tok(prompt, return_tensors="pt", add_special_tokens=False).to(loaded.device)
+    with torch.inference_mode():
+        out = loaded.model.generate(**ids, do_sample=False, max_new_tokens=max_new_tokens,
+                                    pad_token_id=tok.pad_token_id)
+    return tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()

@@ -1,0 +1,87 @@
+"""Matplotlib figures for notebooks and reports: labelled axes, units, one idea per figure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["accuracy_by_category", "accuracy_vs_memory", "latency_bars"]
+
+_MIB = 1024 * 1024
+
+
+def _axes(ax: Any, size: tuple[float, float] = (6.4, 3.6)) -> Any:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=size, layout="constrained")[1]
+
+
+def accuracy_by_category(record: dict[str, Any], *, ax: Any = None) -> Any:
+    """Bar chart of per-category accuracy for a multiple-choice or generation record.
+
+    Categories are the item-id prefixes before the first ``-`` (e.g. ``capital-017``).
+
+    Args:
+        record: a harness record with per-item ``correct`` and ``ids``.
+        ax: matplotlib axes to draw on (new figure when None).
+    """
+    acc = record["accuracy"]
+    groups: dict[str, list[int]] = defaultdict(list)
+    for item_id, ok in zip(acc["ids"], acc["correct"]):
+        groups[item_id.split("-")[0]].append(ok)
+    names = sorted(groups)
+    ax = _axes(ax)
+    values = [100 * sum(groups[n]) / len(groups[n]) for n in names]
+    ax.bar(names, values, color="#4C72B0")
+    for x, (v, n) in enumerate(zip(values, names)):
+        ax.text(x, v + 1, f"n={len(groups[n])}", ha="center", fontsize=8)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("accuracy (%)")
+    ax.set_title(f"{record['model']['ref']} on {record['eval_set']['name']}, by category")
+    ax.tick_params(axis="x", rotation=30)
+    return ax
+
+
+def accuracy_vs_memory(rows: Sequence[dict[str, Any]], *, metric: str = "perplexity", ax: Any = None) -> Any:
+    """Scatter of an accuracy metric against weight memory, one labelled point per method.
+
+    Args:
+        rows: dicts with ``method``, ``weight_bytes`` and ``metric``.
+        metric: key to plot on the y axis (perplexity: lower is better).
+        ax: matplotlib axes to draw on.
+    """
+    ax = _axes(ax)
+    for row in rows:
+        x, y = row["weight_bytes"] / _MIB, row[metric]
+        ax.scatter([x], [y], s=50)
+        ax.annotate(row["method"], (x, y), textcoords="offset points", xytext=(5, 5), fontsize=9)
+    ax.set_xlabel("weight memory (MiB)")
+    ax.set_ylabel(metric + (" (lower is better)" if metric == "perplexity" else ""))
+    ax.set_title(f"{metric} vs weight memory")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def latency_bars(records: Sequence[dict[str, Any]], *, ax: Any = None) -> Any:
+    """Grouped bars of prefill and per-token decode (p50, p95) latency per model, in milliseconds.
+
+    Args:
+        records: harness records measured with speed.
+        ax: matplotlib axes to draw on.
+    """
+    ax = _axes(ax)
+    keys = [("prefill_ms", "prefill"), ("decode_ms_p50", "decode p50"), ("decode_ms_p95", "decode p95")]
+    labels = [f"{r['model'].get('method', 'none')}" for r in records]
+    width = 0.8 / len(keys)
+    for k, (key, name) in enumerate(keys):
+        xs = [i + k * width for i in range(len(records))]
+        ax.bar(xs, [(r.get("latency") or {}).get(key) or 0 for r in records], width, label=name)
+    ax.set_xticks([i + width for i in range(len(records))], labels)
+    ax.set_ylabel("milliseconds")
+    lat = records[0].get("latency") or {}
+    ax.set_title(f"latency (batch 1, {lat.get('prompt_tokens')}-token prompt)")
+    ax.legend()
+    return ax
