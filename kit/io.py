@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["sha256_file", "sha256_dir", "atomic_write_json", "atomic_dir", "cache_dir"]
+__all__ = ["atomic_dir", "atomic_write_json", "cache_dir", "runs_dir", "sha256_dir", "sha256_file"]
 
 _CHUNK = 1 << 20
 
@@ -99,3 +99,9 @@ def cache_dir() -> Path:
     """The kit's cache folder: ``$KIT_CACHE`` or ``~/.cache/quant-kit``."""
     root = os.environ.get("KIT_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "quant-kit")
     return Path(root)
+
+
+def runs_dir() -> Path:
+    """Where notebooks and pilots put artifacts: ``$KIT_RUNS`` or the repository's ``runs/``."""
+    root = os.environ.get("KIT_RUNS")
+    return Path(root).expanduser() if root else Path(__file__).resolve().parent.parent / "runs"

@@ -6,7 +6,14 @@ import os
 
 import pytest
 
+import tempfile
+
 os.environ.setdefault("KIT_PROGRESS", "0")  # no progress bars in test logs
+# Tests and the notebooks they execute (kernels inherit this environment) never touch the
+# user's registry or runs folder.
+_SCRATCH = tempfile.mkdtemp(prefix="kit-tests-")
+os.environ.setdefault("KIT_REGISTRY", os.path.join(_SCRATCH, "registry.sqlite"))
+os.environ.setdefault("KIT_RUNS", os.path.join(_SCRATCH, "runs"))
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +22,82 @@ def smol():
     from kit.models import load_model
 
     return load_model("smollm2-135m", device="cpu")
+
+
+# --- gate / registry (issue 4): synthetic harness records and registry targets ---
+
+BASE_SHA = "b" * 64
+_SET_SHA = {"text": "1" * 64, "multiple_choice": "2" * 64, "generation": "3" * 64}
+_SET_NAME = {"text": "stdlib-docs", "multiple_choice": "everyday-mc", "generation": "short-answers"}
+
+
+def synthetic_record(
+    *, kind="text", sha=BASE_SHA, baseline_sha=BASE_SHA, method="none", bits=None, perplexity=11.71, tokens=24558,
+    correct=None, top1=None, kl=None, set_sha=None, protocol=None, torch_version="2.13.0+cpu", ref=None,
+):
+    """A small kit.eval/1 record shaped like the harness's (only the fields the gate/registry read)."""
+    if kind == "text":
+        accuracy = {"perplexity": perplexity, "tokens_scored": tokens}
+        proto = {"kind": kind, "context_length": 512, "stride": 512, "max_tokens": None}
+    else:
+        correct = list(correct if correct is not None else [1, 0] * 100)
+        key = "accuracy" if kind == "multiple_choice" else "contains_match"
+        accuracy = {key: sum(correct) / len(correct), "items": len(correct), "correct": correct,
+                    "ids": [f"q{i}" for i in range(len(correct))]}
+        proto = {"kind": kind, "limit": None}
+    agreement = {"top1": top1, "kl_mean": kl, "tokens": tokens} if top1 is not None else None
+    return {
+        "schema": "kit.eval/1",
+        "model": {"ref": ref or ("smollm2-135m" if sha == BASE_SHA else f"runs/{method}"), "sha256": sha,
+                  "method": method, "bits": bits, "baseline": {"ref": "smollm2-135m", "sha256": baseline_sha},
+                  "weight_bytes": 538060288 if sha == BASE_SHA else 150_000_000},
+        "baseline": {"ref": "smollm2-135m", "sha256": baseline_sha} if agreement else None,
+        "eval_set": {"name": _SET_NAME[kind], "kind": kind, "sha256": set_sha or _SET_SHA[kind],
+                     "records": len(accuracy.get("correct", [])) or 117},
+        "protocol": protocol or proto,
+        "accuracy": accuracy,
+        "agreement": agreement,
+        "latency": None,
+        "throughput": {},
+        "memory": {"weight_bytes": 538060288 if sha == BASE_SHA else 150_000_000, "peak_rss_bytes": 10**9},
+        "environment": {"packages": {"torch": torch_version, "transformers": "5.17.0"},
+                        "hardware": {"device": "cpu"}},
+    }
+
+
+@pytest.fixture
+def make_record():
+    """Factory for synthetic harness records (see ``synthetic_record``)."""
+    return synthetic_record
+
+
+def _postgres_url():
+    return os.environ.get("KIT_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def postgres_url():
+    """A PostgreSQL URL scoped to a fresh schema (dropped afterwards); skips without KIT_TEST_POSTGRES_URL."""
+    url = _postgres_url()
+    if not url:
+        pytest.skip("KIT_TEST_POSTGRES_URL not set (start a server with scripts/start_postgres.sh)")
+    import uuid
+    from urllib.parse import quote
+
+    import psycopg
+
+    schema = f"kit_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in url else "?"
+    yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def registry_target(request, tmp_path):
+    """A fresh registry location on each backend: a SQLite file, then a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return str(tmp_path / "registry.sqlite")
+    return request.getfixturevalue("postgres_url")
