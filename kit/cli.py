@@ -176,6 +176,10 @@ from kit import cli_gate  # noqa: E402  (gate, registry, revalidate, pilot)
 
 _EXTENSIONS.append(cli_gate.register)
 
+from kit import quantize_cli  # noqa: E402  (quantize, compare)
+
+_EXTENSIONS.append(quantize_cli.register)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; a :class:`KitError` becomes a one-line ``error:`` message and exit code 2.

@@ -174,6 +174,8 @@ def resolve_path(ref: str) -> Path | None:
     if ref in ALIASES:
         return prepare_baseline(ref)
     path = Path(ref).expanduser()
+    if ".partial-" in path.name:  # kit.io.atomic_dir's temp folder: an interrupted write
+        raise KitError(f"{ref} is an unfinished write (interrupted run); delete it and run the command again")
     if path.exists():
         if not path.is_dir() or not (path / "config.json").is_file():
             raise KitError(f"{ref} is not a model folder (no config.json); pass a folder saved by save_pretrained or an alias ({', '.join(ALIASES)})")
@@ -214,6 +216,9 @@ def load_model(
     kwargs: dict[str, Any] = {"use_safetensors": True, "trust_remote_code": trust_remote_code}
     if quant and quant.get("method", "").startswith("bnb"):
         kwargs["device_map"] = device  # bitsandbytes places weights while loading
+        from kit.methods.bnb import quiet_int8_cast_warning
+
+        quiet_int8_cast_warning()
     else:
         kwargs["dtype"] = getattr(torch, dtype or "float32")
     try:
@@ -231,6 +236,8 @@ def load_model(
     baseline = _read_json(path / BASELINE_FILE) if path else None
     if baseline and baseline.get("weights_sha256") != sha:
         raise KitError(f"baseline {path} does not match its recorded hash; rebuild it with `kit baseline {ref} --force`")
+    if quant and quant.get("weights_sha256") not in (None, sha):
+        raise KitError(f"artifact {path} does not match the weights_sha256 in its {QUANT_FILE}; re-create it with `kit quantize ... --overwrite`")
     return LoadedModel(
         model=model, tokenizer=tokenizer, ref=ref, path=path, sha256=sha, device=device,
         quantization=quant, baseline=baseline,

@@ -101,3 +101,24 @@ def registry_target(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "registry.sqlite")
     return request.getfixturevalue("postgres_url")
+
+
+# --- quantization (issue 3): a 2-layer cut of the real model, so GPTQ/AWQ run in seconds ---
+
+
+@pytest.fixture(scope="session")
+def tiny_baseline(tmp_path_factory):
+    """The first 2 of SmolLM2-135M's 30 decoder layers (real weights), saved as a baseline folder."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from kit.models import resolve_path
+
+    src = resolve_path("smollm2-135m")
+    model = AutoModelForCausalLM.from_pretrained(src, dtype=torch.float32, use_safetensors=True)
+    model.model.layers = model.model.layers[:2]
+    model.config.num_hidden_layers = 2
+    out = tmp_path_factory.mktemp("tiny") / "smollm2-2layers"
+    model.save_pretrained(out, safe_serialization=True)
+    AutoTokenizer.from_pretrained(src).save_pretrained(out)
+    return out
