@@ -152,8 +152,9 @@ def _value(record: dict[str, Any], metric: str) -> tuple[float, int]:
     section, key, count = _PRIMARY[metric]
     data = record.get(section)
     if not data or data.get(key) is None:
-        raise KitError(f"record for '{record['eval_set']['name']}' has no {metric}; "
-                       "evaluate the candidate with its baseline (`kit eval --baseline ...`) for agreement metrics")
+        fix = ("evaluate the candidate with its baseline (`kit eval --baseline ...`)" if section == "agreement"
+               else "evaluate it again with `kit eval`")
+        raise KitError(f"record for '{record['eval_set']['name']}' has no {metric}; {fix}")
     return float(data[key]), int(data[count])
 
 
