@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=64, help="calibration chunks (default 64)")
     p.add_argument("--seq-len", type=int, default=256, help="tokens per chunk (default 256)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: torch's choice); 1 is much faster when other processes share the cores")
     p.add_argument("--out-dir", default=None, help="keep the artifacts here (default: a temp folder)")
     p.add_argument("--json", default=None, help="write the results here")
     return p
@@ -47,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     progress = progress_default()
     protocol = Protocol(max_tokens=args.max_tokens, context_length=args.context_length)
     scratch = None if args.out_dir else tempfile.TemporaryDirectory(prefix="kit-recovery-")
@@ -90,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"total {time.perf_counter() - started:.0f} s")
     if args.json:
         atomic_write_json(args.json, {"args": vars(args), "calibration": calibration, "results": results,
-                                      "target": PAPER_TARGET})
+                                      "target": PAPER_TARGET, "seconds": round(time.perf_counter() - started, 1)})
         print(f"wrote {args.json}")
     if scratch:
         scratch.cleanup()

@@ -117,7 +117,7 @@ def peak_memory(device: str) -> Iterator[dict[str, Any]]:
         if hwm is None:
             hwm, scoped = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, False
         stats["peak_rss_bytes"] = hwm * 1024
-        stats["peak_rss_scope"] = "this evaluation" if scoped else "process lifetime"
+        stats["peak_rss_scope"] = "this measurement" if scoped else "process lifetime"
         if cuda:
             stats["cuda_max_allocated_bytes"] = torch.cuda.max_memory_allocated()
             stats["cuda_max_reserved_bytes"] = torch.cuda.max_memory_reserved()
