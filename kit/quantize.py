@@ -182,6 +182,7 @@ def quantize(
         "bits": bits,
         "group_size": group_size if adapter.grouped else notes.get("block_size"),
         **adapter.settings(bits=bits, group_size=group_size),
+        "resolved_weights": notes.get("resolved_weights"),
         "quantized_modules": notes.get("quantized_modules"),
         "shims": notes.get("shims", []),
         "calibration": cal.record() if cal else None,

@@ -50,6 +50,11 @@ def test_config_log_fields(quantized, tiny_baseline):
         assert c["calibration"] is None
     if method in ("gptq", "awq", "rtn"):
         assert c["scheme"]["weights"]["strategy"] == "group" and c["scheme"]["weights"]["group_size"] == 64
+        assert c["resolved_weights"]["num_bits"] == 4 and c["resolved_weights"]["symmetric"] is True
+        saved = json.loads((quantized.path / "config.json").read_text())["quantization_config"]
+        assert saved["config_groups"]["group_0"]["weights"] == c["resolved_weights"]
+        if method == "gptq":
+            assert c["resolved_weights"]["actorder"] == "static"
         assert (quantized.path / "recipe.yaml").is_file()
     assert c["shims"] == (["awq-cpu-pin-memory: IntermediatesCache.pin_memory made a no-op (no accelerator)"]
                           if method == "awq" and NO_ACCELERATOR else [])

@@ -180,11 +180,13 @@ class LlmcMethod(Method):
             model.save_pretrained(folder, save_compressed=True)
 
     def runtime_notes(self, model: Any) -> dict[str, Any]:
-        """How many modules carry a quantization scheme, and any shim applied.
+        """How many modules carry a quantization scheme, the scheme as resolved, and any shim applied.
 
         Args:
             model: the quantized model.
         """
-        count = sum(1 for m in model.modules() if getattr(m, "quantization_scheme", None) is not None)
+        schemes = [m.quantization_scheme for m in model.modules() if getattr(m, "quantization_scheme", None) is not None]
         shims = [_SHIM] if self.name == "awq" and _needs_pin_memory_shim() else []
-        return {"quantized_modules": count, "shims": shims}
+        # What the modifiers resolved (e.g. GPTQ's default actorder "static"), as saved in config.json.
+        resolved = schemes[0].weights.model_dump(mode="json") if schemes and schemes[0].weights else None
+        return {"quantized_modules": len(schemes), "shims": shims, "resolved_weights": resolved}
