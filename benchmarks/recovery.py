@@ -1,6 +1,6 @@
 """How much of round-to-nearest's perplexity loss do GPTQ and AWQ recover? One run, one table.
 
-    python benchmarks/recovery.py                       # smollm2-135m, w4g64, 64 × 256 calibration tokens
+    python benchmarks/recovery.py                       # smollm2-135m, w4g64, 32 × 128 calibration tokens
     python benchmarks/recovery.py --samples 128 --max-tokens 8192 --json runs/recovery.json
 
 recovery = (PPL_rtn − PPL_method) / (PPL_rtn − PPL_baseline): 0 % is no better than RTN,
@@ -37,8 +37,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--bits", type=int, default=4)
     p.add_argument("--group-size", type=int, default=64)
     p.add_argument("--calibration", default="stdlib-docs-calib", help="calibration set (default stdlib-docs-calib)")
-    p.add_argument("--samples", type=int, default=64, help="calibration chunks (default 64)")
-    p.add_argument("--seq-len", type=int, default=256, help="tokens per chunk (default 256)")
+    p.add_argument("--samples", type=int, default=32, help="calibration chunks (default 32; AWQ time grows with samples × seq-len)")
+    p.add_argument("--seq-len", type=int, default=128, help="tokens per chunk (default 128)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: torch's choice); 1 is much faster when other processes share the cores")

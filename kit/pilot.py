@@ -42,28 +42,32 @@ def _headline(records: list[dict[str, Any]]) -> str:
     return ", ".join(f"{r['set']} {r['metric']} {r['value']}" for r in rows)
 
 
+def _stored_bytes(candidate: dict[str, Any]) -> int:
+    """Bytes of the saved artifact (from its config log), else the in-memory size as evaluated."""
+    return int((candidate.get("config") or {}).get("weight_bytes") or candidate["records"][0]["memory"]["weight_bytes"])
+
+
 def decision_table(*, baseline: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per model (baseline first): size, primary metrics, agreement, speed, verdict, registry id.
 
     Args:
         baseline: the baseline's records.
-        candidates: the pilot's candidate results (``method``, ``records``, ``verdict``, ``entry_id``).
+        candidates: the pilot's candidate results (``method``, ``records``, ``verdict``, ``entry_id``, ``config``).
     """
-    def row(method: str, bits: Any, records: list[dict[str, Any]], verdict: str, entry: str | None) -> dict[str, Any]:
+    def row(method: str, bits: Any, records: list[dict[str, Any]], stored: int, verdict: str,
+            entry: str | None) -> dict[str, Any]:
         summaries = [summarize(r) for r in records]
-        out: dict[str, Any] = {"method": method, "bits": bits, "weights_MiB": summaries[0]["weights_MiB"]}
-        for s in summaries:
-            out[f"{s['set']} {s['metric']}"] = s["value"]
-            if s["top1_agree"] is not None:
-                out["top1"], out["kl"] = s["top1_agree"], s["kl"]
-        out["decode_tok_s"] = summaries[0]["decode_tok_s"]
-        return out | {"gate": verdict, "entry": entry}
+        out: dict[str, Any] = {"method": method, "bits": bits, "stored_MiB": round(stored / 2**20, 1),
+                               "in_memory_MiB": summaries[0]["weights_MiB"]}
+        out |= {f"{s['set']} {s['metric']}": s["value"] for s in summaries}
+        agreed = [s for s in summaries if s["top1_agree"] is not None]  # text sets scored against the baseline
+        out |= {"top1": agreed[0]["top1_agree"] if agreed else None, "kl": agreed[0]["kl"] if agreed else None}
+        return out | {"decode_tok_s": summaries[0]["decode_tok_s"], "gate": verdict, "entry": entry}
 
-    rows = [row("baseline", None, baseline, "-", None)]
-    rows += [row(c["method"], c["verdict"]["candidate"].get("bits"), c["records"], c["verdict"]["decision"],
-                 c.get("entry_id")) for c in candidates]
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    return [{k: r.get(k) for k in columns} for r in rows]
+    rows = [row("baseline", None, baseline, baseline[0]["memory"]["weight_bytes"], "-", None)]
+    rows += [row(c["method"], c["verdict"]["candidate"].get("bits"), c["records"], _stored_bytes(c),
+                 c["verdict"]["decision"], c.get("entry_id")) for c in candidates]
+    return rows
 
 
 def _decide(policy_default: str, candidates: list[dict[str, Any]]) -> dict[str, Any]:
@@ -71,7 +75,7 @@ def _decide(policy_default: str, candidates: list[dict[str, Any]]) -> dict[str, 
     if not passing:
         return {"recommended": None, "entry_id": None, "why": "no candidate passed the gate; keep the baseline"}
     default = [c for c in passing if c["method"] == policy_default]
-    pick = default[0] if default else min(passing, key=lambda c: c["records"][0]["memory"]["weight_bytes"])
+    pick = default[0] if default else min(passing, key=_stored_bytes)
     why = ("the sanctioned default passed" if default
            else "smallest passing candidate (the default did not pass or was not tried)")
     return {"recommended": pick["method"], "entry_id": pick.get("entry_id"), "why": why}
