@@ -26,7 +26,7 @@ demo: baseline
 	$(BIN)/kit demo
 
 test: baseline
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=30
 
 test-fast: baseline
 	$(BIN)/python -m pytest -m "not slow"

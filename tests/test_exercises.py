@@ -1,5 +1,6 @@
 """Exercises are generated from solutions, stay in sync, and fail helpfully until solved."""
 
+import ast
 import shutil
 from pathlib import Path
 
@@ -93,8 +94,9 @@ def test_unsolved_exercise_fails_with_its_hint(path, tmp_path):
     nb = nbformat.read(path, as_version=4)
     params_cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     params = {k: v for k, v in _TINY.items() if f"{k} =" in params_cell.source}
-    first_stub = next(c.source for c in nb.cells if "raise NotImplementedError(" in c.source)
-    hint = first_stub.split("raise NotImplementedError(")[1].rsplit(")", 1)[0].strip("'\"")
+    stub_line = next(line for c in nb.cells if c.cell_type == "code"
+                     for line in c.source.splitlines() if "raise NotImplementedError(" in line)
+    hint = ast.literal_eval(stub_line.split("raise NotImplementedError(", 1)[1].rsplit(")", 1)[0])
     with pytest.raises(pm.PapermillExecutionError) as info:
         pm.execute_notebook(str(path), str(tmp_path / path.name), parameters=params, kernel_name="python3",
                             cwd=str(path.parent), progress_bar=False, execution_timeout=600)
