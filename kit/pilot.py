@@ -170,7 +170,7 @@ def run_pilot(
             records = evaluate_sets(model=q.model, baseline=base, sets=sets, measure_speed=measure_speed, progress=progress)
             stage("eval", f"{method}: {_headline(records)} ({time.perf_counter() - t0:.1f} s)")
             verdict = gate(baseline=base_records, candidate=records, policy=policy)
-            failing = [f"{m.metric} {m.status}" for m in verdict.metrics if m.status not in ("pass",)]
+            failing = [f"{m.metric} {m.status}" for m in verdict.metrics if m.status != "pass"]
             stage("gate", f"{method}: {verdict.decision.upper()}" + (f" ({', '.join(failing)})" if failing else ""))
             entry_id = None
             if reg is not None:

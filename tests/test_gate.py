@@ -208,7 +208,7 @@ def test_cli_gate_exit_codes(tmp_path, make_record, capsys, monkeypatch):
 def test_two_real_evaluations_of_the_same_model_pass(smol):
     from kit.harness import Protocol, evaluate
 
-    protocol = Protocol(context_length=256, max_tokens=513, limit=12)
+    protocol = Protocol(context_length=128, max_tokens=257, limit=8)
     runs = [[evaluate(model=smol, eval_set=s, baseline=smol if s == "stdlib-docs" else None, protocol=protocol,
                       measure_speed=False, progress=False) for s in ("stdlib-docs", "everyday-mc", "short-answers")]
             for _ in range(2)]
