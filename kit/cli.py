@@ -36,8 +36,9 @@ def _evaluate_many(model_ref: str, sets: Sequence[str], args: argparse.Namespace
     from kit.console import progress_default, stage
     from kit.harness import evaluate
     from kit.models import load_model
+    from kit.tables import summarize
 
-    progress = progress_default()
+    progress, protocol = progress_default(), _protocol(args)
     model = load_model(model_ref, device=args.device)
     base = None
     if baseline:
@@ -46,10 +47,8 @@ def _evaluate_many(model_ref: str, sets: Sequence[str], args: argparse.Namespace
         base = load_model(model.quantization["baseline"]["ref"], device=model.device)
     records = []
     for name in sets:
-        rec = evaluate(model=model, eval_set=name, baseline=base, protocol=_protocol(args),
+        rec = evaluate(model=model, eval_set=name, baseline=base, protocol=protocol,
                        measure_speed=not args.no_speed, progress=progress)
-        from kit.tables import summarize
-
         row = summarize(rec)
         stage("eval", f"{row['model']} on {row['set']}: {row['metric']} {row['value']} in {rec['seconds']['total']:.1f} s")
         records.append(rec)
