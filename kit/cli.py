@@ -129,6 +129,30 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    """Record the reference outputs of cells tagged ``nbval-check-output``, or check they are current."""
+    from pathlib import Path
+
+    import nbformat
+
+    from kit.notebook_outputs import checked_cells, record, stale_references
+
+    paths = [Path(p) for p in args.paths] or sorted(
+        p for folder in ("notebooks", "solutions") for p in Path(folder).glob("*.ipynb")
+        if checked_cells(nbformat.read(p, as_version=4)))
+    if not paths:
+        raise KitError("no notebook with a cell tagged 'nbval-check-output' here; run from the repository root or pass paths")
+    if args.action == "record":
+        for path in paths:
+            print(f"wrote {record(notebook=path)}", flush=True)
+        return 0
+    problems = stale_references(paths)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"reference outputs current for {len(paths)} notebooks" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="kit", description="Quantization practice kit")
@@ -162,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solutions", default="solutions")
     p.add_argument("--exercises", default="exercises")
     p.set_defaults(func=cmd_exercises)
+
+    p = sub.add_parser("notebooks", help="record or check the reference outputs of cells tagged nbval-check-output")
+    p.add_argument("action", choices=["record", "check"])
+    p.add_argument("paths", nargs="*", help="notebooks (default: those in notebooks/ and solutions/ with marked cells)")
+    p.set_defaults(func=cmd_notebooks)
 
     for register in _EXTENSIONS:
         register(sub)

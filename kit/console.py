@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-__all__ = ["progress_default", "stage"]
+__all__ = ["match_library_progress", "progress_default", "stage"]
 
 
 def progress_default() -> bool:
@@ -14,6 +14,13 @@ def progress_default() -> bool:
     if forced is not None:
         return forced not in ("0", "false", "no", "")
     return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
+def match_library_progress() -> None:
+    """Turn transformers' own progress bars (weight loading) on or off to match :func:`progress_default`."""
+    from transformers.utils import logging
+
+    logging.enable_progress_bar() if progress_default() else logging.disable_progress_bar()
 
 
 def stage(name: str, message: str) -> None:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kit.console import match_library_progress
 from kit.errors import KitError
 from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_dir, sha256_file
 
@@ -221,6 +222,7 @@ def load_model(
         quiet_int8_cast_warning()
     else:
         kwargs["dtype"] = getattr(torch, dtype or "float32")
+    match_library_progress()  # headless: no loading bars in logs or notebook outputs
     try:
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)

@@ -6,14 +6,7 @@ import os
 
 import pytest
 
-import tempfile
-
-os.environ.setdefault("KIT_PROGRESS", "0")  # no progress bars in test logs
-# Tests and the notebooks they execute (kernels inherit this environment) never touch the
-# user's registry or runs folder.
-_SCRATCH = tempfile.mkdtemp(prefix="kit-tests-")
-os.environ.setdefault("KIT_REGISTRY", os.path.join(_SCRATCH, "registry.sqlite"))
-os.environ.setdefault("KIT_RUNS", os.path.join(_SCRATCH, "runs"))
+# KIT_PROGRESS, KIT_REGISTRY and KIT_RUNS are set to scratch values by the root conftest.py.
 
 
 @pytest.fixture(scope="session")
