@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 
-__all__ = ["match_library_progress", "progress_default", "stage"]
+__all__ = ["hf_progress", "progress_default", "stage"]
 
 
 def progress_default() -> bool:
@@ -16,11 +18,21 @@ def progress_default() -> bool:
     return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
-def match_library_progress() -> None:
-    """Turn transformers' own progress bars (weight loading) on or off to match :func:`progress_default`."""
-    from transformers.utils import logging
+@contextlib.contextmanager
+def hf_progress(enabled: bool) -> Iterator[None]:
+    """Turn transformers' own progress bars (loading/writing weights) on or off, then restore.
 
-    logging.enable_progress_bar() if progress_default() else logging.disable_progress_bar()
+    Args:
+        enabled: show them.
+    """
+    from transformers.utils import logging as hf_logging
+
+    before = hf_logging.is_progress_bar_enabled()
+    (hf_logging.enable_progress_bar if enabled else hf_logging.disable_progress_bar)()
+    try:
+        yield
+    finally:
+        (hf_logging.enable_progress_bar if before else hf_logging.disable_progress_bar)()
 
 
 def stage(name: str, message: str) -> None:

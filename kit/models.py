@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kit.console import match_library_progress
+from kit.console import hf_progress, progress_default
 from kit.errors import KitError
 from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_dir, sha256_file
 
@@ -222,10 +222,11 @@ def load_model(
         quiet_int8_cast_warning()
     else:
         kwargs["dtype"] = getattr(torch, dtype or "float32")
-    match_library_progress()  # headless: no loading bars in logs or notebook outputs
     try:
-        model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
-        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+        with hf_progress(progress_default()):  # headless: no loading bars in logs or notebook outputs
+            model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code,
+                                                  clean_up_tokenization_spaces=False)
     except OSError as exc:
         raise KitError(f"could not load '{ref}': {str(exc).splitlines()[0]} (offline? use an alias or a local folder)") from exc
     if "device_map" not in kwargs:

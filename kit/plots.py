@@ -8,8 +8,6 @@ from typing import Any
 
 __all__ = ["accuracy_by_category", "accuracy_vs_memory", "latency_bars"]
 
-_MIB = 1024 * 1024
-
 
 def _axes(ax: Any, size: tuple[float, float] = (6.4, 3.6)) -> Any:
     if ax is not None:
@@ -45,22 +43,27 @@ def accuracy_by_category(record: dict[str, Any], *, ax: Any = None) -> Any:
     return ax
 
 
-def accuracy_vs_memory(rows: Sequence[dict[str, Any]], *, metric: str = "perplexity", ax: Any = None) -> Any:
-    """Scatter of an accuracy metric against weight memory, one labelled point per method.
+def accuracy_vs_memory(
+    rows: Sequence[dict[str, Any]], *, metric: str = "perplexity", size_key: str = "stored_MiB",
+    size_label: str = "stored weights", ax: Any = None,
+) -> Any:
+    """Scatter of an accuracy metric against weight size, one labelled point per method.
 
     Args:
-        rows: dicts with ``method``, ``weight_bytes`` and ``metric``.
+        rows: dicts with ``method``, ``size_key`` (MiB) and ``metric``.
         metric: key to plot on the y axis (perplexity: lower is better).
+        size_key: key of the size in MiB on the x axis (``stored_MiB``: the saved artifact; ``in_memory_MiB``).
+        size_label: what the size is, for the axis label and title.
         ax: matplotlib axes to draw on.
     """
     ax = _axes(ax)
     for row in rows:
-        x, y = row["weight_bytes"] / _MIB, row[metric]
+        x, y = row[size_key], row[metric]
         ax.scatter([x], [y], s=50)
         ax.annotate(row["method"], (x, y), textcoords="offset points", xytext=(5, 5), fontsize=9)
-    ax.set_xlabel("weight memory (MiB)")
+    ax.set_xlabel(f"{size_label} (MiB)")
     ax.set_ylabel(metric + (" (lower is better)" if metric == "perplexity" else ""))
-    ax.set_title(f"{metric} vs weight memory")
+    ax.set_title(f"{metric} vs {size_label}")
     ax.grid(alpha=0.3)
     return ax
 

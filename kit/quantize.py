@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from kit.calibration import calibration_chunks
-from kit.console import progress_default
+from kit.console import hf_progress, progress_default
 from kit.environment import describe_environment
 from kit.errors import KitError
 from kit.io import atomic_dir, atomic_write_json, sha256_dir
-from kit.methods import METHODS, Method, Request, hf_progress
+from kit.methods import METHODS, Method, Request
 from kit.models import BASELINE_FILE, QUANT_FILE, LoadedModel, default_device, resolve_path
 from kit.timing import peak_memory
 

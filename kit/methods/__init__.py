@@ -8,32 +8,13 @@ configuration log live in :mod:`kit.quantize`; adapters only talk to their libra
 from __future__ import annotations
 
 import abc
-import contextlib
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 from kit.calibration import Calibration
 
-__all__ = ["COMPARE_DEFAULT", "METHODS", "Method", "Request", "hf_progress"]
-
-
-@contextlib.contextmanager
-def hf_progress(enabled: bool) -> Iterator[None]:
-    """Turn transformers' own progress bars (loading/writing weights) on or off, then restore.
-
-    Args:
-        enabled: show them.
-    """
-    from transformers.utils import logging as hf_logging
-
-    before = hf_logging.is_progress_bar_enabled()
-    (hf_logging.enable_progress_bar if enabled else hf_logging.disable_progress_bar)()
-    try:
-        yield
-    finally:
-        (hf_logging.enable_progress_bar if before else hf_logging.disable_progress_bar)()
+__all__ = ["COMPARE_DEFAULT", "METHODS", "Method", "Request"]
 
 
 @dataclasses.dataclass(frozen=True)
