@@ -16,7 +16,7 @@ os.environ.setdefault("KIT_RUNS", os.path.join(_SCRATCH, "runs"))
 
 
 def pytest_collection_modifyitems(config, items):
-    """Cells marked ``# NBVAL_CHECK_OUTPUT`` are compared with ``tests/notebook_outputs/`` (kit.notebook_outputs)."""
+    """Cells tagged ``nbval-check-output`` are compared with ``tests/notebook_outputs/`` (kit.notebook_outputs)."""
     from kit.notebook_outputs import attach
 
     attach(items)

@@ -22,9 +22,8 @@ def main() -> int:
     ap.add_argument("paths", nargs="*", help="notebooks (default: notebooks/*.ipynb and solutions/*.ipynb)")
     ap.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
     args = ap.parse_args()
-    scratch = tempfile.mkdtemp(prefix="kit-nbtimes-")
-    os.environ.update(KIT_REGISTRY=f"{scratch}/registry.sqlite", KIT_RUNS=f"{scratch}/runs", KIT_PROGRESS="0")
-    import papermill as pm
+    scratch = tempfile.mkdtemp(prefix="kit-nbtimes-")  # one registry for all: 04 finds what 02 registered
+    from kit.notebook_outputs import run_headless
 
     paths = [Path(p) for p in args.paths] or sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(
         (ROOT / "solutions").glob("*.ipynb"))
@@ -33,8 +32,7 @@ def main() -> int:
     for path in paths:
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(str(path), f"{scratch}/{path.name}", kernel_name="python3", cwd=str(path.parent),
-                                progress_bar=False, execution_timeout=args.timeout)
+            run_headless(notebook=path, scratch=scratch, timeout=args.timeout)
             status = "ok"
         except Exception as exc:  # report and go on: one table for all notebooks
             status, failed = f"FAILED: {str(exc).splitlines()[0][:80]}", failed + 1

@@ -226,7 +226,7 @@ def load_model(
         with hf_progress(progress_default()):  # headless: no loading bars in logs or notebook outputs
             model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code,
-                                                  clean_up_tokenization_spaces=False)
+                                                  clean_up_tokenization_spaces=False)  # destructive for BPE (strips spaces)
     except OSError as exc:
         raise KitError(f"could not load '{ref}': {str(exc).splitlines()[0]} (offline? use an alias or a local folder)") from exc
     if "device_map" not in kwargs:
@@ -234,7 +234,6 @@ def load_model(
     model.eval()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.clean_up_tokenization_spaces = False  # destructive for BPE tokenizers (strips spaces)
     sha = sha256_dir(path) if path and any(path.glob("*.safetensors")) else None
     baseline = _read_json(path / BASELINE_FILE) if path else None
     if baseline and baseline.get("weights_sha256") != sha:

@@ -16,18 +16,25 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import nbformat
 
 from kit.errors import KitError
 from kit.io import atomic_write_json
 
-__all__ = ["MARKER", "REFS_DIR", "TAG", "attach", "checked_cells", "record", "reference_file", "stale_references"]
+__all__ = ["MARKER", "REFS_DIR", "TAG", "attach", "checked_cells", "record", "reference_file", "run_headless",
+           "stale_references"]
 
 MARKER = "# NBVAL_CHECK_OUTPUT"  # nbval's comment marker
 TAG = "nbval-check-output"  # nbval's cell tag for the same (kept out of the learner's way)
 ROOT = Path(__file__).resolve().parent.parent
 REFS_DIR = ROOT / "tests" / "notebook_outputs"
+
+
+def _is_checked(cell: Any) -> bool:
+    return cell.cell_type == "code" and (TAG in cell.get("metadata", {}).get("tags", [])
+                                         or any(line.strip() == MARKER for line in cell.source.splitlines()))
 
 
 def checked_cells(nb: Any) -> list[Any]:
@@ -36,8 +43,7 @@ def checked_cells(nb: Any) -> list[Any]:
     Args:
         nb: an ``nbformat`` notebook.
     """
-    return [c for c in nb.cells if c.cell_type == "code" and (TAG in c.get("metadata", {}).get("tags", [])
-                                                              or any(line.strip() == MARKER for line in c.source.splitlines()))]
+    return [c for c in nb.cells if _is_checked(c)]
 
 
 def reference_file(notebook: str | os.PathLike[str], *, refs_dir: str | os.PathLike[str] | None = None) -> Path:
@@ -67,6 +73,29 @@ def _text_only(outputs: Sequence[Any]) -> list[dict[str, Any]]:
     return kept
 
 
+def run_headless(
+    *, notebook: str | os.PathLike[str], scratch: str | os.PathLike[str], parameters: dict[str, Any] | None = None,
+    timeout: int = 600,
+) -> Any:
+    """Execute ``notebook`` with papermill, its registry, runs folder and executed copy in ``scratch``; return the copy.
+
+    Args:
+        notebook: the notebook to execute.
+        scratch: folder for the registry, the runs and the executed copy (shared by calls that pass the same one).
+        parameters: values for the ``parameters`` cell (its defaults when None).
+        timeout: per-cell timeout in seconds.
+    """
+    import papermill as pm
+
+    path, scratch = Path(notebook), Path(scratch)
+    scratch.mkdir(parents=True, exist_ok=True)
+    env = {"KIT_REGISTRY": str(scratch / "registry.sqlite"), "KIT_RUNS": str(scratch / "runs"), "KIT_PROGRESS": "0"}
+    with mock.patch.dict(os.environ, env):  # the kernel inherits it; restored afterwards
+        return pm.execute_notebook(str(path), str(scratch / path.name), parameters=parameters or {},
+                                   kernel_name="python3", cwd=str(path.parent), progress_bar=False,
+                                   execution_timeout=timeout)
+
+
 def record(
     *, notebook: str | os.PathLike[str], refs_dir: str | os.PathLike[str] | None = None, timeout: int = 600,
 ) -> Path:
@@ -77,21 +106,11 @@ def record(
         refs_dir: the references folder (default ``tests/notebook_outputs``).
         timeout: per-cell timeout in seconds.
     """
-    import papermill as pm
-
     path = Path(notebook)
     cells = checked_cells(nbformat.read(path, as_version=4))
     if not cells:
         raise KitError(f"{path} has no cell tagged '{TAG}'; tag a cell whose output is stable")
-    scratch = tempfile.mkdtemp(prefix="kit-record-")
-    saved = {k: os.environ.get(k) for k in ("KIT_REGISTRY", "KIT_RUNS", "KIT_PROGRESS")}
-    os.environ.update(KIT_REGISTRY=f"{scratch}/registry.sqlite", KIT_RUNS=f"{scratch}/runs", KIT_PROGRESS="0")
-    try:
-        executed = pm.execute_notebook(str(path), f"{scratch}/{path.name}", kernel_name="python3",
-                                       cwd=str(path.parent), progress_bar=False, execution_timeout=timeout)
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    executed = run_headless(notebook=path, scratch=tempfile.mkdtemp(prefix="kit-record-"), timeout=timeout)
     by_id = {c.get("id"): c for c in executed.cells}
     refs = {c.id: {"source_sha": _source_hash(c.source), "outputs": _text_only(by_id[c.id].outputs)} for c in cells}
     return atomic_write_json(reference_file(path, refs_dir=refs_dir),
@@ -140,7 +159,7 @@ def attach(items: Iterable[Any], *, refs_dir: str | os.PathLike[str] | None = No
     attached = 0
     for item in items:
         cell, options = getattr(item, "cell", None), getattr(item, "options", None)
-        if cell is None or not options or not options.get("check") or not checked_cells(_Holder(cell)):
+        if cell is None or not options or not options.get("check") or not _is_checked(cell):
             continue
         outputs, why = _lookup(Path(str(item.fspath)), cell, refs_dir)
         if outputs is None:
@@ -149,13 +168,6 @@ def attach(items: Iterable[Any], *, refs_dir: str | os.PathLike[str] | None = No
         cell.outputs, cell.execution_count = outputs, 1
         attached += 1
     return attached
-
-
-class _Holder:
-    """A one-cell stand-in notebook for :func:`checked_cells`."""
-
-    def __init__(self, cell: Any) -> None:
-        self.cells = [cell]
 
 
 def _then_fail(runtest: Any, why: str) -> Any:

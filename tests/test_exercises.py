@@ -91,6 +91,8 @@ _TINY = {"max_tokens": 256, "limit": 20, "samples": 4, "seq_len": 64}
 def test_unsolved_exercise_fails_with_its_hint(path, tmp_path):
     import papermill as pm
 
+    from kit.notebook_outputs import run_headless
+
     nb = nbformat.read(path, as_version=4)
     params_cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     params = {k: v for k, v in _TINY.items() if f"{k} =" in params_cell.source}
@@ -98,6 +100,5 @@ def test_unsolved_exercise_fails_with_its_hint(path, tmp_path):
                      for line in c.source.splitlines() if "raise NotImplementedError(" in line)
     hint = ast.literal_eval(stub_line.split("raise NotImplementedError(", 1)[1].rsplit(")", 1)[0])
     with pytest.raises(pm.PapermillExecutionError) as info:
-        pm.execute_notebook(str(path), str(tmp_path / path.name), parameters=params, kernel_name="python3",
-                            cwd=str(path.parent), progress_bar=False, execution_timeout=600)
+        run_headless(notebook=path, scratch=tmp_path, parameters=params)
     assert info.value.ename == "NotImplementedError" and hint in info.value.evalue
