@@ -57,6 +57,16 @@ def reference_file(notebook: str | os.PathLike[str], *, refs_dir: str | os.PathL
     return Path(refs_dir or REFS_DIR) / path.parent.name / f"{path.stem}.json"
 
 
+def _read(path: Path) -> Any:
+    """The notebook at ``path``, or a one-line KitError naming what to pass instead."""
+    if not path.is_file():
+        raise KitError(f"{path}: no such notebook; pass the path of an .ipynb file")
+    try:
+        return nbformat.read(path, as_version=4)
+    except (ValueError, nbformat.reader.NotJSONError) as exc:
+        raise KitError(f"{path} is not a notebook ({type(exc).__name__}); pass the path of an .ipynb file") from exc
+
+
 def _source_hash(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:16]
 
@@ -107,7 +117,7 @@ def record(
         timeout: per-cell timeout in seconds.
     """
     path = Path(notebook)
-    cells = checked_cells(nbformat.read(path, as_version=4))
+    cells = checked_cells(_read(path))
     if not cells:
         raise KitError(f"{path} has no cell tagged '{TAG}'; tag a cell whose output is stable")
     executed = run_headless(notebook=path, scratch=tempfile.mkdtemp(prefix="kit-record-"), timeout=timeout)
@@ -142,7 +152,7 @@ def stale_references(paths: Iterable[str | os.PathLike[str]], *, refs_dir: str |
     """
     problems = []
     for path in map(Path, paths):
-        for cell in checked_cells(nbformat.read(path, as_version=4)):
+        for cell in checked_cells(_read(path)):
             outputs, why = _lookup(path, cell, refs_dir)
             if outputs is None:
                 problems.append(why)

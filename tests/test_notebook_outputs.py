@@ -62,6 +62,14 @@ def test_stale_references_name_the_fix(tmp_path):
     assert stale_references([nb], refs_dir=refs) == []
 
 
+def test_bad_paths_get_one_line_errors(tmp_path):
+    with pytest.raises(KitError, match="no such notebook; pass the path of an .ipynb file"):
+        stale_references([tmp_path / "missing.ipynb"])
+    (tmp_path / "notes.md").write_text("# not a notebook\n")
+    with pytest.raises(KitError, match="is not a notebook"):
+        stale_references([tmp_path / "notes.md"])
+
+
 def test_attach_sets_reference_and_fails_stale_cells_after_running(tmp_path):
     nb_path = _notebook(tmp_path / "nbs" / "x.ipynb", "print('a')")
     refs = tmp_path / "refs"
