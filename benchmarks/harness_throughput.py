@@ -12,10 +12,10 @@ import time
 
 import torch
 
-from kit.harness import tokens_for
-from kit.evalsets import load_set
+from kit.eval.harness import tokens_for
+from kit.eval.sets import load_set
 from kit.models import load_model
-from kit.scoring import make_windows, score_perplexity
+from kit.eval.scoring import make_windows, score_perplexity
 
 
 @torch.inference_mode()

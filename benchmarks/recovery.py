@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 from kit.console import progress_default, stage
-from kit.harness import Protocol, evaluate
+from kit.eval.harness import Protocol, evaluate
 from kit.io import atomic_write_json
 from kit.models import load_model
-from kit.quantize import quantize
-from kit.tables import format_table
+from kit.quant.quantize import quantize
+from kit.eval.tables import format_table
 
 PAPER_TARGET = 0.64  # GPTQ paper, OPT-125M, 4-bit RTN → GPTQ
 METHODS = ("rtn", "gptq", "awq")

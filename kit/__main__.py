@@ -1,5 +1,5 @@
 """Allow ``python -m kit``."""
 
-from kit.cli import main
+from kit.cli.main import main
 
 raise SystemExit(main())

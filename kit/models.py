@@ -217,7 +217,7 @@ def load_model(
     kwargs: dict[str, Any] = {"use_safetensors": True, "trust_remote_code": trust_remote_code}
     if quant and quant.get("method", "").startswith("bnb"):
         kwargs["device_map"] = device  # bitsandbytes places weights while loading
-        from kit.methods.bnb import quiet_int8_cast_warning
+        from kit.quant.methods.bnb import quiet_int8_cast_warning
 
         quiet_int8_cast_warning()
     else:

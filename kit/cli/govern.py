@@ -1,0 +1,211 @@
+"""CLI verbs for the gate, the registry, re-validation and the pilot (registered into ``kit.cli.main``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from kit.errors import KitError
+
+__all__ = ["register"]
+
+
+def _read_records(paths: list[str]) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    for path in paths:
+        try:
+            data = json.loads(open(path, encoding="utf-8").read())
+        except OSError as exc:
+            raise KitError(f"cannot read {path} ({exc.strerror}); pass a file written by `kit eval --json`") from None
+        except json.JSONDecodeError as exc:
+            raise KitError(f"{path} is not JSON ({exc.msg}); pass a file written by `kit eval --json`") from None
+        records += data if isinstance(data, list) else [data]
+    return records
+
+
+def _write(out: str | None, data: Any) -> None:
+    if out:
+        from kit.io import atomic_write_json
+
+        atomic_write_json(out, data)
+        print(f"wrote {out}")
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    """Judge candidate records against baseline records under a use case's policy."""
+    from kit.govern.gate import gate
+    from kit.govern.policy import get_policy
+
+    verdict = gate(baseline=_read_records(args.baseline), candidate=_read_records(args.candidate),
+                   policy=get_policy(args.use_case, path=args.policies))
+    print(verdict.format())
+    _write(args.json, verdict.to_dict())
+    return 0 if verdict.passed else 1
+
+
+def _rows(entries: list[Any], latest: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"id": e.id, "created": e.created_at[:16].replace("T", " "), "model": e.model_ref, "method": e.method,
+             "bits": e.bits, "use_case": e.use_case, "latest": ("pass" if latest[e.id].passed else "fail"),
+             "validated": latest[e.id].created_at[:10], "aliases": ",".join(e.aliases) or None, "owner": e.owner,
+             "req_per_day": e.volume_per_day} for e in entries]
+
+
+def cmd_registry(args: argparse.Namespace) -> int:
+    """Inspect and manage the registry."""
+    from kit.govern.registry import Registry, current_stack, stack_changes
+    from kit.eval.tables import format_table
+
+    with Registry.open(args.registry) as reg:
+        if args.action in ("list", "find"):
+            entries = reg.list(use_case=args.use_case) if args.action == "list" else reg.find(args.target)
+            if args.action == "find":
+                for e in entries:
+                    print(f"{args.target} is already quantized with {e.method}{f' {e.bits}-bit' if e.bits else ''} "
+                          f"(entry {e.id}, {e.use_case}, {'passed' if e.passed else 'failed'}): {e.model_ref}")
+            print(format_table(_rows(entries, reg.latest_validations())) if entries else f"no entries in {reg.location}")
+        elif args.action == "show":
+            entry = reg.get(args.target)
+            history = reg.validations(entry.id)
+            data = entry.to_dict() | {"validations": [{k: v for k, v in vars(h).items() if k != "evals"} for h in history]}
+            _write(args.json, data)
+            from kit.govern.gate import Verdict
+
+            print(f"entry {entry.id}: {entry.model_ref} ({entry.method}, {entry.bits or '-'}-bit) for {entry.use_case}, "
+                  f"owner {entry.owner}, {entry.volume_per_day or '-'} req/day, aliases {', '.join(entry.aliases) or '-'}")
+            if entry.reason:
+                print(f"reason for deviating from the default: {entry.reason}")
+            print(Verdict.from_dict(history[-1].verdict).format())
+            steps = [f"{h.created_at[:19]} {h.kind} {'pass' if h.passed else 'fail'}" for h in history]
+            print("history: " + "; ".join(steps))
+        elif args.action == "promote":
+            entry = reg.promote(args.target, alias=args.alias, stack=current_stack(device=args.device))
+            print(f"promoted {entry.id} as '{args.alias}' for {entry.baseline_ref}/{entry.use_case}")
+        else:  # stale
+            now = current_stack(device=args.device)
+            latest = reg.latest_validations()
+            entries = reg.stale(now)
+            for e in entries:
+                changes = stack_changes(recorded=latest[e.id].stack, current=now)
+                print(f"{e.id} ({e.method}, {e.use_case}): {'; '.join(changes)}")
+            print(f"{len(entries)} stale entr{'y' if len(entries) == 1 else 'ies'}; refresh with `kit revalidate --stale`")
+    return 0
+
+
+def cmd_revalidate(args: argparse.Namespace) -> int:
+    """Re-run the harness and the gate for registry entries on the current stack."""
+    from kit.govern.registry import Registry, current_stack
+    from kit.govern.revalidate import revalidate
+
+    if bool(args.id) + args.all + args.stale != 1:
+        raise KitError("give exactly one of: an entry ID, --all, --stale")
+    results = []
+    with Registry.open(args.registry) as reg:
+        chosen = reg.list() if args.all else reg.stale(current_stack(device=args.device)) if args.stale else []
+        ids = [args.id] if args.id else [e.id for e in chosen]
+        errors = 0
+        for entry_id in ids:
+            try:
+                r = revalidate(registry=reg, entry_id=entry_id, policies=args.policies, device=args.device)
+            except KitError as exc:
+                if args.id:
+                    raise
+                errors += 1  # keep going: one missing artifact must not block the others
+                print(f"error: {exc}", file=sys.stderr)
+                continue
+            for line in r["regressions"]:
+                print(f"  regression: {line}")
+            results.append(r)
+    print(f"revalidated {len(results)} of {len(ids)} entr{'y' if len(ids) == 1 else 'ies'}; "
+          f"{sum(not r['passed'] for r in results)} failing, {sum(bool(r['regressions']) for r in results)} "
+          f"with regressions, {errors} error(s)")
+    _write(args.json, results)
+    return 2 if errors else 0 if all(r["passed"] for r in results) else 1
+
+
+def cmd_pilot(args: argparse.Namespace) -> int:
+    """Baseline → quantize → evaluate → gate → register, then the decision table."""
+    from kit.govern.pilot import run_pilot
+    from kit.eval.tables import format_table
+
+    result = run_pilot(
+        model=args.model, use_case=args.use_case, methods=args.methods, reason=args.reason, owner=args.owner,
+        volume_per_day=args.volume, samples=args.samples, seq_len=args.seq_len, max_tokens=args.max_tokens,
+        limit=args.limit, bits=args.bits, group_size=args.group_size, calibration=args.calibration,
+        out_dir=args.out_dir, overwrite=args.overwrite, registry=args.registry, register=not args.no_register,
+        policies=args.policies, device=args.device, measure_speed=not args.no_speed)
+    for c in result["candidates"]:
+        print(c["verdict_text"])
+    print(format_table(result["table"]))
+    d = result["decision"]
+    entry = f" (entry {d['entry_id']})" if d["entry_id"] else ""
+    print(f"decision: {d['recommended'] or 'none'}{entry} — {d['why']}")
+    _write(args.json, result)
+    return 0 if d["recommended"] else 1
+
+
+def register(sub: Any) -> None:
+    """Add ``gate``, ``registry``, ``revalidate`` and ``pilot`` to the ``kit`` subparsers.
+
+    Args:
+        sub: the object returned by ``ArgumentParser.add_subparsers``.
+    """
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--registry", default=None, help="registry file or postgresql:// URL "
+                       "(default: $KIT_REGISTRY_URL, $KIT_REGISTRY, ~/.cache/quant-kit/registry.sqlite)")
+    pol = argparse.ArgumentParser(add_help=False)
+    pol.add_argument("--policies", default=None, help="policy file (default: $KIT_POLICIES or policies/tolerances.yaml)")
+
+    p = sub.add_parser("gate", parents=[pol], help="judge candidate records against baseline records")
+    p.add_argument("--baseline", required=True, action="append", help="baseline record JSON (repeatable)")
+    p.add_argument("--candidate", required=True, action="append", help="candidate record JSON (repeatable)")
+    p.add_argument("--use-case", required=True, help="a use case of the policy file")
+    p.add_argument("--json", default=None, help="write the verdict here")
+    p.set_defaults(func=cmd_gate)
+
+    p = sub.add_parser("registry", help="list, show, find, promote and check quantized models")
+    verbs = p.add_subparsers(dest="action", required=True)
+    for name, helptext in (("list", "all entries"), ("show", "one entry with its validation history"),
+                           ("find", "entries of a model (reuse before quantizing again)"),
+                           ("promote", "set an alias (default champion) after a passing validation"),
+                           ("stale", "entries last validated on another stack")):
+        v = verbs.add_parser(name, parents=[where], help=helptext)
+        if name in ("show", "find", "promote"):
+            v.add_argument("target", metavar="MODEL" if name == "find" else "ID")
+        v.set_defaults(func=cmd_registry, use_case=None, alias="champion", json=None, device=None)
+    verbs.choices["list"].add_argument("--use-case", default=None)
+    verbs.choices["show"].add_argument("--json", default=None, help="write the entry here")
+    verbs.choices["promote"].add_argument("--alias", default="champion")
+    for name in ("promote", "stale"):
+        verbs.choices[name].add_argument("--device", default=None, help="the device validations run on (default: auto)")
+
+    p = sub.add_parser("revalidate", parents=[where, pol], help="re-run evaluations and the gate on the current stack")
+    p.add_argument("id", nargs="?", default=None, help="entry id (or prefix)")
+    p.add_argument("--all", action="store_true", help="every entry")
+    p.add_argument("--stale", action="store_true", help="entries last validated on another stack")
+    p.add_argument("--device", default=None)
+    p.add_argument("--json", default=None, help="write the results here")
+    p.set_defaults(func=cmd_revalidate)
+
+    p = sub.add_parser("pilot", parents=[where, pol], help="baseline → quantize → evaluate → gate → register")
+    p.add_argument("--model", required=True, help="baseline alias or folder")
+    p.add_argument("--use-case", required=True)
+    p.add_argument("--methods", nargs="+", default=None, help="methods to try (default: the sanctioned one)")
+    p.add_argument("--reason", default=None, help="why deviate from the sanctioned method (required then)")
+    p.add_argument("--owner", default=None)
+    p.add_argument("--volume", type=int, default=None, help="expected inference requests per day")
+    p.add_argument("--samples", type=int, default=64, help="calibration samples")
+    p.add_argument("--seq-len", type=int, default=256, help="calibration sequence length")
+    p.add_argument("--max-tokens", type=int, default=None, help="text sets: first N tokens (quick runs)")
+    p.add_argument("--limit", type=int, default=None, help="MC/generation sets: first N items (quick runs)")
+    p.add_argument("--bits", type=int, default=None)
+    p.add_argument("--group-size", type=int, default=None)
+    p.add_argument("--calibration", default="stdlib-docs-calib")
+    p.add_argument("--out-dir", default=None, help="artifact folder (default: runs/pilot-<model>-<use case>-<time>)")
+    p.add_argument("--overwrite", action="store_true", help="replace existing artifacts in --out-dir")
+    p.add_argument("--no-register", action="store_true", help="do not add results to the registry")
+    p.add_argument("--device", default=None)
+    p.add_argument("--no-speed", action="store_true", help="skip latency/throughput")
+    p.add_argument("--json", default=None, help="write the pilot result here")
+    p.set_defaults(func=cmd_pilot)

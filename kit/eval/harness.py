@@ -1,0 +1,157 @@
+"""The shared harness: model + evaluation set → one JSON record (accuracy, latency, memory, throughput)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from kit.environment import describe_environment
+from kit.errors import KitError
+from kit.eval.sets import EvalSet, load_set
+from kit.models import LoadedModel, load_model
+from kit.eval.scoring import score_generation, score_multiple_choice, score_perplexity
+from kit.eval.timing import measure_latency, peak_memory
+
+__all__ = ["SCHEMA", "Protocol", "evaluate", "tokens_for"]
+
+SCHEMA = "kit.eval/1"
+
+
+@dataclasses.dataclass(frozen=True)
+class Protocol:
+    """How a set is scored; two records are comparable only when their protocols are equal."""
+
+    context_length: int = 512
+    stride: int | None = None  # None → context_length (disjoint windows)
+    max_tokens: int | None = None  # text sets: score only the first N tokens
+    limit: int | None = None  # MC / generation: first N items
+    batch_size: int = 4
+    max_new_tokens: int = 8
+    chat_template: bool = True
+    latency_prompt_tokens: int = 128
+    latency_new_tokens: int = 16
+    latency_repeats: int = 3
+    warmup: int = 1
+
+    def for_kind(self, kind: str) -> dict[str, Any]:
+        """The fields that define the scoring of ``kind`` (the comparability key).
+
+        Args:
+            kind: the set's kind.
+        """
+        if kind == "text":
+            return {"kind": kind, "metric": "token perplexity", "context_length": self.context_length,
+                    "stride": self.stride or self.context_length, "max_tokens": self.max_tokens,
+                    "join": "\\n\\n between records", "bos": "none (tokenizer default)",
+                    "windows": "every token after the first scored once; step = min(stride, context_length-1)",
+                    "first_token": "not scored (no context)"}
+        if kind == "multiple_choice":
+            return {"kind": kind, "metric": "log-likelihood accuracy", "separator": " ", "limit": self.limit,
+                    "normalisation": "primary: sum log-likelihood / characters of choice; also plain sum"}
+        return {"kind": kind, "metric": "greedy exact/contains match", "limit": self.limit,
+                "max_new_tokens": self.max_new_tokens, "chat_template": self.chat_template}
+
+
+def tokens_for(eval_set: EvalSet, tokenizer: Any, *, max_tokens: int | None = None) -> list[int]:
+    """The token stream a text set is scored on: records joined by blank lines.
+
+    Args:
+        eval_set: a text set.
+        tokenizer: the model's tokenizer.
+        max_tokens: truncate to the first N tokens.
+    """
+    ids = tokenizer("\n\n".join(eval_set.texts()), add_special_tokens=False).input_ids
+    if len(ids) < 2:
+        raise KitError(f"set '{eval_set.name}' tokenises to {len(ids)} token(s); perplexity needs at least 2")
+    return ids[:max_tokens] if max_tokens else ids
+
+
+def _as_model(model: LoadedModel | str, device: str | None) -> LoadedModel:
+    return model if isinstance(model, LoadedModel) else load_model(model, device=device)
+
+
+def _score(
+    model: LoadedModel, eval_set: EvalSet, protocol: Protocol, baseline: LoadedModel | None, progress: bool,
+) -> dict[str, Any]:
+    tok, m = model.tokenizer, model.model
+    if eval_set.kind == "text":
+        ids = tokens_for(eval_set, tok, max_tokens=protocol.max_tokens)
+        if baseline is not None and tokens_for(eval_set, baseline.tokenizer, max_tokens=protocol.max_tokens) != ids:
+            raise KitError("model and baseline tokenise the set differently; agreement needs the same tokenizer")
+        return score_perplexity(m, ids, context_length=protocol.context_length,
+                                stride=protocol.stride or protocol.context_length, batch_size=protocol.batch_size,
+                                pad_id=tok.pad_token_id, reference=baseline.model if baseline else None,
+                                progress=progress)
+    items = eval_set.items[: protocol.limit] if protocol.limit else eval_set.items
+    if eval_set.kind == "multiple_choice":
+        return score_multiple_choice(m, tok, items, batch_size=protocol.batch_size * 4, progress=progress)
+    use_chat = protocol.chat_template and bool(getattr(tok, "chat_template", None))
+    return score_generation(m, tok, items, max_new_tokens=protocol.max_new_tokens,
+                            batch_size=protocol.batch_size * 2, chat_template=use_chat, progress=progress)
+
+
+def _latency_prompt(eval_set: EvalSet, tokenizer: Any, n: int) -> list[int]:
+    field = "text" if eval_set.kind == "text" else "prompt"
+    text = "\n\n".join(item[field] for item in eval_set.items[:64])
+    ids = tokenizer(text, add_special_tokens=False).input_ids
+    while len(ids) < n:  # short sets: repeat to reach the requested prompt length
+        ids = ids + ids
+    return ids[:n]
+
+
+def evaluate(
+    *,
+    model: LoadedModel | str,
+    eval_set: EvalSet | str,
+    baseline: LoadedModel | str | None = None,
+    protocol: Protocol | None = None,
+    measure_speed: bool = True,
+    device: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Evaluate ``model`` on ``eval_set`` and return one JSON-serialisable record.
+
+    Args:
+        model: a loaded model or a reference (alias, folder, hub id).
+        eval_set: a loaded set, a bundled name, or a ``.jsonl``/``.txt`` path.
+        baseline: the full-precision reference for agreement (top-1, KL) on text sets.
+        protocol: scoring settings; defaults to :class:`Protocol()`.
+        measure_speed: also measure latency and throughput (skip for quick accuracy checks).
+        device: where to load references given as strings; automatic when None.
+        progress: show progress bars.
+    """
+    started = time.perf_counter()
+    protocol = protocol or Protocol()
+    loaded = _as_model(model, device)
+    ref = _as_model(baseline, loaded.device) if baseline is not None else None
+    dataset = eval_set if isinstance(eval_set, EvalSet) else load_set(eval_set)
+    with peak_memory(loaded.device) as memory:
+        t0 = time.perf_counter()
+        scores = _score(loaded, dataset, protocol, ref, progress)
+        eval_seconds = time.perf_counter() - t0
+        speed = {"latency": None, "throughput": {}}
+        if measure_speed:
+            speed = measure_latency(loaded.model, _latency_prompt(dataset, loaded.tokenizer, protocol.latency_prompt_tokens),
+                                    new_tokens=protocol.latency_new_tokens, warmup=protocol.warmup,
+                                    repeats=protocol.latency_repeats)
+    agreement = scores.pop("agreement", None)
+    throughput = dict(speed["throughput"])
+    if dataset.kind == "text":
+        throughput["eval_tokens_per_s"] = scores["tokens_scored"] / eval_seconds
+    memory["weight_bytes"] = loaded.weight_bytes()
+    return {
+        "schema": SCHEMA,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "model": loaded.info(),
+        "baseline": {"ref": ref.ref, "sha256": ref.sha256} if ref else None,
+        "eval_set": dataset.info(),
+        "protocol": protocol.for_kind(dataset.kind),
+        "accuracy": scores,
+        "agreement": agreement,
+        "latency": speed["latency"],
+        "throughput": throughput,
+        "memory": memory,
+        "environment": describe_environment(device=loaded.device),
+        "seconds": {"scoring": round(eval_seconds, 3), "total": round(time.perf_counter() - started, 3)},
+    }

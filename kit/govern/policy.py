@@ -1,0 +1,250 @@
+"""Tolerance policies: per use case, the sanctioned method, the eval sets and each metric's limit.
+
+The reviewed file is ``policies/tolerances.yaml`` (override with ``$KIT_POLICIES`` or a
+``path=`` argument). Limits are *allowed degradations*: for a lower-is-better metric the
+candidate may rise by at most the limit, for a higher-is-better metric it may fall by at
+most the limit, either in the metric's units (``absolute``) or as a fraction of the
+baseline value (``relative``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kit.errors import KitError
+
+__all__ = [
+    "METHODS",
+    "METRICS",
+    "MetricLimit",
+    "MetricSpec",
+    "NoisePolicy",
+    "UseCasePolicy",
+    "get_policy",
+    "load_policies",
+    "parse_use_case",
+    "policy_path",
+    "require_reason",
+]
+
+#: Quantization methods a policy may name (implemented by ``kit.quant.quantize``).
+METHODS = ("bnb-int8", "bnb-nf4", "bnb-fp4", "gptq", "awq", "rtn")
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricSpec:
+    """What a metric is: the set kind it comes from, its direction, and what counts as a sample."""
+
+    kind: str  # eval-set kind that produces it
+    direction: str  # "lower" or "higher" is better
+    samples: str  # "tokens" or "items"
+    ideal: float | None = None  # agreement metrics compare to this instead of a baseline value
+    paired: bool = False  # per-item 0/1 results exist → paired significance test
+
+
+METRICS: dict[str, MetricSpec] = {
+    "perplexity": MetricSpec(kind="text", direction="lower", samples="tokens"),
+    "accuracy": MetricSpec(kind="multiple_choice", direction="higher", samples="items", paired=True),
+    "contains_match": MetricSpec(kind="generation", direction="higher", samples="items", paired=True),
+    "top1_agreement": MetricSpec(kind="text", direction="higher", samples="tokens", ideal=1.0),
+    "kl_mean": MetricSpec(kind="text", direction="lower", samples="tokens", ideal=0.0),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricLimit:
+    """One metric's tolerance within a use case."""
+
+    metric: str
+    eval_set: str
+    direction: str
+    limit_kind: str  # "absolute" or "relative"
+    limit: float  # allowed degradation (≥ 0)
+    min_samples: int
+
+    @property
+    def spec(self) -> MetricSpec:
+        """The metric's definition from :data:`METRICS`."""
+        return METRICS[self.metric]
+
+
+@dataclasses.dataclass(frozen=True)
+class NoisePolicy:
+    """Significance settings for paired per-item metrics."""
+
+    alpha: float = 0.05
+    bootstrap_resamples: int = 2000
+    bootstrap_seed: int = 0
+    confidence: float = 0.95
+
+
+@dataclasses.dataclass(frozen=True)
+class UseCasePolicy:
+    """A use case: the sanctioned default method, the sets to run and the metric limits."""
+
+    name: str
+    description: str
+    default_method: str
+    eval_sets: tuple[str, ...]
+    metrics: tuple[MetricLimit, ...]
+    noise: NoisePolicy = NoisePolicy()
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready snapshot (recorded with every verdict)."""
+        return dataclasses.asdict(self) | {"eval_sets": list(self.eval_sets),
+                                           "metrics": [dataclasses.asdict(m) for m in self.metrics]}
+
+
+def policy_path(path: str | os.PathLike[str] | None = None) -> Path:
+    """The policy file: ``path``, else ``$KIT_POLICIES``, else the repository's ``policies/tolerances.yaml``.
+
+    Args:
+        path: explicit override.
+    """
+    chosen = path or os.environ.get("KIT_POLICIES")
+    return Path(chosen).expanduser() if chosen else Path(__file__).resolve().parents[2] / "policies" / "tolerances.yaml"
+
+
+def _need(cond: bool, where: str, message: str) -> None:
+    if not cond:
+        raise KitError(f"{where}: {message}")
+
+
+def _number(value: Any, where: str, *, integer: bool = False, positive: bool = False) -> Any:
+    ok = isinstance(value, int if integer else (int, float)) and not isinstance(value, bool)
+    _need(ok and (value > 0 if positive else value >= 0), where,
+          f"expected a {'positive' if positive else 'non-negative'} {'integer' if integer else 'number'}, got {value!r}")
+    return value
+
+
+def _metric(name: str, raw: Any, eval_sets: tuple[str, ...], where: str) -> MetricLimit:
+    where = f"{where}.metrics.{name}"
+    _need(name in METRICS, where, f"unknown metric; use one of {', '.join(METRICS)}")
+    _need(isinstance(raw, dict), where, "expected a mapping with eval_set, direction, limit, min_samples")
+    spec = METRICS[name]
+    unknown = set(raw) - {"eval_set", "direction", "limit", "min_samples"}
+    _need(not unknown, where,
+          f"unknown key(s) {', '.join(sorted(unknown))}; allowed: eval_set, direction, limit, min_samples")
+    _need(raw.get("eval_set") in eval_sets, where,
+          f"eval_set {raw.get('eval_set')!r} must be one of this use case's eval_sets {list(eval_sets)}")
+    _need(raw.get("direction") == spec.direction, where,
+          f"direction must be '{spec.direction}' ({spec.direction} is better for {name}), got {raw.get('direction')!r}")
+    limit = raw.get("limit")
+    _need(isinstance(limit, dict) and set(limit) == {"kind", "value"}, where + ".limit",
+          "expected {kind: absolute|relative, value: N}")
+    _need(limit["kind"] in ("absolute", "relative"), where + ".limit.kind",
+          f"expected 'absolute' or 'relative', got {limit['kind']!r}")
+    _need(not (spec.ideal is not None and limit["kind"] == "relative"), where + ".limit.kind",
+          f"{name} is compared to its ideal {spec.ideal}, so its limit must be 'absolute'")
+    value = _number(limit["value"], where + ".limit.value")
+    _need(value <= 1 or limit["kind"] == "absolute", where + ".limit.value",
+          f"a relative limit is a fraction (0.10 = 10%), got {value}")
+    min_samples = _number(raw.get("min_samples"), where + ".min_samples", integer=True, positive=True)
+    return MetricLimit(metric=name, eval_set=raw["eval_set"], direction=spec.direction, limit_kind=limit["kind"],
+                       limit=float(value), min_samples=min_samples)
+
+
+def _noise(raw: Any, where: str) -> NoisePolicy:
+    if raw is None:
+        return NoisePolicy()
+    _need(isinstance(raw, dict), where, "expected a mapping")
+    fields = {f.name for f in dataclasses.fields(NoisePolicy)}
+    _need(set(raw) <= fields, where,
+          f"unknown key(s) {', '.join(sorted(set(raw) - fields))}; allowed: {', '.join(sorted(fields))}")
+    for key, value in raw.items():
+        _number(value, f"{where}.{key}", integer=key.startswith("bootstrap"), positive=key != "bootstrap_seed")
+    noise = NoisePolicy(**raw)
+    _need(noise.alpha < 1 and noise.confidence < 1, where, "alpha and confidence must lie strictly between 0 and 1")
+    return noise
+
+
+def parse_use_case(name: str, raw: Any, *, noise: NoisePolicy | None = None, source: str = "policy") -> UseCasePolicy:
+    """Validate one use case given as a mapping in the policy-file format (as in the YAML).
+
+    Args:
+        name: the use case's name.
+        raw: its mapping: description, default_method, eval_sets, metrics (optional noise).
+        noise: the file-level noise settings (defaults when None).
+        source: where it came from, for error messages.
+    """
+    noise = noise or NoisePolicy()
+    where = f"{source}: use_cases.{name}"
+    _need(isinstance(raw, dict), where, "expected a mapping with description, default_method, eval_sets, metrics")
+    missing = {"description", "default_method", "eval_sets", "metrics"} - set(raw)
+    _need(not missing, where, f"missing key(s) {', '.join(sorted(missing))}")
+    _need(raw["default_method"] in METHODS, where + ".default_method",
+          f"unknown method {raw['default_method']!r}; use one of {', '.join(METHODS)}")
+    sets = raw["eval_sets"]
+    _need(isinstance(sets, list) and sets and all(isinstance(s, str) for s in sets), where + ".eval_sets",
+          "expected a non-empty list of eval set names or paths")
+    metrics = raw["metrics"]
+    _need(isinstance(metrics, dict) and metrics, where + ".metrics",
+          "expected a non-empty mapping of metric name → limit")
+    return UseCasePolicy(
+        name=name, description=str(raw["description"]).strip(), default_method=raw["default_method"],
+        eval_sets=tuple(sets), metrics=tuple(_metric(m, r, tuple(sets), where) for m, r in metrics.items()),
+        noise=_noise(raw.get("noise"), where + ".noise") if "noise" in raw else noise, source=source,
+    )
+
+
+def load_policies(*, path: str | os.PathLike[str] | None = None) -> dict[str, UseCasePolicy]:
+    """Load and validate every use case of the policy file.
+
+    Args:
+        path: the YAML file (default: see :func:`policy_path`).
+    """
+    file = policy_path(path)
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise KitError(f"cannot read policy file {file} ({exc.strerror}); "
+                       "set KIT_POLICIES or pass the right path") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise KitError(f"{file}{at}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from None
+    source = str(file)
+    _need(isinstance(raw, dict) and raw.get("version") == 1, source, "expected a mapping with 'version: 1' and 'use_cases'")
+    _need(set(raw) <= {"version", "noise", "use_cases"}, source,
+          f"unknown top-level key(s) {', '.join(sorted(set(raw) - {'version', 'noise', 'use_cases'}))}")
+    cases = raw.get("use_cases")
+    _need(isinstance(cases, dict) and cases, source + ": use_cases",
+          "expected a non-empty mapping of use-case name → policy")
+    noise = _noise(raw.get("noise"), source + ": noise")
+    return {name: parse_use_case(name, body, noise=noise, source=source) for name, body in cases.items()}
+
+
+def get_policy(name: str, *, path: str | os.PathLike[str] | None = None) -> UseCasePolicy:
+    """The policy of one use case.
+
+    Args:
+        name: the use case (``chat-assistant``, ...).
+        path: the YAML file (default: see :func:`policy_path`).
+    """
+    policies = load_policies(path=path)
+    if name not in policies:
+        raise KitError(f"unknown use case '{name}'; choose one of {', '.join(policies)} (or add it to {policy_path(path)})")
+    return policies[name]
+
+
+def require_reason(*, policy: UseCasePolicy, methods: list[str] | tuple[str, ...], reason: str | None) -> None:
+    """Refuse methods other than the sanctioned default unless a reason is recorded.
+
+    Args:
+        policy: the use case's policy.
+        methods: the methods about to be piloted.
+        reason: why deviating from the default is justified.
+    """
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise KitError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+    others = [m for m in methods if m != policy.default_method]
+    if others and not (reason or "").strip():
+        raise KitError(f"use case '{policy.name}' sanctions {policy.default_method}; to try {', '.join(others)} "
+                       f"record why with --reason \"...\" (API: reason=)")

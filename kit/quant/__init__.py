@@ -1,0 +1,3 @@
+"""Quantization: the method table, one adapter per backend, calibration, quantize and compare."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Teaching: auto-checks, exercise generation, the widget panel, plots and the cost model."""
+
+__all__: list[str] = []

@@ -1,0 +1,139 @@
+"""The reviewed policy file: structure, calibration against measured deltas, validation errors, reasons."""
+
+import pytest
+import yaml
+
+from kit.errors import KitError
+from kit.govern.gate import gate
+from kit.govern.policy import METRICS, get_policy, load_policies, policy_path, require_reason
+
+Q = "q" * 64
+# Measured by `kit pilot` on smollm2-135m, full sets, CPU (see the header of policies/tolerances.yaml):
+# relative perplexity change, top-1 agreement, KL, and (lost, gained) items on everyday-mc / short-answers.
+MEASURED = {
+    "bnb-int8": {"ppl": 0.015, "top1": 0.931, "kl": 0.018, "mc": (4, 4), "sa": (5, 0)},
+    "gptq": {"ppl": 0.214, "top1": 0.805, "kl": 0.196, "mc": (35, 8), "sa": (13, 4)},
+    "bnb-nf4": {"ppl": 0.242, "top1": 0.763, "kl": 0.250, "mc": (16, 5), "sa": (9, 3)},
+}
+BASE_PPL, MC_RIGHT, SA_RIGHT = 11.592, 160, 24  # baseline: 160 of 231 and 24 of 41 right
+
+
+def test_bundled_file_has_the_sanctioned_defaults():
+    policies = load_policies()
+    assert {name: p.default_method for name, p in policies.items()} == {
+        "chat-assistant": "bnb-int8", "batch-summaries": "gptq", "code-completion": "gptq",
+        "accuracy-critical": "bnb-int8"}
+    for p in policies.values():
+        assert p.description and p.metrics and p.noise.alpha == 0.05
+        for m in p.metrics:
+            assert m.direction == METRICS[m.metric].direction and m.eval_set in p.eval_sets and m.min_samples > 0
+
+
+def _flip(right, total, lost, gained):
+    correct = [1] * right + [0] * (total - right)
+    for k in range(lost):
+        correct[k] = 0
+    for k in range(gained):
+        correct[right + k] = 1
+    return correct
+
+
+def _verdict(use_case, method, make_record):
+    """Full-size synthetic records reproducing what ``method`` measured on the real model."""
+    policy, m = get_policy(use_case), MEASURED[method]
+    base = {"stdlib-docs": make_record(perplexity=BASE_PPL, tokens=24606),
+            "everyday-mc": make_record(kind="multiple_choice", correct=_flip(MC_RIGHT, 231, 0, 0)),
+            "short-answers": make_record(kind="generation", correct=_flip(SA_RIGHT, 41, 0, 0))}
+    cand = {"stdlib-docs": make_record(sha=Q, method=method, perplexity=BASE_PPL * (1 + m["ppl"]), tokens=24606,
+                                       top1=m["top1"], kl=m["kl"]),
+            "everyday-mc": make_record(kind="multiple_choice", sha=Q, correct=_flip(MC_RIGHT, 231, *m["mc"])),
+            "short-answers": make_record(kind="generation", sha=Q, correct=_flip(SA_RIGHT, 41, *m["sa"]))}
+    return gate(baseline=[base[s] for s in policy.eval_sets], candidate=[cand[s] for s in policy.eval_sets],
+                policy=policy)
+
+
+@pytest.mark.parametrize(("use_case", "method", "passes"), [
+    ("chat-assistant", "bnb-int8", True), ("chat-assistant", "gptq", False), ("chat-assistant", "bnb-nf4", False),
+    ("batch-summaries", "gptq", True), ("batch-summaries", "bnb-nf4", True), ("batch-summaries", "bnb-int8", True),
+    ("code-completion", "gptq", True), ("code-completion", "bnb-nf4", False),
+    ("accuracy-critical", "bnb-int8", False), ("accuracy-critical", "gptq", False),
+])
+def test_limits_are_calibrated_on_measured_deltas(use_case, method, passes, make_record):
+    v = _verdict(use_case, method, make_record)
+    assert v.passed is passes, v.format()
+
+
+def _write(tmp_path, mutate):
+    data = yaml.safe_load(policy_path().read_text())
+    mutate(data)
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize(("mutate", "message"), [
+    (lambda d: d["use_cases"]["chat-assistant"]["metrics"]["perplexity"].update(direction="higher"),
+     r"chat-assistant.metrics.perplexity: direction must be 'lower'"),
+    (lambda d: d["use_cases"]["chat-assistant"]["metrics"].update(bleu={}), r"metrics.bleu: unknown metric"),
+    (lambda d: d["use_cases"]["chat-assistant"].pop("default_method"), r"missing key\(s\) default_method"),
+    (lambda d: d["use_cases"]["chat-assistant"].update(default_method="gguf-q4"), r"unknown method 'gguf-q4'"),
+    (lambda d: d["use_cases"]["batch-summaries"]["metrics"]["kl_mean"]["limit"].update(kind="relative"),
+     r"kl_mean is compared to its ideal 0.0, so its limit must be 'absolute'"),
+    (lambda d: d["use_cases"]["chat-assistant"]["metrics"]["perplexity"]["limit"].update(value=10),
+     r"a relative limit is a fraction"),
+    (lambda d: d["use_cases"]["chat-assistant"]["metrics"]["accuracy"].update(min_samples=0),
+     r"accuracy.min_samples: expected a positive integer"),
+    (lambda d: d["use_cases"]["chat-assistant"]["metrics"]["accuracy"].update(eval_set="mmlu"),
+     r"eval_set 'mmlu' must be one of this use case's eval_sets"),
+    (lambda d: d.update(version=2), r"expected a mapping with 'version: 1'"),
+    (lambda d: d["noise"].update(alpha="0.05"), r"noise.alpha: expected a positive number"),
+])
+def test_bad_files_give_one_line_errors(tmp_path, mutate, message):
+    with pytest.raises(KitError, match=message) as info:
+        load_policies(path=_write(tmp_path, mutate))
+    assert "\n" not in str(info.value) and str(tmp_path) in str(info.value)
+
+
+def test_syntax_errors_missing_files_and_unknown_use_cases(tmp_path, monkeypatch):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nuse_cases: [\n")
+    with pytest.raises(KitError, match=r"broken.yaml at line \d+: not valid YAML"):
+        load_policies(path=broken)
+    with pytest.raises(KitError, match="cannot read policy file .*set KIT_POLICIES"):
+        load_policies(path=tmp_path / "nope.yaml")
+    with pytest.raises(KitError, match="unknown use case 'chat'; choose one of chat-assistant"):
+        get_policy("chat")
+    monkeypatch.setenv("KIT_POLICIES", str(broken))
+    assert policy_path() == broken
+    with pytest.raises(KitError, match="not valid YAML"):
+        get_policy("chat-assistant")
+
+
+def test_deviating_from_the_default_needs_a_reason():
+    chat = get_policy("chat-assistant")
+    require_reason(policy=chat, methods=["bnb-int8"], reason=None)
+    with pytest.raises(KitError, match=r"sanctions bnb-int8; to try gptq record why with --reason"):
+        require_reason(policy=chat, methods=["bnb-int8", "gptq"], reason="  ")
+    require_reason(policy=chat, methods=["gptq"], reason="GPU memory: 3 replicas per card")
+    with pytest.raises(KitError, match="unknown method"):
+        require_reason(policy=chat, methods=["fp8"], reason="x")
+
+
+def test_parse_use_case_validates_one_mapping():
+    from kit.govern.policy import parse_use_case
+
+    raw = {"description": "d", "default_method": "gptq", "eval_sets": ["stdlib-docs"],
+           "metrics": {"perplexity": {"eval_set": "stdlib-docs", "direction": "lower",
+                                      "limit": {"kind": "relative", "value": 0.2}, "min_samples": 10}}}
+    p = parse_use_case("mine", raw)
+    assert (p.name, p.metrics[0].limit, p.noise.alpha) == ("mine", 0.2, 0.05)
+    with pytest.raises(KitError, match=r"policy: use_cases.mine.metrics.perplexity.limit: expected"):
+        parse_use_case("mine", raw | {"metrics": {"perplexity": raw["metrics"]["perplexity"] | {"limit": 0.2}}})
+
+
+def test_measured_int8_verdicts_read_as_intended(make_record):
+    chat = {m.metric: m for m in _verdict("chat-assistant", "bnb-int8", make_record).metrics}
+    assert chat["contains_match"].status == "within-noise"  # 5 answers lost, 0 gained: p = 0.0625 on 41 items
+    assert chat["contains_match"].test["p_value"] == pytest.approx(0.0625)
+    strict = {m.metric: m.status for m in _verdict("accuracy-critical", "bnb-int8", make_record).metrics}
+    assert strict["top1_agreement"] == "fail" and strict["perplexity"] == "pass"

@@ -1,0 +1,104 @@
+"""Every method end to end on a 2-layer cut of the real model: config log, artifact, reload."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from kit.quant.calibration import calibration_chunks
+from kit.errors import KitError
+from kit.eval.harness import Protocol, evaluate
+from kit.io import sha256_dir
+from kit.quant.methods import METHODS
+from kit.models import QUANT_FILE, load_model
+from kit.quant.quantize import default_group_size, quantize
+
+SMALL = {"samples": 4, "seq_len": 64}
+PROTOCOL = Protocol(max_tokens=256, limit=12)
+NO_ACCELERATOR = not torch.accelerator.is_available()
+
+
+@pytest.fixture(scope="module", params=list(METHODS))
+def quantized(request, tiny_baseline, tmp_path_factory):
+    """Each method applied once to the tiny baseline, with small calibration."""
+    out = tmp_path_factory.mktemp("q") / request.param
+    return quantize(model=str(tiny_baseline), method=request.param, out=out, device="cpu", progress=False, **SMALL)
+
+
+def test_config_log_fields(quantized, tiny_baseline):
+    c, method = quantized.config, quantized.config["method"]
+    assert json.loads((quantized.path / QUANT_FILE).read_text()) == json.loads(json.dumps(c))
+    assert c["schema"] == "kit.quantization/1"
+    assert c["bits"] == (8 if method == "bnb-int8" else 4)
+    assert c["group_size"] == (None if method == "bnb-int8" else 64)
+    assert c["symmetric"] is True and c["quant_type"] in ("int8", "nf4", "fp4", "int")
+    assert c["ignore"] == ["lm_head"] and c["quantized_modules"] == 14  # 7 Linear × 2 layers
+    assert c["format"] and c["scheme"]["description"]
+    assert c["baseline"] == {"ref": str(tiny_baseline), "path": str(tiny_baseline), "sha256": sha256_dir(tiny_baseline)}
+    assert c["quantize_seconds"] > 0 and c["peak_memory"]["peak_rss_bytes"] > 0
+    assert c["environment"]["packages"]["llmcompressor"] and c["environment"]["packages"]["bitsandbytes"]
+    assert c["created_at"].endswith("Z") and c["device"] == "cpu"
+    assert c["weights_sha256"] == sha256_dir(quantized.path) == quantized.model.sha256
+    assert c["weight_bytes"] > 0
+    if method in ("gptq", "awq"):
+        cal = c["calibration"]
+        assert cal["name"] == "stdlib-docs-calib" and len(cal["sha256"]) == 64
+        assert (cal["samples"], cal["seq_len"], cal["seed"], cal["tokens"]) == (4, 64, 0, 256)
+        assert len(cal["starts"]) == 4 and len(cal["chunks_sha256"]) == 64
+    else:
+        assert c["calibration"] is None
+    if method in ("gptq", "awq", "rtn"):
+        assert c["scheme"]["weights"]["strategy"] == "group" and c["scheme"]["weights"]["group_size"] == 64
+        assert c["resolved_weights"]["num_bits"] == 4 and c["resolved_weights"]["symmetric"] is True
+        saved = json.loads((quantized.path / "config.json").read_text())["quantization_config"]
+        assert saved["config_groups"]["group_0"]["weights"] == c["resolved_weights"]
+        if method == "gptq":
+            assert c["resolved_weights"]["actorder"] == "static"
+        assert (quantized.path / "recipe.yaml").is_file()
+    assert c["shims"] == (["awq-cpu-pin-memory: IntermediatesCache.pin_memory made a no-op (no accelerator)"]
+                          if method == "awq" and NO_ACCELERATOR else [])
+    for name in ("model.safetensors", "config.json", "tokenizer.json"):
+        assert (quantized.path / name).is_file()
+
+
+def test_reload_matches_in_memory(quantized):
+    loaded = load_model(str(quantized.path), device="cpu")
+    assert loaded.info()["method"] == quantized.config["method"] and loaded.info()["bits"] == quantized.config["bits"]
+    for name in ("stdlib-docs", "everyday-mc"):
+        kw = {"eval_set": name, "protocol": PROTOCOL, "measure_speed": False, "progress": False}
+        a, b = evaluate(model=quantized.model, **kw)["accuracy"], evaluate(model=loaded, **kw)["accuracy"]
+        if name == "stdlib-docs":
+            assert math.isclose(a["perplexity"], b["perplexity"], rel_tol=1e-4)
+        else:
+            assert a["correct"] == b["correct"]
+
+
+def test_default_group_size_fits_every_width():
+    assert default_group_size("smollm2-135m") == 64  # widths 576 and 1536
+    assert default_group_size("smollm2-135m", 32) == 32
+    with pytest.raises(KitError, match=r"does not divide the input width 576.*--group-size 16, 32, 64") as err:
+        default_group_size("smollm2-135m", 128)
+    assert "\n" not in str(err.value)
+
+
+def test_calibration_is_deterministic_and_bounded(smol):
+    a = calibration_chunks(name="stdlib-docs-calib", tokenizer=smol.tokenizer, samples=8, seq_len=64, seed=0)
+    b = calibration_chunks(name="stdlib-docs-calib", tokenizer=smol.tokenizer, samples=8, seq_len=64, seed=0)
+    c = calibration_chunks(name="stdlib-docs-calib", tokenizer=smol.tokenizer, samples=8, seq_len=64, seed=1)
+    assert a.record() == b.record() and a.starts != c.starts
+    assert all(len(chunk) == 64 for chunk in a.chunks) and list(a.starts) == sorted(set(a.starts))
+    with pytest.raises(KitError, match="lower --samples"):
+        calibration_chunks(name="stdlib-docs-calib", tokenizer=smol.tokenizer, samples=10**6, seq_len=64, seed=0)
+
+
+def test_awq_shim_is_scoped():
+    from llmcompressor.pipelines.cache import IntermediatesCache
+
+    from kit.quant.methods.llmc import awq_cpu_pin_memory_shim
+
+    original = IntermediatesCache.pin_memory
+    with awq_cpu_pin_memory_shim() as applied:
+        assert applied is NO_ACCELERATOR
+        assert (IntermediatesCache.pin_memory is not original) is NO_ACCELERATOR
+    assert IntermediatesCache.pin_memory is original
