@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install -c constraints.txt
 
-.PHONY: setup baseline demo test test-fast lab exercises check-exercises bench clean
+.PHONY: setup baseline demo test test-fast lint notebook-refs check-notebook-refs lab exercises check-exercises bench clean
 
 setup: $(VENV)/.installed
 
@@ -30,6 +30,17 @@ test: baseline
 
 test-fast: baseline
 	$(BIN)/python -m pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check kit tests benchmarks scripts conftest.py
+
+# Reference outputs of notebook cells tagged nbval-check-output (tests/nbrefs.py; see docs/testing.md).
+# make notebook-refs NB=notebooks/05_when_not_to_quantize.ipynb  (without NB: every marked notebook)
+notebook-refs: baseline
+	$(BIN)/python -m tests.nbrefs record $(NB)
+
+check-notebook-refs: setup
+	$(BIN)/python -m tests.nbrefs check
 
 exercises: setup
 	$(BIN)/kit exercises generate

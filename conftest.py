@@ -13,10 +13,11 @@ os.environ.setdefault("KIT_PROGRESS", "0")  # no progress bars in test logs
 _SCRATCH = tempfile.mkdtemp(prefix="kit-tests-")
 os.environ.setdefault("KIT_REGISTRY", os.path.join(_SCRATCH, "registry.sqlite"))
 os.environ.setdefault("KIT_RUNS", os.path.join(_SCRATCH, "runs"))
+os.environ.setdefault("KIT_PROGRESS_LOG", os.path.join(_SCRATCH, "progress.json"))  # learner progress (kit progress)
 
 
 def pytest_collection_modifyitems(config, items):
-    """Cells tagged ``nbval-check-output`` are compared with ``tests/notebook_outputs/`` (kit.notebook_outputs)."""
-    from kit.notebook_outputs import attach
+    """Cells tagged ``nbval-check-output`` are compared with ``tests/notebook_outputs/`` (tests/nbrefs.py)."""
+    from tests.nbrefs import attach
 
     attach(items)

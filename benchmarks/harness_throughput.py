@@ -13,9 +13,9 @@ import time
 import torch
 
 from kit.eval.harness import tokens_for
+from kit.eval.scoring import make_windows, score_perplexity
 from kit.eval.sets import load_set
 from kit.models import load_model
-from kit.eval.scoring import make_windows, score_perplexity
 
 
 @torch.inference_mode()

@@ -11,7 +11,6 @@ recovery = (PPL_rtn − PPL_method) / (PPL_rtn − PPL_baseline): 0 % is no bett
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -19,10 +18,10 @@ from pathlib import Path
 
 from kit.console import progress_default, stage
 from kit.eval.harness import Protocol, evaluate
+from kit.eval.tables import format_table
 from kit.io import atomic_write_json
 from kit.models import load_model
 from kit.quant.quantize import quantize
-from kit.eval.tables import format_table
 
 PAPER_TARGET = 0.64  # GPTQ paper, OPT-125M, 4-bit RTN → GPTQ
 METHODS = ("rtn", "gptq", "awq")
@@ -37,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--bits", type=int, default=4)
     p.add_argument("--group-size", type=int, default=64)
     p.add_argument("--calibration", default="stdlib-docs-calib", help="calibration set (default stdlib-docs-calib)")
-    p.add_argument("--samples", type=int, default=32, help="calibration chunks (default 32; AWQ time grows with samples × seq-len)")
+    p.add_argument("--samples", type=int, default=32,
+                   help="calibration chunks (default 32; AWQ time grows with samples × seq-len)")
     p.add_argument("--seq-len", type=int, default=128, help="tokens per chunk (default 128)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None,

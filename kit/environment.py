@@ -33,7 +33,10 @@ def _version(package: str) -> str | None:
 
 @functools.lru_cache(maxsize=1)
 def _git_commit() -> str | None:
+    """The commit of the kit's own checkout; None for an installed wheel (even one inside another repository)."""
     root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists() or not (root / "pyproject.toml").is_file():
+        return None  # site-packages: no checkout of the kit here
     try:
         out = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
@@ -121,5 +124,5 @@ def check_setup() -> list[dict[str, Any]]:
 
     rows.append({"item": "CUDA GPU (optional)", "ok": True,
                  "found": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none: CPU only",
-                 "fix": "optional; see README 'Installing on a GPU machine'"})
+                 "fix": "optional; see docs/install.md 'Installing on a GPU machine'"})
     return rows

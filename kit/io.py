@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_dir", "atomic_write_json", "cache_dir", "runs_dir", "sha256_dir", "sha256_file"]
+from kit.errors import KitError
+
+__all__ = [
+    "atomic_dir", "atomic_write_json", "cache_dir", "check_replaceable", "check_writable", "clean_stale_partials",
+    "file_manifest", "runs_dir", "sha256_dir", "sha256_file", "writer_lock",
+]
 
 _CHUNK = 1 << 20
+_PARTIAL = re.compile(r"^(\d+)-[A-Za-z0-9_]+$")  # what follows ".<name>.partial-": "<pid>-<random>"
+_HELD: dict[str, list[int]] = {}  # resolved target → [lock fd, depth] (the lock is re-entrant within a process)
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -48,22 +58,45 @@ def sha256_dir(path: str | os.PathLike[str], *, pattern: str = "*.safetensors") 
     return h.hexdigest()
 
 
+def file_manifest(path: str | os.PathLike[str], *, exclude: tuple[str, ...] = ()) -> dict[str, str]:
+    """``{relative file name: sha256}`` of every file below ``path`` (hidden names and ``exclude`` left out).
+
+    Args:
+        path: the folder (a model, baseline or artifact).
+        exclude: file names not covered (the kit's own log, which records the manifest).
+    """
+    root = Path(path)
+    out = {}
+    for f in sorted(root.rglob("*")):
+        rel = f.relative_to(root)
+        if f.is_file() and not any(part.startswith(".") for part in rel.parts) and rel.as_posix() not in exclude:
+            out[rel.as_posix()] = sha256_file(f)
+    return out
+
+
 def atomic_write_json(path: str | os.PathLike[str], data: Any) -> Path:
-    """Write JSON to a temp file beside ``path`` and rename it into place.
+    """Write JSON to a temp file beside ``path`` and rename it into place (an OS error becomes a :class:`KitError`).
 
     Args:
         path: the destination file.
         data: anything ``json.dumps`` accepts.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise KitError(f"cannot write {path} ({exc.strerror or exc}); choose a writable path") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2, sort_keys=False, default=str)
             f.write("\n")
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise KitError(f"cannot write {path} ({exc.strerror or exc}); choose a writable path") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -71,28 +104,198 @@ def atomic_write_json(path: str | os.PathLike[str], data: Any) -> Path:
     return path
 
 
+def check_writable(path: str | os.PathLike[str], *, what: str, kind: str = "file") -> None:
+    """Fail now, before any work, when ``path`` could not be written at the end (nothing is left behind).
+
+    Args:
+        path: where the command will write.
+        what: the flag, for the message (``--json``, ``--out``).
+        kind: ``file`` (a file written beside its siblings), ``folder`` (a folder created beside its
+            siblings) or ``into`` (a folder that files are written into).
+    """
+    path = Path(path).expanduser()
+    if kind == "file" and path.is_dir():
+        raise KitError(f"{what} {path} is a folder; give a file name such as {path / 'result.json'}")
+    if kind != "file" and path.exists() and not path.is_dir():
+        raise KitError(f"{what} {path} is a file, not a folder; choose another path")
+    probe = path if kind == "into" else path.parent
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise KitError(f"{what} {path} cannot be created: {probe} is a file, not a folder; choose another path")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=probe, prefix=".kit-write-test-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise KitError(f"{what} {path} is not writable ({exc.strerror or exc}); choose a writable path") from None
+
+
+def _contains(outer: Path, inner: Path) -> bool:
+    return outer == inner or outer in inner.parents
+
+
+def check_replaceable(path: str | os.PathLike[str], *, marker: str | None) -> None:
+    """Refuse to replace ``path`` unless it is a folder the kit wrote: it holds ``marker`` and only the files that log lists.
+
+    Never the kit cache, the home folder, the working folder, or a folder that holds any of them.
+
+    Args:
+        path: the existing folder ``--overwrite`` would replace.
+        marker: the kit log that marks a finished kit folder (``kit-quantization.json``).
+    """
+    path = Path(path).expanduser()
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        raise KitError(f"{path} is not a folder the kit wrote (a file or a link); --overwrite replaces only kit "
+                       "artifacts: remove it yourself or choose another --out")
+    real = path.resolve()
+    for name, keep in (("the kit cache", cache_dir()), ("your home folder", Path.home()), ("the working folder", Path.cwd())):
+        if _contains(real, keep.expanduser().resolve()):
+            raise KitError(f"refusing to replace {path}: it is or holds {name} ({keep}); choose another --out")
+    log = path / (marker or "")
+    if marker is None or not log.is_file():
+        raise KitError(f"{path} is not a kit artifact (no {marker or 'kit log'}); --overwrite replaces only folders the "
+                       "kit wrote: move it away yourself or choose another --out")
+    try:
+        listed = json.loads(log.read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        listed = None  # a damaged log: replacing the artifact is the fix
+    if isinstance(listed, dict):
+        extra = sorted(set(file_manifest(path, exclude=(marker,))) - set(listed))
+        if extra:
+            raise KitError(f"{path} holds files the kit did not write ({', '.join(extra[:3])}); move them out "
+                           "or choose another --out")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists but belongs to someone else
+    return True
+
+
+def clean_stale_partials(path: str | os.PathLike[str]) -> list[Path]:
+    """Delete ``.<name>.partial-<pid>-*`` folders beside ``path`` left by kit processes that no longer run.
+
+    Only folders named by :func:`atomic_dir` (with a pid) are touched; anything else is left alone.
+
+    Args:
+        path: the target folder whose interrupted writes to clean.
+    """
+    path = Path(path).expanduser()
+    prefix = f".{path.name}.partial-"
+    removed = []
+    with contextlib.suppress(OSError):
+        for p in path.parent.iterdir():
+            m = _PARTIAL.match(p.name[len(prefix):]) if p.name.startswith(prefix) else None
+            if m and p.is_dir() and not p.is_symlink() and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+                shutil.rmtree(p, ignore_errors=True)
+                removed.append(p)
+    return removed
+
+
+def _lock_fd(lock: Path, target: Path) -> int:
+    """Open and flock ``lock`` (retrying if another process unlinked it meanwhile); a held lock is a KitError."""
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise KitError(f"cannot lock {lock} ({exc.strerror}); choose another --out") from None
+            raise KitError(f"another kit run (pid {holder}) is writing {target}; wait for it to finish "
+                           "or choose another --out") from None
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(lock).st_ino == os.fstat(fd).st_ino:
+                return fd
+        os.close(fd)  # the holder removed the file between our open and flock: take the new one
+
+
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike[str], *, overwrite: bool = False) -> Iterator[Path]:
+def writer_lock(path: str | os.PathLike[str]) -> Iterator[list[Path]]:
+    """Hold the lock file ``.<name>.lock`` beside ``path`` (fcntl); a second writer fails at once with a KitError.
+
+    Re-entrant within one process. Yields the stale partial folders it cleaned (see
+    :func:`clean_stale_partials`). On release the lock file is removed, and so are parent
+    folders it had to create if nothing was written at ``path``.
+
+    Args:
+        path: the folder or file about to be written.
+    """
+    path = Path(path).expanduser()
+    key = str(path.resolve())
+    if key in _HELD:
+        _HELD[key][1] += 1
+        try:
+            yield []
+        finally:
+            _HELD[key][1] -= 1
+        return
+    created = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+    lock = path.parent / f".{path.name}.lock"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = _lock_fd(lock, path)
+    except OSError as exc:
+        raise KitError(f"cannot write beside {path} ({exc.strerror or exc}); choose a writable --out") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _HELD[key] = [fd, 1]
+    try:
+        yield clean_stale_partials(path)
+    finally:
+        del _HELD[key]
+        with contextlib.suppress(OSError):
+            os.unlink(lock)  # while still holding it: a waiting writer re-checks the inode (see _lock_fd)
+        os.close(fd)
+        if not path.exists():
+            for folder in created:  # innermost first; only empty folders this call made
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str], *, overwrite: bool = False, marker: str | None = None) -> Iterator[Path]:
     """Yield a temp folder beside ``path``; rename it to ``path`` only if the block succeeds.
+
+    Holds :func:`writer_lock` throughout. The temp folder's name carries this process's pid, so a
+    later run can clean it up if this one is killed. An existing ``path`` is replaced only with
+    ``overwrite`` and only when :func:`check_replaceable` proves it a kit folder; the old one is
+    moved aside first and deleted only after the new one is in place.
 
     Args:
         path: the final folder.
-        overwrite: replace an existing folder at ``path`` (otherwise refuse).
+        overwrite: replace an existing kit folder at ``path`` (otherwise refuse).
+        marker: the kit log that proves an existing folder is the kit's (e.g. ``kit-quantization.json``).
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; choose another --out or pass --overwrite")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.partial-"))
-    try:
-        yield tmp
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; artifacts are shared
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    path = Path(path).expanduser()
+    with writer_lock(path):
+        if path.exists() or path.is_symlink():
+            if not overwrite:
+                raise KitError(f"{path} already exists; choose another --out or pass --overwrite")
+            check_replaceable(path, marker=marker)
+        try:
+            tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.partial-{os.getpid()}-"))
+        except OSError as exc:
+            raise KitError(f"cannot write beside {path} ({exc.strerror or exc}); choose a writable --out") from None
+        try:
+            yield tmp
+            os.chmod(tmp, 0o755)  # mkdtemp makes it private; artifacts are shared
+            if path.exists():
+                trash = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.replaced-{os.getpid()}-"))
+                os.replace(path, trash / path.name)
+                os.replace(tmp, path)
+                shutil.rmtree(trash, ignore_errors=True)
+            else:
+                os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
 
 
 def cache_dir() -> Path:
@@ -102,6 +305,9 @@ def cache_dir() -> Path:
 
 
 def runs_dir() -> Path:
-    """Where notebooks and pilots put artifacts: ``$KIT_RUNS`` or the repository's ``runs/``."""
+    """Where notebooks and pilots put artifacts: ``$KIT_RUNS``, else ``runs/`` in the kit's cache folder.
+
+    A per-user place, never the install location, and the same from every notebook folder.
+    """
     root = os.environ.get("KIT_RUNS")
-    return Path(root).expanduser() if root else Path(__file__).resolve().parent.parent / "runs"
+    return Path(root).expanduser() if root else cache_dir() / "runs"

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import json
+import os
+import re
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from kit.console import hf_progress, progress_default
 from kit.errors import KitError
-from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_dir, sha256_file
+from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_file
+from kit.model_files import BASELINE_FILE, QUANT_FILE, config_max_positions, manifest, verify_folder, weights_sha256
 
 __all__ = [
     "ALIASES",
     "ask",
     "BASELINE_FILE",
+    "check_context_length",
+    "check_device",
     "QUANT_FILE",
     "EmbeddedModel",
     "LoadedModel",
@@ -30,8 +35,7 @@ __all__ = [
     "resolve_path",
 ]
 
-BASELINE_FILE = "kit-baseline.json"
-QUANT_FILE = "kit-quantization.json"
+_DEVICE = re.compile(r"^(cpu|cuda(:[0-9]+)?)$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +107,28 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def check_device(device: str | None) -> str:
+    """``device`` if it names a usable device (``cpu``, ``cuda``, ``cuda:N``), else a one-line error; automatic when None.
+
+    Args:
+        device: the requested device.
+    """
+    if device is None:
+        return default_device()
+    if not isinstance(device, str) or not _DEVICE.match(device):
+        raise KitError(f"unknown device {device!r}; use --device cpu, cuda or cuda:N")
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise KitError(f"device '{device}' requested but no CUDA GPU is visible; use --device cpu")
+        index = int(device.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise KitError(f"device '{device}' requested but only {torch.cuda.device_count()} GPU(s) are visible; "
+                           f"use cuda:0..cuda:{torch.cuda.device_count() - 1}")
+    return device
+
+
 def _gguf_path(spec: EmbeddedModel) -> Path:
     found = importlib.util.find_spec(spec.package)
     if found is None or found.origin is None:
@@ -124,7 +150,8 @@ def prepare_baseline(alias: str, *, force: bool = False) -> Path:
     """Dequantize an embedded GGUF model once into an fp32 safetensors baseline; return its folder.
 
     The folder holds ``model.safetensors``, config, tokenizer and ``kit-baseline.json``
-    with the SHA-256 of the source file and of the saved weights.
+    with the SHA-256 of the source file, of the saved weights, and of every file (``files``,
+    verified by :func:`load_model` and ``kit baseline``).
 
     Args:
         alias: a key of :data:`ALIASES`.
@@ -150,15 +177,17 @@ def prepare_baseline(alias: str, *, force: bool = False) -> Path:
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(source.state_dict(), strict=True)
     model.eval()
-    with atomic_dir(out, overwrite=True) as tmp:
+    with atomic_dir(out, overwrite=True, marker=BASELINE_FILE) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
-        weights = sha256_dir(tmp)
+        files = manifest(tmp)
+        weights = weights_sha256(files)
         atomic_write_json(tmp / BASELINE_FILE, {
             "alias": alias,
             "description": spec.description,
             "source": {"distribution": spec.distribution, "file": spec.filename, "sha256": sha256_file(gguf)},
             "weights_sha256": weights,
+            "files": files,
             "dtype": "float32",
             "prepared_seconds": round(time.perf_counter() - started, 2),
             "prepared_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -181,13 +210,55 @@ def resolve_path(ref: str) -> Path | None:
         if not path.is_dir() or not (path / "config.json").is_file():
             raise KitError(f"{ref} is not a model folder (no config.json); pass a folder saved by save_pretrained or an alias ({', '.join(ALIASES)})")
         return path
-    if ref.count("/") == 1 and not ref.startswith((".", "/")):
-        return None  # a hub id
+    if ref.count("/") == 1 and not ref.startswith((".", "/", "~")):
+        if not _offline() or _in_hub_cache(ref):
+            return None  # a hub id
+        raise KitError(f"model folder '{ref}' not found (offline, so it is not tried as a hub id); check the path, "
+                       f"or use an alias ({', '.join(sorted(ALIASES))})")
     raise KitError(f"model '{ref}' not found: not an alias ({', '.join(sorted(ALIASES))}), folder or hub id")
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
-    return json.loads(path.read_text()) if path.is_file() else None
+def _offline() -> bool:
+    """HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE set, or huggingface.co unreachable within 2 s."""
+    if any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")):
+        return True
+    reachable: list[bool] = []
+
+    def probe() -> None:
+        import socket
+
+        try:
+            socket.create_connection(("huggingface.co", 443), timeout=2).close()
+            reachable.append(True)
+        except OSError:
+            pass
+
+    worker = threading.Thread(target=probe, daemon=True)  # a thread, so a hanging DNS lookup cannot block
+    worker.start()
+    worker.join(2.5)
+    return not reachable
+
+
+def _in_hub_cache(ref: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(ref, "config.json"), str)
+
+
+def check_context_length(ref: str, context_length: int) -> None:
+    """Refuse a context longer than the model's ``max_position_embeddings``, from its config.json (before loading).
+
+    Args:
+        ref: alias, folder or hub id (hub ids and unprepared aliases are checked after loading).
+        context_length: tokens per perplexity window.
+    """
+    path = _baseline_dir(ref) if ref in ALIASES else Path(ref).expanduser()
+    if not (path / "config.json").is_file():
+        return
+    limit = config_max_positions(path)
+    if limit is not None and context_length > limit:
+        raise KitError(f"--context-length {context_length} exceeds the model's maximum of {limit} tokens "
+                       f"(max_position_embeddings in {path / 'config.json'}); pass --context-length {min(limit, 512)}")
 
 
 def load_model(
@@ -206,14 +277,13 @@ def load_model(
         trust_remote_code: allow custom modelling code from the checkpoint (off by default).
     """
     import torch
+    from safetensors import SafetensorError
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    device = device or default_device()
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise KitError("device 'cuda' requested but no CUDA GPU is visible; use --device cpu")
+    device = check_device(device)
     path = resolve_path(ref)
     source = str(path) if path else ref
-    quant = _read_json(path / QUANT_FILE) if path else None
+    sha, baseline, quant = verify_folder(path) if path else (None, None, None)  # before any weights load
     kwargs: dict[str, Any] = {"use_safetensors": True, "trust_remote_code": trust_remote_code}
     if quant and quant.get("method", "").startswith("bnb"):
         kwargs["device_map"] = device  # bitsandbytes places weights while loading
@@ -229,17 +299,14 @@ def load_model(
                                                   clean_up_tokenization_spaces=False)  # destructive for BPE (strips spaces)
     except OSError as exc:
         raise KitError(f"could not load '{ref}': {str(exc).splitlines()[0]} (offline? use an alias or a local folder)") from exc
+    except SafetensorError as exc:
+        raise KitError(f"could not load '{ref}': a weights file is damaged ({str(exc).splitlines()[0]}); "
+                       "re-create or re-download the model") from None
     if "device_map" not in kwargs:
         model.to(device)
     model.eval()
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    sha = sha256_dir(path) if path and any(path.glob("*.safetensors")) else None
-    baseline = _read_json(path / BASELINE_FILE) if path else None
-    if baseline and baseline.get("weights_sha256") != sha:
-        raise KitError(f"baseline {path} does not match its recorded hash; rebuild it with `kit baseline {ref} --force`")
-    if quant and quant.get("weights_sha256") not in (None, sha):
-        raise KitError(f"artifact {path} does not match the weights_sha256 in its {QUANT_FILE}; re-create it with `kit quantize ... --overwrite`")
     return LoadedModel(
         model=model, tokenizer=tokenizer, ref=ref, path=path, sha256=sha, device=device,
         quantization=quant, baseline=baseline,

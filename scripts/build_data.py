@@ -434,13 +434,17 @@ def mc_raw_items(rng: random.Random) -> list[tuple[str, str, str, list[str]]]:
 
 
 def mc_records() -> list[dict]:
-    """Shuffle choices so that answer positions are balanced within each category."""
-    rng = random.Random(MC_SEED)
-    raw = mc_raw_items(rng)
+    """The original items (seed ``MC_SEED``), then the appended ones (seed ``MC_EXTRA_SEED``)."""
+    records = _shuffled(random.Random(MC_SEED), mc_raw_items, [])
+    return _shuffled(random.Random(MC_EXTRA_SEED), mc_extra_raw_items, records)
+
+
+def _shuffled(rng: random.Random, raw_items, records: list[dict]) -> list[dict]:
+    """Shuffle choices so that answer positions are balanced within each category; append to ``records``."""
+    raw = raw_items(rng)
     by_cat: dict[str, list] = {}
     for cat, prompt, answer, distractors in raw:
         by_cat.setdefault(cat, []).append((prompt, answer, distractors))
-    records = []
     for cat, items in by_cat.items():
         # Cycle positions across categories so the total is balanced too.
         positions = [(len(records) + i) % 4 for i in range(len(items))]
@@ -462,6 +466,12 @@ MC_CATEGORY_INFO = {
     "plural": "plural of a common noun (distractors are wrong forms of the same noun)",
     "animal": "names of baby animals, animal sounds",
     "knowledge": "colours and everyday common knowledge",
+    "grammar": "past tense of an irregular verb (distractors are wrong forms of the same verb)",
+    "geography": "the continent a country is on",
+    "language": "the main language of a country",
+    "currency": "the currency of a country",
+    "unit": "units of length, mass, time and money",
+    "science": "simple science, shapes and nature",
 }
 
 
@@ -515,9 +525,268 @@ SHORT_ANSWERS = [
 ]
 
 
+# Items added for the evidence-based gate (issue 10): a paired non-inferiority test needs
+# ≥ 300 items to resolve a 5-point limit at the discordance quantization causes. Appended
+# after the original 41 so their ids stay the same. Derived from the tables above where
+# they exist (capitals, opposites, calendar, animals); the rest authored here.
+_NUMBER_ALIASES = {100: ["one hundred", "hundred"], 1000: ["one thousand", "thousand"]}
+
+
+def _num(n: int) -> tuple[str, list[str]]:
+    """A number's reference (digits) and aliases (its word, when the word is short)."""
+    words = [NUMBER_WORDS[n]] if 0 <= n < len(NUMBER_WORDS) else _NUMBER_ALIASES.get(n, [])
+    return str(n), list(words)
+
+
+_CAPITAL_ALIASES = {"Brasília": ["Brasilia"], "Bogotá": ["Bogota"], "Kyiv": ["Kiev"],
+                    "Washington, D.C.": ["Washington"], "New Delhi": ["Delhi"]}
+_ASKED_CAPITALS = {"France", "Japan", "Italy", "Germany", "Spain", "Russia", "Egypt", "China",
+                   "the United Kingdom"}  # already asked (the UK as "England")
+_OPPOSITE_ALIASES = {
+    "tall": ["small", "low"], "hard": ["easy"], "dark": ["bright"], "loud": ["soft", "silent"],
+    "open": ["shut"], "cheap": ["costly"], "brave": ["scared", "afraid", "coward"], "sharp": ["dull"],
+    "sick": ["well"], "wild": ["domestic"], "ancient": ["new"], "safe": ["unsafe"], "good": ["evil"],
+    "polite": ["impolite"], "easy": ["hard"], "thick": ["slim"], "strong": ["feeble"],
+}
+_ASKED_OPPOSITES = {"hot", "big", "happy"}
+_ASKED_CALENDAR = {("day", 0, +1), ("day", 6, -1), ("day", 3, +1)}
+
+EXTRA_ARITHMETIC = [
+    (3, "+", 5), (4, "+", 3), (6, "+", 3), (7, "+", 2), (8, "+", 1), (2, "+", 7), (5, "+", 4),
+    (6, "+", 6), (7, "+", 7), (8, "+", 4), (9, "+", 9), (3, "+", 3), (4, "+", 6), (10, "+", 10),
+    (11, "+", 2), (12, "+", 5), (9, "+", 1), (2, "+", 5), (1, "+", 8), (5, "+", 6),
+    (8, "-", 3), (7, "-", 5), (10, "-", 4), (6, "-", 1), (9, "-", 9), (12, "-", 2), (15, "-", 5),
+    (20, "-", 10), (8, "-", 6), (5, "-", 3), (11, "-", 1), (14, "-", 7), (18, "-", 9),
+    (3, "times", 3), (2, "times", 5), (4, "times", 4), (5, "times", 3), (2, "times", 8), (6, "times", 2),
+    (10, "times", 2), (3, "times", 6), (4, "times", 5), (2, "times", 2), (1, "times", 9),
+    (10, "divided by", 2), (12, "divided by", 3), (8, "divided by", 4), (20, "divided by", 5),
+    (9, "divided by", 3), (16, "divided by", 2),
+]
+_ARITH = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "times": lambda a, b: a * b,
+          "divided by": lambda a, b: a // b}
+
+# (question, reference, aliases)
+EXTRA_COLOURS = [
+    ("What color is a carrot?", "orange", []), ("What color is a lemon?", "yellow", []),
+    ("What color is a tomato?", "red", []), ("What color is milk?", "white", []),
+    ("What color is a fire truck?", "red", []), ("What color is the sun?", "yellow", ["white"]),
+    ("What color are leaves in summer?", "green", []), ("What color is an orange?", "orange", []),
+    ("What color is a lime?", "green", []), ("What color is a strawberry?", "red", []),
+    ("What color is a polar bear?", "white", []), ("What color is a crow?", "black", []),
+    ("What color is the sea?", "blue", []), ("What color is a pumpkin?", "orange", []),
+    ("What color is a cherry?", "red", []), ("What color is an elephant?", "grey", ["gray"]),
+    ("What color is a flamingo?", "pink", []), ("What color is a frog?", "green", []),
+    ("What color is salt?", "white", []), ("What color is chocolate?", "brown", []),
+    ("What color is an eggplant?", "purple", ["violet"]), ("What color is a stop sign?", "red", []),
+    ("What color is a school bus?", "yellow", []), ("What color is a ripe plum?", "purple", []),
+    ("What color are most clouds?", "white", ["grey", "gray"]),
+    ("What color do you get by mixing red and white?", "pink", []),
+    ("What color do you get by mixing blue and yellow?", "green", []),
+    ("What color do you get by mixing red and yellow?", "orange", []),
+    ("What color do you get by mixing red and blue?", "purple", ["violet"]),
+    ("What color do you get by mixing black and white?", "grey", ["gray"]),
+]
+EXTRA_ANIMALS = [
+    ("What animal says woof?", "dog", ["puppy"]), ("What animal says quack?", "duck", []),
+    ("What animal says oink?", "pig", []), ("What animal says baa?", "sheep", ["lamb"]),
+    ("What animal says neigh?", "horse", []), ("What animal says hoot?", "owl", []),
+    ("What animal says ribbit?", "frog", ["toad"]), ("What animal says hiss?", "snake", []),
+    ("What insect says buzz?", "bee", ["fly"]), ("What animal says squeak?", "mouse", []),
+    ("What is a baby dog called?", "puppy", ["pup"]), ("What is a baby cat called?", "kitten", []),
+    ("What is a baby cow called?", "calf", []), ("What is a baby horse called?", "foal", ["colt", "filly"]),
+    ("What is a baby sheep called?", "lamb", []), ("What is a baby bear called?", "cub", []),
+    ("What is a baby hen called?", "chick", []), ("What is a baby duck called?", "duckling", []),
+    ("What is a baby frog called?", "tadpole", []), ("What is a baby kangaroo called?", "joey", []),
+    ("How many legs does a spider have?", "8", ["eight"]), ("How many legs does an insect have?", "6", ["six"]),
+    ("How many legs does a bird have?", "2", ["two"]), ("How many legs does a cow have?", "4", ["four"]),
+    ("What animal has a trunk?", "elephant", []), ("What animal has a very long neck?", "giraffe", []),
+    ("What animal is called the king of the jungle?", "lion", []),
+    ("What animal gives us wool?", "sheep", []), ("What animal gives us milk?", "cow", ["goat"]),
+    ("What bird lives in Antarctica and cannot fly?", "penguin", []),
+    ("What animal has black and white stripes?", "zebra", []),
+    ("What do caterpillars turn into?", "butterflies", ["butterfly", "moths", "moth"]),
+    ("What animal builds dams in rivers?", "beaver", []), ("What animal is the fastest on land?", "cheetah", []),
+    ("What is the largest animal on Earth?", "blue whale", ["whale"]),
+    ("What animal hops and lives in Australia?", "kangaroo", []),
+    ("What animal makes a web?", "spider", []), ("Where do fish live?", "water", ["sea", "ocean", "river", "lake"]),
+    ("What do cows eat?", "grass", ["hay"]), ("What do monkeys like to eat?", "bananas", ["banana", "fruit"]),
+]
+EXTRA_SCIENCE = [
+    ("What is the largest planet in our solar system?", "Jupiter", []),
+    ("What is the planet closest to the Sun?", "Mercury", []),
+    ("Which planet is called the red planet?", "Mars", []),
+    ("What star is closest to Earth?", "the Sun", ["Sun"]),
+    ("What is the natural satellite of the Earth?", "the Moon", ["Moon"]),
+    ("How many planets are in our solar system?", "8", ["eight"]),
+    ("What gas do humans need to breathe?", "oxygen", []),
+    ("What gas do plants take in from the air?", "carbon dioxide", ["CO2"]),
+    ("At what temperature in Celsius does water boil?", "100", ["one hundred", "hundred"]),
+    ("At what temperature in Celsius does water freeze?", "0", ["zero"]),
+    ("What is H2O?", "water", []), ("What force pulls objects toward the Earth?", "gravity", []),
+    ("What organ pumps blood through the body?", "heart", []), ("What organ do we think with?", "brain", []),
+    ("What organs do we breathe with?", "lungs", ["lung"]), ("What do plants need from the Sun?", "light", ["sunlight"]),
+    ("What is the chemical symbol for gold?", "Au", []), ("What is the chemical symbol for oxygen?", "O", []),
+    ("What is the hardest natural material?", "diamond", []), ("What is the largest ocean on Earth?", "Pacific", []),
+    ("What is the tallest mountain in the world?", "Everest", ["Mount Everest"]),
+    ("What is the largest continent?", "Asia", []), ("How many continents are there?", "7", ["seven"]),
+    ("What do bees collect from flowers?", "nectar", ["pollen"]),
+    ("What is frozen rain called?", "hail", ["snow", "sleet"]),
+    ("What is the boiling point of water in Fahrenheit?", "212", []),
+    ("How many sides does a triangle have?", "3", ["three"]), ("How many sides does a square have?", "4", ["four"]),
+    ("How many sides does a pentagon have?", "5", ["five"]), ("How many sides does a hexagon have?", "6", ["six"]),
+    ("How many sides does an octagon have?", "8", ["eight"]),
+    ("How many degrees are in a right angle?", "90", ["ninety"]),
+    ("How many degrees are in a circle?", "360", []),
+    ("What shape is a ball?", "sphere", ["round", "circle"]),
+    ("What do we call a shape with three sides?", "triangle", []),
+]
+EXTRA_UNITS = [
+    ("How many centimeters are in a meter?", 100), ("How many meters are in a kilometer?", 1000),
+    ("How many grams are in a kilogram?", 1000), ("How many millimeters are in a centimeter?", 10),
+    ("How many milliliters are in a liter?", 1000), ("How many minutes are in an hour?", 60),
+    ("How many seconds are in a minute?", 60), ("How many hours are in a day?", 24),
+    ("How many months are in a year?", 12), ("How many days are in a year?", 365),
+    ("How many weeks are in a year?", 52), ("How many days are in a leap year?", 366),
+    ("How many years are in a decade?", 10), ("How many years are in a century?", 100),
+    ("How many years are in a millennium?", 1000), ("How many inches are in a foot?", 12),
+    ("How many feet are in a yard?", 3), ("How many ounces are in a pound?", 16),
+    ("How many cents are in a dollar?", 100), ("How many eggs are in a dozen?", 12),
+    ("How many things are in a pair?", 2), ("How many days are in April?", 30),
+    ("How many days are in January?", 31), ("How many days are in February in a common year?", 28),
+    ("How many hours are in two days?", 48), ("How many minutes are in half an hour?", 30),
+    ("How many days are in two weeks?", 14), ("How many seasons are in a year?", 4),
+]
+EXTRA_NUMBERS = (
+    [(f"How do you write {n} in words?", NUMBER_WORDS[n], []) for n in (3, 7, 9, 11, 12, 15, 16, 20)]
+    + [(f"What number comes after {n}?", *_num(n + 1)) for n in (4, 9, 12, 19)]
+    + [(f"What number comes before {n}?", *_num(n - 1)) for n in (6, 10, 15, 20)]
+    + [("What is half of 10?", *_num(5)), ("What is half of 8?", *_num(4)), ("What is double 4?", *_num(8)),
+       ("What is double 6?", *_num(12)), ("What is 10 squared?", *_num(100))]
+)
+# (verb, past tense)
+PAST_TENSES = [
+    ("go", "went"), ("eat", "ate"), ("run", "ran"), ("see", "saw"), ("write", "wrote"), ("swim", "swam"),
+    ("take", "took"), ("give", "gave"), ("come", "came"), ("buy", "bought"), ("think", "thought"),
+    ("sing", "sang"), ("drink", "drank"), ("fly", "flew"), ("speak", "spoke"), ("sleep", "slept"),
+    ("make", "made"), ("find", "found"), ("teach", "taught"), ("catch", "caught"),
+]
+# (country, continent)
+CONTINENTS = [
+    ("Egypt", "Africa"), ("Brazil", "South America"), ("France", "Europe"), ("Japan", "Asia"),
+    ("Canada", "North America"), ("Kenya", "Africa"), ("India", "Asia"), ("Argentina", "South America"),
+    ("Germany", "Europe"), ("Mexico", "North America"), ("Nigeria", "Africa"), ("Thailand", "Asia"),
+    ("Peru", "South America"), ("Norway", "Europe"),
+]
+# (country, language)
+LANGUAGES = [
+    ("France", "French"), ("Spain", "Spanish"), ("Germany", "German"), ("Italy", "Italian"),
+    ("Japan", "Japanese"), ("Russia", "Russian"), ("Portugal", "Portuguese"), ("Brazil", "Portuguese"),
+    ("Greece", "Greek"), ("the Netherlands", "Dutch"), ("Sweden", "Swedish"), ("Poland", "Polish"),
+    ("Mexico", "Spanish"), ("Turkey", "Turkish"),
+]
+# (country, currency, aliases)
+CURRENCIES = [
+    ("Japan", "yen", []), ("the United States", "dollar", ["dollars", "US dollar"]),
+    ("the United Kingdom", "pound", ["pounds", "sterling", "pound sterling"]), ("India", "rupee", ["rupees"]),
+    ("Mexico", "peso", ["pesos"]), ("Russia", "ruble", ["rouble", "rubles"]), ("Switzerland", "franc", ["francs"]),
+    ("China", "yuan", ["renminbi"]), ("Germany", "euro", ["euros"]),
+]
+
+
+def extra_short_answers() -> list[tuple[str, str, str, list[str]]]:
+    """(category, question, reference, aliases) of the items appended to the original 41."""
+    out = []
+    for country, capital in CAPITALS:
+        if country not in _ASKED_CAPITALS:
+            out.append(("capital", f"What is the capital of {country}?", capital, _CAPITAL_ALIASES.get(capital, [])))
+    for word, opposite, _ in ANTONYMS:
+        if word not in _ASKED_OPPOSITES:
+            out.append(("opposite", f"What is the opposite of {word}?", opposite, _OPPOSITE_ALIASES.get(word, [])))
+    for unit, names in (("day", DAYS), ("month", MONTHS)):
+        for step, rel in ((+1, "after"), (-1, "before")):
+            for i, name in enumerate(names):
+                if (unit, i, step) not in _ASKED_CALENDAR:
+                    out.append(("calendar", f"What {unit} comes {rel} {name}?", names[(i + step) % len(names)], []))
+    for a, op, b in EXTRA_ARITHMETIC:
+        out.append(("arithmetic", f"What is {a} {op} {b}?", *_num(_ARITH[op](a, b))))
+    out += [("colour", q, r, al) for q, r, al in EXTRA_COLOURS]
+    out += [("animal", q, r, al) for q, r, al in EXTRA_ANIMALS]
+    out += [("science", q, r, al) for q, r, al in EXTRA_SCIENCE]
+    out += [("unit", q, *_num(n)) for q, n in EXTRA_UNITS]
+    out += [("number", q, r, al) for q, r, al in EXTRA_NUMBERS]
+    out += [("grammar", f"What is the past tense of {verb}?", past, []) for verb, past in PAST_TENSES]
+    out += [("geography", f"On which continent is {c}?", cont, []) for c, cont in CONTINENTS]
+    out += [("language", f"What language is mainly spoken in {c}?", lang, []) for c, lang in LANGUAGES]
+    out += [("currency", f"What is the currency of {c}?", cur, al) for c, cur, al in CURRENCIES]
+    return out
+
+
+
+# Items added for the evidence-based gate (issue 10), drawn with their own seed and appended
+# after the original 231, which therefore stay byte-identical.
+MC_EXTRA_SEED = 4321
+# (question, answer, three distractors)
+SCIENCE_MC = [
+    ("What is the largest planet in our solar system?", "Jupiter", ("Mercury", "Mars", "Venus")),
+    ("Which planet is called the red planet?", "Mars", ("Jupiter", "Neptune", "Saturn")),
+    ("What gas do humans need to breathe?", "oxygen", ("helium", "neon", "argon")),
+    ("What organ pumps blood through the body?", "the heart", ("the liver", "the lungs", "the stomach")),
+    ("What force pulls objects toward the Earth?", "gravity", ("magnetism", "friction", "wind")),
+    ("What do plants need from the Sun to grow?", "light", ("sound", "sand", "salt")),
+    ("What is the hardest natural material?", "diamond", ("chalk", "wax", "clay")),
+    ("What is the tallest mountain in the world?", "Mount Everest",
+     ("Mont Blanc", "Mount Fuji", "Mount Kilimanjaro")),
+    ("What is the largest continent?", "Asia", ("Europe", "Australia", "Antarctica")),
+    ("What is the natural satellite of the Earth called?", "the Moon", ("the Sun", "Mars", "a comet")),
+    ("Which animal is the fastest on land?", "the cheetah", ("the tortoise", "the cow", "the snail")),
+    ("What is the largest animal on Earth?", "the blue whale", ("the mouse", "the horse", "the eagle")),
+    ("What do caterpillars turn into?", "butterflies", ("spiders", "frogs", "snakes")),
+    ("How many legs does an insect have?", "six", ("four", "eight", "ten")),
+    ("How many sides does a hexagon have?", "six", ("five", "seven", "eight")),
+    ("How many degrees are in a right angle?", "90", ("45", "180", "360")),
+    ("What is H2O better known as?", "water", ("salt", "sugar", "air")),
+    ("What do we call animals that eat only plants?", "herbivores", ("carnivores", "predators", "insects")),
+    ("Which organ do we use to think?", "the brain", ("the heart", "the liver", "the knee")),
+    ("What gives a rainbow its colors?", "sunlight", ("thunder", "wind", "moonlight")),
+]
+CONTINENT_NAMES = ["Africa", "Asia", "Europe", "North America", "South America", "Oceania"]
+
+
+def _wrong_past(verb: str) -> list[str]:
+    """Three wrong past forms of an irregular verb: regular -ed, third person, -ing."""
+    stem = verb[:-1] if verb.endswith("e") else verb
+    third = verb + ("es" if verb.endswith(("o", "sh", "ch")) else "s")
+    return [stem + "ed", third, stem + "ing"]
+
+
+def mc_extra_raw_items(rng: random.Random) -> list[tuple[str, str, str, list[str]]]:
+    """(category, prompt, answer, distractors) of the items appended to the original set."""
+    items = []
+
+    def from_pool(cat, prompt, answer, pool):
+        items.append((cat, prompt, answer, rng.sample(sorted(set(pool) - {answer}), 3)))
+
+    for verb, past in PAST_TENSES:
+        items.append(("grammar", f"The past tense of {verb} is", past, _wrong_past(verb)))
+    for country, continent in CONTINENTS:
+        from_pool("geography", _q(f"On which continent is {country}?"), continent, CONTINENT_NAMES)
+    languages = [lang for _, lang in LANGUAGES]
+    for country, language in LANGUAGES:
+        from_pool("language", _q(f"What language is mainly spoken in {country}?"), language, languages)
+    currencies = [cur for _, cur, _ in CURRENCIES]
+    for country, currency, _ in CURRENCIES:
+        from_pool("currency", _q(f"What is the currency of {country}?"), currency, currencies)
+    amounts = sorted({n for _, n in EXTRA_UNITS})
+    for question, n in EXTRA_UNITS:
+        from_pool("unit", _q(question), str(n), [str(m) for m in amounts])
+    for question, answer, distractors in SCIENCE_MC:
+        items.append(("science", _q(question), answer, list(distractors)))
+    return items
+
+
 def generation_records() -> list[dict]:
     records, counts = [], Counter()
-    for cat, question, reference, aliases in SHORT_ANSWERS:
+    for cat, question, reference, aliases in SHORT_ANSWERS + extra_short_answers():
         counts[cat] += 1
         rec = {"id": f"{cat}-{counts[cat]:03d}", "prompt": f"Q: {question}\nA:",
                "reference": reference}
@@ -715,19 +984,30 @@ def write_cards(sets: dict[str, list[dict]], paths: dict[str, Path],
             "Easy common-knowledge questions, chosen so that a tiny (~135M-parameter) "
             "instruct model should score clearly above chance. Scoring is by log-likelihood "
             "of `prompt + \" \" + choice`; the harness reports both summed log-likelihood "
-            "accuracy and length-normalised accuracy. Chance = 25%. With ~230 items the "
-            "standard error of an accuracy near 60% is about 3 points; compare models on "
-            "the same items (paired).",
+            "accuracy and length-normalised accuracy. Chance = 25%. With "
+            f"{len(mc)} items the standard error of an accuracy near 70% is about "
+            f"{100 * (0.21 / len(mc)) ** 0.5:.1f} points; compare models on the same items (paired: "
+            "the gate's non-inferiority test, docs/gate-and-registry.md). The first 231 items "
+            f"(seed {MC_SEED}) are the original set; the rest were appended (seed {MC_EXTRA_SEED}) "
+            "so that a 1-point limit can be resolved (≥ 268 items at alpha 0.05).",
             ITEM_LEAK, extra="\n".join(mc_table)),
         "short-answers": card(
             "Short answers (evaluation, generation)", paths["short-answers"], "generation",
             "Authored by this project in `scripts/build_data.py`. Prompts in `Q: ...\\nA:` "
-            "form; `reference` is the expected 1-word answer, `aliases` lists other "
-            "accepted answers. " + REGEN,
+            "form; `reference` is the expected short answer, `aliases` (a list of strings) lists "
+            "other accepted answers. Written by hand for this project, no hub or external "
+            "data set. " + REGEN,
             PROJECT_LICENCE, sets["short-answers"],
             "Greedy decoding of a few tokens, scored by exact match and case-insensitive "
             "\"contains\" match against the reference and aliases. Items per category: "
-            + ", ".join(f"{c} {n}" for c, n in gen_cats.items()) + ".",
+            + ", ".join(f"{c} {n}" for c, n in gen_cats.items()) + ". The first 41 items are the "
+            "original set; the rest were appended for the gate's paired non-inferiority test, "
+            "which needs a few hundred items to resolve a 5-point limit at the discordance "
+            "quantization causes (docs/gate-and-registry.md). Questions are written for a "
+            "~135M-parameter instruct model to answer sometimes, not always: capitals, "
+            "opposites, calendar, arithmetic, colours, animals, simple science, units, number "
+            "words, past tenses, continents, languages and currencies, many derived from the "
+            "tables that also build `everyday-mc` (so the two sets share facts, not text).",
             ITEM_LEAK.replace("every choice", "the reference and every alias")),
         "stdlib-docs-calib": card(
             "Stdlib docs (calibration, in-domain)", paths["stdlib-docs-calib"], "text",
@@ -864,7 +1144,7 @@ def main() -> None:
     check_text_set("numbers-calib", sets["numbers-calib"], 1)
     check_items("everyday-mc", sets["everyday-mc"])
     check_items("short-answers", sets["short-answers"])
-    assert len(sets["everyday-mc"]) >= 200
+    assert len(sets["everyday-mc"]) >= 300 and len(sets["short-answers"]) >= 300  # see the gate (issue 10)
     index = EvalIndex(eval_texts(sets))
     dropped = {}
     for name in CALIB_SETS:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import random
 
 import pytest
 
@@ -24,38 +26,60 @@ _SET_SHA = {"text": "1" * 64, "multiple_choice": "2" * 64, "generation": "3" * 6
 _SET_NAME = {"text": "stdlib-docs", "multiple_choice": "everyday-mc", "generation": "short-answers"}
 
 
+def _split(total, tokens, seed, spread):
+    """``total`` spread over 511-token windows with seeded ±``spread`` variation; (per-window values, sizes)."""
+    rng = random.Random(seed)
+    sizes = [511] * (tokens // 511) + ([tokens % 511] if tokens % 511 else [])
+    weights = [size * (1 + spread * (2 * rng.random() - 1)) for size in sizes]
+    return [total * w / sum(weights) for w in weights], sizes
+
+
 def synthetic_record(
     *, kind="text", sha=BASE_SHA, baseline_sha=BASE_SHA, method="none", bits=None, perplexity=11.71, tokens=24558,
     correct=None, top1=None, kl=None, set_sha=None, protocol=None, torch_version="2.13.0+cpu", ref=None,
+    spread=0.05, per_window=True,
 ):
-    """A small kit.eval/1 record shaped like the harness's (only the fields the gate/registry read)."""
+    """A small kit.eval/1 record as JSON data, built from ``EvalRecord`` (only the fields the gate/registry read).
+
+    Text records carry per-window sums (512-token windows) that vary by ±``spread`` around the
+    totals, seeded by ``sha``, so baseline and candidate differ window by window as real ones
+    do; ``per_window=False`` gives a record as written before the gate's bootstrap.
+    """
+    from kit.eval.record import METRICS, PRIMARY, EvalRecord
+
+    primary = METRICS[PRIMARY[kind]]
     if kind == "text":
-        accuracy = {"perplexity": perplexity, "tokens_scored": tokens}
+        accuracy = {primary.key: perplexity, primary.count: tokens}
         proto = {"kind": kind, "context_length": 512, "stride": 512, "max_tokens": None}
+        if per_window:
+            nll, sizes = _split(math.log(perplexity) * tokens, tokens, f"{sha}nll", spread)
+            accuracy["per_window"] = {"nll": nll, "tokens": sizes}
     else:
         correct = list(correct if correct is not None else [1, 0] * 100)
-        key = "accuracy" if kind == "multiple_choice" else "contains_match"
-        accuracy = {key: sum(correct) / len(correct), "items": len(correct), "correct": correct,
+        accuracy = {primary.key: sum(correct) / len(correct), primary.count: len(correct), "correct": correct,
                     "ids": [f"q{i}" for i in range(len(correct))]}
         proto = {"kind": kind, "limit": None}
-    agreement = {"top1": top1, "kl_mean": kl, "tokens": tokens} if top1 is not None else None
-    return {
-        "schema": "kit.eval/1",
-        "model": {"ref": ref or ("smollm2-135m" if sha == BASE_SHA else f"runs/{method}"), "sha256": sha,
-                  "method": method, "bits": bits, "baseline": {"ref": "smollm2-135m", "sha256": baseline_sha},
-                  "weight_bytes": 538060288 if sha == BASE_SHA else 150_000_000},
-        "baseline": {"ref": "smollm2-135m", "sha256": baseline_sha} if agreement else None,
-        "eval_set": {"name": _SET_NAME[kind], "kind": kind, "sha256": set_sha or _SET_SHA[kind],
-                     "records": len(accuracy.get("correct", [])) or 117},
-        "protocol": protocol or proto,
-        "accuracy": accuracy,
-        "agreement": agreement,
-        "latency": None,
-        "throughput": {},
-        "memory": {"weight_bytes": 538060288 if sha == BASE_SHA else 150_000_000, "peak_rss_bytes": 10**9},
-        "environment": {"packages": {"torch": torch_version, "transformers": "5.17.0"},
-                        "hardware": {"device": "cpu"}},
-    }
+    top, kl_spec = METRICS["top1_agreement"], METRICS["kl_mean"]
+    agreement = {top.key: top1, kl_spec.key: kl, top.count: tokens} if top1 is not None else None
+    if agreement and per_window:
+        agreement["per_window"] = {"top1": _split(top1 * tokens, tokens, f"{sha}top1", spread)[0],
+                                   "kl": _split((kl or 0.0) * tokens, tokens, f"{sha}kl", spread)[0]}
+    weight_bytes = 538060288 if sha == BASE_SHA else 150_000_000
+    return EvalRecord(
+        model={"ref": ref or ("smollm2-135m" if sha == BASE_SHA else f"runs/{method}"), "sha256": sha,
+               "method": method, "bits": bits, "baseline": {"ref": "smollm2-135m", "sha256": baseline_sha},
+               "weight_bytes": weight_bytes},
+        baseline={"ref": "smollm2-135m", "sha256": baseline_sha} if agreement else None,
+        eval_set={"name": _SET_NAME[kind], "kind": kind, "sha256": set_sha or _SET_SHA[kind],
+                  "records": len(accuracy.get("correct", [])) or 117},
+        protocol=protocol or proto,
+        accuracy=accuracy,
+        agreement=agreement,
+        latency=None,
+        throughput={},
+        memory={"weight_bytes": weight_bytes, "peak_rss_bytes": 10**9},
+        environment={"packages": {"torch": torch_version, "transformers": "5.17.0"}, "hardware": {"device": "cpu"}},
+    ).to_dict()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -13,7 +14,8 @@ import nbformat
 import pytest
 
 from kit.errors import KitError
-from kit.notebook_outputs import TAG, attach, checked_cells, reference_file, run_headless, stale_references
+from kit.report.papermill_run import run_headless
+from tests.nbrefs import TAG, attach, checked_cells, main, reference_file, stale_references
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +56,7 @@ def test_stale_references_name_the_fix(tmp_path):
     nb = _notebook(tmp_path / "nbs" / "x.ipynb", "print('a')")
     refs = tmp_path / "refs"
     [missing] = stale_references([nb], refs_dir=refs)
-    assert "no reference outputs" in missing and "kit notebooks record nbs/x.ipynb" in missing
+    assert "no reference outputs" in missing and "python -m tests.nbrefs record nbs/x.ipynb" in missing
     _reference(refs, nb, "a\n", source="print('old')")
     [changed] = stale_references([nb], refs_dir=refs)
     assert "source changed" in changed
@@ -99,14 +101,14 @@ def test_nbval_compares_attached_references(tmp_path, reference, passes):
     _reference(refs, nb, reference)
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "conftest.py").write_text(textwrap.dedent(f"""
-        from kit.notebook_outputs import attach
+        from tests.nbrefs import attach
 
         def pytest_collection_modifyitems(config, items):
             attach(items, refs_dir={str(refs)!r})
     """))
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
                           "--nbval-kernel-name", "python3", str(nb)], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert (run.returncode == 0) is passes, run.stdout[-3000:]
     if not passes:
         assert "Cell outputs differ" in run.stdout
@@ -114,14 +116,24 @@ def test_nbval_compares_attached_references(tmp_path, reference, passes):
 
 @pytest.mark.slow
 def test_run_headless_uses_the_scratch_folder_and_restores_the_environment(tmp_path):
-    import os
-
     nb = _notebook(tmp_path / "nbs" / "x.ipynb", "import os\nprint(os.environ['KIT_RUNS'], os.environ['KIT_PROGRESS'])")
     before = {k: os.environ.get(k) for k in ("KIT_REGISTRY", "KIT_RUNS", "KIT_PROGRESS")}
     executed = run_headless(notebook=nb, scratch=tmp_path / "scratch")
     assert executed.cells[0].outputs[0]["text"] == f"{tmp_path / 'scratch' / 'runs'} 0\n"
     assert (tmp_path / "scratch" / "x.ipynb").is_file()
     assert {k: os.environ.get(k) for k in before} == before
+
+
+def test_command_line_checks_and_names_bad_input(tmp_path, capsys):
+    """``python -m tests.nbrefs check``: exit 0 when current, 1 with the fix when stale, 2 with one line for bad input."""
+    assert main(["check", str(tmp_path / "missing.ipynb")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no such notebook" in err and len(err.strip().splitlines()) == 1
+    nb = _notebook(tmp_path / "nbs" / "x.ipynb", "print('a')")
+    assert main(["check", str(nb)]) == 1
+    assert "python -m tests.nbrefs record nbs/x.ipynb" in capsys.readouterr().err
+    assert main(["check"]) == 0
+    assert "reference outputs current" in capsys.readouterr().out
 
 
 def test_committed_references_are_current():

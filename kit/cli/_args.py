@@ -1,11 +1,11 @@
-"""Arguments shared by several ``kit`` command groups (the evaluation protocol)."""
+"""Arguments shared by several ``kit`` command groups (the evaluation protocol, the calibration)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-__all__ = ["add_protocol_args", "protocol_from_args"]
+__all__ = ["add_calibration_args", "add_protocol_args", "calibration_from_args", "protocol_from_args"]
 
 
 def protocol_from_args(args: argparse.Namespace) -> Any:
@@ -24,3 +24,31 @@ def add_protocol_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=int, default=3, help="timed latency repeats after one warm-up (default 3)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
     p.add_argument("--no-speed", action="store_true", help="skip latency/throughput measurement")
+
+
+def add_calibration_args(p: argparse.ArgumentParser, *, seed: bool = True) -> None:
+    """``--calibration``, ``--samples``, ``--seq-len`` (and ``--seed``), defaults from :class:`CalibrationSpec`.
+
+    Args:
+        p: the subcommand's parser.
+        seed: add ``--seed`` too.
+    """
+    from kit.quant.spec import DEFAULT_CALIBRATION as cal
+
+    p.add_argument("--calibration", default=cal.name, help=f"calibration set for gptq/awq (default {cal.name})")
+    p.add_argument("--samples", type=int, default=cal.samples, help=f"calibration chunks (default {cal.samples})")
+    p.add_argument("--seq-len", type=int, default=cal.seq_len, help=f"tokens per calibration chunk (default {cal.seq_len})")
+    if seed:
+        p.add_argument("--seed", type=int, default=cal.seed, help=f"seed for choosing the chunks (default {cal.seed})")
+
+
+def calibration_from_args(args: argparse.Namespace) -> Any:
+    """The :class:`~kit.quant.spec.CalibrationSpec` the calibration flags describe.
+
+    Args:
+        args: parsed arguments of a parser given :func:`add_calibration_args`.
+    """
+    from kit.quant.spec import CalibrationSpec
+
+    return CalibrationSpec.build(name=args.calibration, samples=args.samples, seq_len=args.seq_len,
+                                 seed=getattr(args, "seed", None))

@@ -8,20 +8,42 @@ import sys
 from typing import Any
 
 from kit.errors import KitError
+from kit.govern.adoption_db import INVENTORY_COLUMNS
 
 __all__ = ["register"]
 
 
 def _read_records(paths: list[str]) -> list[dict[str, Any]]:
+    """The harness records in JSON files (one record or a list), each checked by ``EvalRecord.from_dict``."""
+    from kit.eval.record import EvalRecord
+
     records: list[dict[str, Any]] = []
+    hint = "pass a file written by `kit eval --json`"
     for path in paths:
         try:
-            data = json.loads(open(path, encoding="utf-8").read())
+            with open(path, encoding="utf-8") as f:
+                data = json.loads(f.read())
         except OSError as exc:
-            raise KitError(f"cannot read {path} ({exc.strerror}); pass a file written by `kit eval --json`") from None
-        except json.JSONDecodeError as exc:
-            raise KitError(f"{path} is not JSON ({exc.msg}); pass a file written by `kit eval --json`") from None
-        records += data if isinstance(data, list) else [data]
+            raise KitError(f"cannot read {path} ({exc.strerror or exc}); {hint}") from None
+        except UnicodeDecodeError:
+            raise KitError(f"{path} is not UTF-8 text; {hint}") from None
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, too-long integers, absurd nesting
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+            raise KitError(f"{path} is not JSON ({why}); {hint}") from None
+        items = data if isinstance(data, list) else [data]
+        if not items:
+            raise KitError(f"{path} holds an empty list; {hint}")
+        for i, item in enumerate(items):
+            try:
+                record = EvalRecord.from_dict(item)
+                for section, keys in (("model", ("ref",)), ("eval_set", ("name", "kind", "sha256"))):
+                    bad = [k for k in keys if not isinstance(getattr(record, section).get(k), str)]
+                    if bad:
+                        raise KitError(f"its {section} lacks {', '.join(bad)}")
+            except KitError as exc:
+                where = f"{path} item {i + 1}" if isinstance(data, list) else str(path)
+                raise KitError(f"{where}: {exc}; {hint}") from None
+        records += items
     return records
 
 
@@ -79,6 +101,8 @@ def cmd_registry(args: argparse.Namespace) -> int:
             print(Verdict.from_dict(history[-1].verdict).format())
             steps = [f"{h.created_at[:19]} {h.kind} {'pass' if h.passed else 'fail'}" for h in history]
             print("history: " + "; ".join(steps))
+        elif args.action in ("incident", "incidents", "import"):
+            _adoption_action(reg, args)
         elif args.action == "promote":
             entry = reg.promote(args.target, alias=args.alias, stack=current_stack(device=args.device))
             print(f"promoted {entry.id} as '{args.alias}' for {entry.baseline_ref}/{entry.use_case}")
@@ -91,6 +115,38 @@ def cmd_registry(args: argparse.Namespace) -> int:
                 print(f"{e.id} ({e.method}, {e.use_case}): {'; '.join(changes)}")
             print(f"{len(entries)} stale entr{'y' if len(entries) == 1 else 'ies'}; refresh with `kit revalidate --stale`")
     return 0
+
+
+def _adoption_action(reg: Any, args: argparse.Namespace) -> None:
+    from kit.eval.tables import format_table
+
+    if args.action == "incident":
+        inc = reg.record_incident(entry_id=args.target, stage=args.stage, note=args.note, occurred_at=args.at)
+        print(f"recorded {inc.stage} incident {inc.id} on {inc.entry_id} ({inc.model_ref}): {inc.note}")
+    elif args.action == "incidents":
+        rows = [{"id": i.id, "when": i.occurred_at[:16].replace("T", " "), "stage": i.stage, "model": i.model_ref,
+                 "entry": i.entry_id, "note": i.note, "source": i.source} for i in reg.incidents(stage=args.stage)]
+        print(format_table(rows) if rows else f"no incidents in {reg.location}")
+    elif args.inventory or args.incidents:
+        if args.inventory:
+            items = reg.import_inventory(args.inventory)
+            print(f"imported {len(items)} inventory rows from {args.inventory} ({items[0].source})")
+        if args.incidents:
+            found = reg.import_incidents(args.incidents)
+            print(f"imported {len(found)} incidents from {args.incidents} (already present ones kept once)")
+    else:
+        raise KitError("give --inventory FILE and/or --incidents FILE to import")
+
+
+def _add_adoption_args(verbs: dict[str, Any]) -> None:
+    inc = verbs["incident"]
+    inc.add_argument("--stage", required=True, choices=["gate", "production"],
+                     help="gate: caught before release; production: reached users")
+    inc.add_argument("--note", required=True, help="what regressed, one line")
+    inc.add_argument("--at", default=None, help="when it happened, ISO-8601 UTC (default: now)")
+    verbs["incidents"].add_argument("--stage", default=None, choices=["gate", "production"])
+    verbs["import"].add_argument("--inventory", default=None, help="CSV: " + ", ".join(INVENTORY_COLUMNS))
+    verbs["import"].add_argument("--incidents", default=None, help="CSV: occurred_at, model, stage, note[, entry]")
 
 
 def cmd_revalidate(args: argparse.Namespace) -> int:
@@ -126,13 +182,20 @@ def cmd_revalidate(args: argparse.Namespace) -> int:
 
 def cmd_pilot(args: argparse.Namespace) -> int:
     """Baseline → quantize → evaluate → gate → register, then the decision table."""
-    from kit.govern.pilot import run_pilot
+    from kit.cli._args import calibration_from_args
+    from kit.eval.harness import Protocol
     from kit.eval.tables import format_table
+    from kit.govern.pilot import run_pilot
+    from kit.govern.policy import get_policy
+    from kit.quant.spec import QuantSpec
 
+    methods = args.methods or [get_policy(args.use_case, path=args.policies).default_method]
+    calibration = calibration_from_args(args)
+    candidates = [QuantSpec(method=m, bits=args.bits, group_size=args.group_size, calibration=calibration)
+                  for m in methods]
     result = run_pilot(
-        model=args.model, use_case=args.use_case, methods=args.methods, reason=args.reason, owner=args.owner,
-        volume_per_day=args.volume, samples=args.samples, seq_len=args.seq_len, max_tokens=args.max_tokens,
-        limit=args.limit, bits=args.bits, group_size=args.group_size, calibration=args.calibration,
+        model=args.model, use_case=args.use_case, candidates=candidates, reason=args.reason, owner=args.owner,
+        volume_per_day=args.volume, protocol=Protocol(max_tokens=args.max_tokens, limit=args.limit),
         out_dir=args.out_dir, overwrite=args.overwrite, registry=args.registry, register=not args.no_register,
         policies=args.policies, device=args.device, measure_speed=not args.no_speed)
     for c in result["candidates"]:
@@ -151,6 +214,9 @@ def register(sub: Any) -> None:
     Args:
         sub: the object returned by ``ArgumentParser.add_subparsers``.
     """
+    from kit.cli._args import add_calibration_args
+    from kit.quant.methods import METHOD_NAMES
+
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument("--registry", default=None, help="registry file or postgresql:// URL "
                        "(default: $KIT_REGISTRY_URL, $KIT_REGISTRY, ~/.cache/quant-kit/registry.sqlite)")
@@ -169,9 +235,12 @@ def register(sub: Any) -> None:
     for name, helptext in (("list", "all entries"), ("show", "one entry with its validation history"),
                            ("find", "entries of a model (reuse before quantizing again)"),
                            ("promote", "set an alias (default champion) after a passing validation"),
-                           ("stale", "entries last validated on another stack")):
+                           ("stale", "entries last validated on another stack"),
+                           ("incident", "log a regression caught at the gate or reached production"),
+                           ("incidents", "list logged regression incidents"),
+                           ("import", "import an inventory or incident log from CSV")):
         v = verbs.add_parser(name, parents=[where], help=helptext)
-        if name in ("show", "find", "promote"):
+        if name in ("show", "find", "promote", "incident"):
             v.add_argument("target", metavar="MODEL" if name == "find" else "ID")
         v.set_defaults(func=cmd_registry, use_case=None, alias="champion", json=None, device=None)
     verbs.choices["list"].add_argument("--use-case", default=None)
@@ -179,6 +248,7 @@ def register(sub: Any) -> None:
     verbs.choices["promote"].add_argument("--alias", default="champion")
     for name in ("promote", "stale"):
         verbs.choices[name].add_argument("--device", default=None, help="the device validations run on (default: auto)")
+    _add_adoption_args(verbs.choices)
 
     p = sub.add_parser("revalidate", parents=[where, pol], help="re-run evaluations and the gate on the current stack")
     p.add_argument("id", nargs="?", default=None, help="entry id (or prefix)")
@@ -191,17 +261,16 @@ def register(sub: Any) -> None:
     p = sub.add_parser("pilot", parents=[where, pol], help="baseline → quantize → evaluate → gate → register")
     p.add_argument("--model", required=True, help="baseline alias or folder")
     p.add_argument("--use-case", required=True)
-    p.add_argument("--methods", nargs="+", default=None, help="methods to try (default: the sanctioned one)")
+    p.add_argument("--methods", nargs="+", default=None, help="methods to try, of: " + ", ".join(METHOD_NAMES)
+                   + " (default: the sanctioned one)")
     p.add_argument("--reason", default=None, help="why deviate from the sanctioned method (required then)")
     p.add_argument("--owner", default=None)
     p.add_argument("--volume", type=int, default=None, help="expected inference requests per day")
-    p.add_argument("--samples", type=int, default=64, help="calibration samples")
-    p.add_argument("--seq-len", type=int, default=256, help="calibration sequence length")
     p.add_argument("--max-tokens", type=int, default=None, help="text sets: first N tokens (quick runs)")
     p.add_argument("--limit", type=int, default=None, help="MC/generation sets: first N items (quick runs)")
     p.add_argument("--bits", type=int, default=None)
     p.add_argument("--group-size", type=int, default=None)
-    p.add_argument("--calibration", default="stdlib-docs-calib")
+    add_calibration_args(p, seed=False)
     p.add_argument("--out-dir", default=None, help="artifact folder (default: runs/pilot-<model>-<use case>-<time>)")
     p.add_argument("--overwrite", action="store_true", help="replace existing artifacts in --out-dir")
     p.add_argument("--no-register", action="store_true", help="do not add results to the registry")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
-from kit.cli import govern, quant
+from kit.cli import govern, quant, teach
 from kit.cli._args import add_protocol_args, protocol_from_args
+from kit.cli._checks import check_args
 from kit.errors import KitError
 
 __all__ = ["build_parser", "main"]
@@ -19,10 +22,12 @@ DEMO_SETS = ("stdlib-docs", "everyday-mc", "short-answers")
 def _evaluate_many(model_ref: str, sets: Sequence[str], args: argparse.Namespace, baseline: str | None) -> list[dict[str, Any]]:
     from kit.console import progress_default, stage
     from kit.eval.harness import evaluate
+    from kit.eval.sets import load_set
     from kit.models import load_model
     from kit.eval.tables import summarize
 
     progress, protocol = progress_default(), protocol_from_args(args)
+    loaded_sets = [load_set(name) for name in sets]  # a missing or malformed set fails before the model loads
     model = load_model(model_ref, device=args.device)
     base = None
     if baseline:
@@ -30,8 +35,8 @@ def _evaluate_many(model_ref: str, sets: Sequence[str], args: argparse.Namespace
     elif model.quantization and not args.no_baseline:
         base = load_model(model.quantization["baseline"]["ref"], device=model.device)
     records = []
-    for name in sets:
-        rec = evaluate(model=model, eval_set=name, baseline=base, protocol=protocol,
+    for eval_set in loaded_sets:
+        rec = evaluate(model=model, eval_set=eval_set, baseline=base, protocol=protocol,
                        measure_speed=not args.no_speed, progress=progress)
         row = summarize(rec)
         stage("eval", f"{row['model']} on {row['set']}: {row['metric']} {row['value']} in {rec['seconds']['total']:.1f} s")
@@ -63,14 +68,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_baseline(args: argparse.Namespace) -> int:
-    """Prepare (or verify) the hashed fp32 baseline of an embedded model."""
-    import json
-
-    from kit.models import BASELINE_FILE, prepare_baseline
+    """Prepare the hashed fp32 baseline of an embedded model, or verify every file of an existing one."""
+    from kit.model_files import verify_folder
+    from kit.models import prepare_baseline
 
     path = prepare_baseline(args.alias, force=args.force)
-    info = json.loads((path / BASELINE_FILE).read_text())
-    print(f"baseline {args.alias}: {path}\n  weights sha256 {info['weights_sha256']}\n  source  sha256 {info['source']['sha256']}")
+    sha, info, _ = verify_folder(path)  # a changed, missing or added file → error naming `kit baseline --force`
+    source = (info or {}).get("source")
+    print(f"baseline {args.alias}: {path} (verified {len((info or {}).get('files') or {})} files)\n"
+          f"  weights sha256 {sha}\n  source  sha256 {source.get('sha256') if isinstance(source, dict) else '?'}")
     return 0
 
 
@@ -88,58 +94,26 @@ def cmd_sets(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_exercises(args: argparse.Namespace) -> int:
-    """Generate exercises from solutions, check for drift, or strip notebook outputs."""
-    from pathlib import Path
+class _Parser(argparse.ArgumentParser):
+    """argparse under the kit's error contract: a usage error is a :class:`KitError` (one line, exit 2)."""
 
-    import nbformat
-
-    from kit.teach.exercises import check_clean, check_exercises, clean, generate_exercises
-
-    if args.action == "generate":
-        for path in generate_exercises(solutions=args.solutions, exercises=args.exercises):
-            print(f"wrote {path}")
-        return 0
-    notebooks = sorted(p for folder in ("notebooks", args.solutions, args.exercises) for p in Path(folder).glob("*.ipynb"))
-    if args.action == "clean":
-        for path in notebooks:
-            nbformat.write(clean(nbformat.read(path, as_version=4)), path)
-        print(f"cleaned {len(notebooks)} notebooks")
-        return 0
-    problems = check_exercises(solutions=args.solutions, exercises=args.exercises) + check_clean(notebooks)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    print("exercises in sync, notebooks clean" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+    def error(self, message: str) -> NoReturn:
+        raise KitError(f"{message}; see `{self.prog} --help`")
 
 
-def cmd_notebooks(args: argparse.Namespace) -> int:
-    """Record the reference outputs of cells tagged ``nbval-check-output``, or check they are current."""
-    from pathlib import Path
-
-    import nbformat
-
-    from kit.notebook_outputs import checked_cells, record, stale_references
-
-    paths = [Path(p) for p in args.paths] or sorted(
-        p for folder in ("notebooks", "solutions") for p in Path(folder).glob("*.ipynb")
-        if checked_cells(nbformat.read(p, as_version=4)))
-    if not paths:
-        raise KitError("no notebook with a cell tagged 'nbval-check-output' here; run from the repository root or pass paths")
-    if args.action == "record":
-        for path in paths:
-            print(f"wrote {record(notebook=path)}", flush=True)
-        return 0
-    problems = stale_references(paths)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    print(f"reference outputs current for {len(paths)} notebooks" if not problems else f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+def _add_debug(parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for p in {id(p): p for p in action.choices.values()}.values():
+                p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                               help="on an error, also print the traceback")
+                _add_debug(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="kit", description="Quantization practice kit")
+    parser = _Parser(prog="kit", description="Quantization practice kit")
+    parser.add_argument("--debug", action="store_true", help="on an error, also print the traceback (or KIT_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("eval", help="evaluate a model on evaluation sets")
@@ -165,31 +139,42 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sets", help="list bundled evaluation and calibration sets")
     p.set_defaults(func=cmd_sets)
 
-    p = sub.add_parser("exercises", help="generate exercises from solutions; check drift; clean notebooks")
-    p.add_argument("action", choices=["generate", "check", "clean"])
-    p.add_argument("--solutions", default="solutions")
-    p.add_argument("--exercises", default="exercises")
-    p.set_defaults(func=cmd_exercises)
-
-    p = sub.add_parser("notebooks", help="record or check the reference outputs of cells tagged nbval-check-output")
-    p.add_argument("action", choices=["record", "check"])
-    p.add_argument("paths", nargs="*", help="notebooks (default: those in notebooks/ and solutions/ with marked cells)")
-    p.set_defaults(func=cmd_notebooks)
-
-    for group in (quant, govern):
+    for group in (quant, govern, teach):
         group.register(sub)
+    _add_debug(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; a :class:`KitError` becomes a one-line ``error:`` message and exit code 2.
+    """Run the CLI under the kit's error contract (docs/reliability.md).
+
+    Exit 0: done. 1: a gate or pilot did not pass, or a check found problems. 2: a user error,
+    printed as one line ``error: ...`` that names the fix; flags, paths and files are checked
+    before any work (:func:`kit.cli._checks.check_args`). 3: an internal error, i.e. a bug in the
+    kit, printed as one line too. ``--debug`` (or ``KIT_DEBUG=1``) adds the traceback.
 
     Args:
         argv: arguments (default: ``sys.argv[1:]``).
     """
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("KIT_DEBUG", "") not in ("", "0")
     try:
+        args = build_parser().parse_args(argv)
+        check_args(args)
         return int(args.func(args) or 0)
     except KitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if debug:
+            traceback.print_exc()
+        print("error: " + " ".join(str(exc).split()), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing half-written was kept (a leftover .partial- folder is removed by the "
+              "next run into the same place)", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: anything not translated into a KitError is a bug, not a user error
+        if debug:
+            traceback.print_exc()
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        print(f"error: internal error ({type(exc).__name__}: {first}); this is a bug in the kit: rerun with --debug "
+              "for the traceback and report it", file=sys.stderr)
+        return 3

@@ -13,12 +13,17 @@ _MIB = 1024 * 1024
 
 
 def _add_quant_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bits", type=int, default=None, help="weight bits (default: 8 for bnb-int8, else 4)")
+    from kit.quant.methods import METHOD_TABLE
+
+    by_default: dict[int, list[str]] = {}
+    for m in METHOD_TABLE:
+        by_default.setdefault(m.default_bits, []).append(m.name)
+    defaults = "; ".join(f"{b} for {', '.join(names)}" for b, names in by_default.items())
+    p.add_argument("--bits", type=int, default=None, help=f"weight bits (default: {defaults})")
     p.add_argument("--group-size", type=int, default=None, help="gptq/awq/rtn: weights per scale (default: largest that divides every width)")
-    p.add_argument("--calibration", default="stdlib-docs-calib", help="calibration set for gptq/awq (default stdlib-docs-calib)")
-    p.add_argument("--samples", type=int, default=64, help="calibration chunks (default 64)")
-    p.add_argument("--seq-len", type=int, default=256, help="tokens per calibration chunk (default 256)")
-    p.add_argument("--seed", type=int, default=0, help="seed for choosing the chunks (default 0)")
+    from kit.cli._args import add_calibration_args
+
+    add_calibration_args(p)
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
 
 
@@ -26,11 +31,13 @@ def cmd_quantize(args: argparse.Namespace) -> int:
     """Quantize one model with one method and save the artifact + config log."""
     from kit.console import stage
     from kit.models import QUANT_FILE
+    from kit.cli._args import calibration_from_args
     from kit.quant.quantize import quantize
+    from kit.quant.spec import QuantSpec
 
-    r = quantize(model=args.model, method=args.method, out=args.out, bits=args.bits, group_size=args.group_size,
-                 calibration=args.calibration, samples=args.samples, seq_len=args.seq_len, seed=args.seed,
-                 device=args.device, overwrite=args.overwrite)
+    spec = QuantSpec(method=args.method, bits=args.bits, group_size=args.group_size,
+                     calibration=calibration_from_args(args))
+    r = quantize(model=args.model, spec=spec, out=args.out, device=args.device, overwrite=args.overwrite)
     c = r.config
     stage("baseline", f"{c['baseline']['ref']} verified (weights sha256 {c['baseline']['sha256'][:12]})")
     cal = c["calibration"]
@@ -46,7 +53,7 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Quantize with several methods and compare them with the baseline on the same sets."""
-    from kit.cli._args import protocol_from_args
+    from kit.cli._args import calibration_from_args, protocol_from_args
     from kit.quant.compare import compare, format_compare
     from kit.io import atomic_write_json
 
@@ -55,8 +62,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise KitError("--methods is empty; pass e.g. --methods bnb-int8,gptq")
     entries = compare(model=args.model, eval_sets=args.eval, methods=methods, out_dir=args.out_dir,
                       protocol=protocol_from_args(args), bits=args.bits, group_size=args.group_size,
-                      calibration=args.calibration, samples=args.samples, seq_len=args.seq_len, seed=args.seed,
-                      device=args.device, measure_speed=not args.no_speed, overwrite=args.overwrite)
+                      calibration=calibration_from_args(args), device=args.device, measure_speed=not args.no_speed,
+                      overwrite=args.overwrite)
     print(format_compare(entries))
     if args.json:
         atomic_write_json(args.json, entries)
@@ -72,11 +79,12 @@ def register(sub: Any) -> None:
     """
     from kit.cli._args import add_protocol_args
     from kit.quant.methods import COMPARE_DEFAULT as DEFAULT_METHODS
-    from kit.quant.methods import METHODS
+    from kit.quant.methods import METHOD_TABLE
 
     p = sub.add_parser("quantize", help="quantize a model and save it with its configuration log")
     p.add_argument("--model", required=True, help="the fp32 baseline: alias (smollm2-135m) or folder")
-    p.add_argument("--method", required=True, help=f"one of: {', '.join(METHODS)}")
+    p.add_argument("--method", required=True, help="one of: " + ", ".join(
+        f"{m.name} ({'/'.join(map(str, m.bits))}-bit)" for m in METHOD_TABLE))
     p.add_argument("--out", required=True, help="artifact folder to create")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     _add_quant_args(p)

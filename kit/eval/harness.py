@@ -8,14 +8,13 @@ from typing import Any
 
 from kit.environment import describe_environment
 from kit.errors import KitError
+from kit.eval.record import SCHEMA, EvalRecord
 from kit.eval.sets import EvalSet, load_set
 from kit.models import LoadedModel, load_model
 from kit.eval.scoring import score_generation, score_multiple_choice, score_perplexity
 from kit.eval.timing import measure_latency, peak_memory
 
 __all__ = ["SCHEMA", "Protocol", "evaluate", "tokens_for"]
-
-SCHEMA = "kit.eval/1"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +32,19 @@ class Protocol:
     latency_new_tokens: int = 16
     latency_repeats: int = 3
     warmup: int = 1
+
+    def __post_init__(self) -> None:
+        """Refuse settings that would silently drop items or tokens (negative slices, zero windows)."""
+        lows = {"context_length": 2, "stride": 1, "max_tokens": 2, "limit": 1, "batch_size": 1, "max_new_tokens": 1,
+                "latency_prompt_tokens": 1, "latency_new_tokens": 1, "latency_repeats": 1, "warmup": 0}
+        for name, low in lows.items():
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < low):
+                flag = {"latency_repeats": "repeats"}.get(name, name).replace("_", "-")
+                raise KitError(f"{name} (--{flag}) must be an integer ≥ {low}, got {value!r}")
+        if self.stride is not None and self.stride > self.context_length:
+            raise KitError(f"stride {self.stride} is longer than context_length {self.context_length}; "
+                           f"pass --stride 1..{self.context_length}")
 
     def for_kind(self, kind: str) -> dict[str, Any]:
         """The fields that define the scoring of ``kind`` (the comparability key).
@@ -110,7 +122,7 @@ def evaluate(
     device: str | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Evaluate ``model`` on ``eval_set`` and return one JSON-serialisable record.
+    """Evaluate ``model`` on ``eval_set`` and return one record as JSON data (:meth:`EvalRecord.to_dict`).
 
     Args:
         model: a loaded model or a reference (alias, folder, hub id).
@@ -124,6 +136,10 @@ def evaluate(
     started = time.perf_counter()
     protocol = protocol or Protocol()
     loaded = _as_model(model, device)
+    longest = getattr(getattr(loaded.model, "config", None), "max_position_embeddings", None)
+    if isinstance(longest, int) and protocol.context_length > longest:
+        raise KitError(f"context length {protocol.context_length} exceeds {loaded.ref}'s maximum of {longest} tokens; "
+                       f"pass --context-length {min(longest, 512)}")
     ref = _as_model(baseline, loaded.device) if baseline is not None else None
     dataset = eval_set if isinstance(eval_set, EvalSet) else load_set(eval_set)
     with peak_memory(loaded.device) as memory:
@@ -140,18 +156,17 @@ def evaluate(
     if dataset.kind == "text":
         throughput["eval_tokens_per_s"] = scores["tokens_scored"] / eval_seconds
     memory["weight_bytes"] = loaded.weight_bytes()
-    return {
-        "schema": SCHEMA,
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "model": loaded.info(),
-        "baseline": {"ref": ref.ref, "sha256": ref.sha256} if ref else None,
-        "eval_set": dataset.info(),
-        "protocol": protocol.for_kind(dataset.kind),
-        "accuracy": scores,
-        "agreement": agreement,
-        "latency": speed["latency"],
-        "throughput": throughput,
-        "memory": memory,
-        "environment": describe_environment(device=loaded.device),
-        "seconds": {"scoring": round(eval_seconds, 3), "total": round(time.perf_counter() - started, 3)},
-    }
+    return EvalRecord(
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        model=loaded.info(),
+        baseline={"ref": ref.ref, "sha256": ref.sha256} if ref else None,
+        eval_set=dataset.info(),
+        protocol=protocol.for_kind(dataset.kind),
+        accuracy=scores,
+        agreement=agreement,
+        latency=speed["latency"],
+        throughput=throughput,
+        memory=memory,
+        environment=describe_environment(device=loaded.device),
+        seconds={"scoring": round(eval_seconds, 3), "total": round(time.perf_counter() - started, 3)},
+    ).to_dict()

@@ -71,6 +71,9 @@ def score_perplexity(
 ) -> dict[str, Any]:
     """Token-level perplexity over sliding windows; with ``reference``, top-1 agreement and KL.
 
+    Besides the totals, ``per_window`` holds each window's NLL sum and scored tokens (and,
+    with ``reference``, its top-1 matches and KL sum), so the gate can bootstrap over windows.
+
     Args:
         model: causal LM.
         token_ids: the whole tokenised text.
@@ -83,6 +86,7 @@ def score_perplexity(
     """
     windows = make_windows(len(token_ids), context_length=context_length, stride=stride)
     nll, n, agree, kl = 0.0, 0, 0, 0.0
+    per_nll, per_n, per_agree, per_kl = [], [], [], []  # one entry per window: the gate's bootstrap resamples them
     for chunk in tqdm(list(_batches(windows, batch_size)), desc="perplexity", unit="batch", disable=not progress):
         rows = [list(token_ids[b:e]) for b, e, _ in chunk]
         ids, mask = _pad(rows, pad_id)
@@ -92,17 +96,27 @@ def score_perplexity(
         targets = labels[:, 1:][labels[:, 1:] != IGNORE]
         logp = _scored_logprobs(model, ids, mask, labels)
         targets = targets.to(logp.device)
-        nll += float(-logp.gather(1, targets[:, None]).sum())
+        sizes = [e - first for _, e, first in chunk]  # scored tokens per window, in row order
+        token_nll = -logp.gather(1, targets[:, None]).squeeze(1)  # (N,)
+        per_nll += [float(x.sum()) for x in torch.split(token_nll, sizes)]
+        per_n += sizes
+        nll += float(token_nll.sum())
         n += int(targets.numel())
         if reference is not None:
             same = reference is model  # a model against itself: reuse, do not recompute
             ref = logp if same else _scored_logprobs(reference, ids, mask, labels).to(logp.device)
-            agree += int((ref.argmax(-1) == logp.argmax(-1)).sum())
-            kl += float((ref.exp() * (ref - logp)).sum())  # KL(baseline ‖ model), nats
+            token_agree = (ref.argmax(-1) == logp.argmax(-1)).long()  # (N,)
+            token_kl = (ref.exp() * (ref - logp)).sum(-1)  # (N,) KL(baseline ‖ model), nats
+            per_agree += [int(x.sum()) for x in torch.split(token_agree, sizes)]
+            per_kl += [float(x.sum()) for x in torch.split(token_kl, sizes)]
+            agree += int(token_agree.sum())
+            kl += float(token_kl.sum())
     out: dict[str, Any] = {"perplexity": math.exp(nll / n), "nll_per_token": nll / n, "tokens_scored": n,
-                           "windows": len(windows)}
+                           "windows": len(windows),
+                           "per_window": {"nll": [round(x, 4) for x in per_nll], "tokens": per_n}}
     if reference is not None:
-        out["agreement"] = {"top1": agree / n, "kl_mean": max(kl / n, 0.0), "tokens": n}
+        out["agreement"] = {"top1": agree / n, "kl_mean": max(kl / n, 0.0), "tokens": n,
+                            "per_window": {"top1": per_agree, "kl": [round(x, 6) for x in per_kl]}}
     return out
 
 

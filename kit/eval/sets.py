@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kit._bundled import bundled_path
 from kit.errors import KitError
 from kit.io import sha256_file
 
@@ -23,8 +24,9 @@ KINDS = ("text", "multiple_choice", "generation")
 
 
 def data_dir() -> Path:
-    """The bundled data folder (``$KIT_DATA`` or the repository's ``data/``)."""
-    return Path(os.environ.get("KIT_DATA") or Path(__file__).resolve().parents[2] / "data")
+    """The data folder: ``$KIT_DATA``, else the sets bundled with the package (the repository's ``data/``)."""
+    override = os.environ.get("KIT_DATA")
+    return Path(override).expanduser() if override else bundled_path("data")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,31 +86,44 @@ def _check(record: dict[str, Any], kind: str, where: str) -> None:
               and isinstance(answer, int) and not isinstance(answer, bool) and 0 <= answer < len(choices))
         need = "'prompt' (string), 'choices' (≥2 strings) and 'answer' (index into choices)"
     else:
-        ok = isinstance(record.get("prompt"), str) and isinstance(record.get("reference"), str) and record["reference"].strip()
-        need = "'prompt' and a non-empty 'reference' string"
+        aliases = record.get("aliases", [])
+        ok = (isinstance(record.get("prompt"), str) and isinstance(record.get("reference"), str)
+              and record["reference"].strip() and isinstance(aliases, list)
+              and all(isinstance(a, str) and a.strip() for a in aliases))
+        need = "'prompt' and a non-empty 'reference' string ('aliases', if given, a list of non-empty strings)"
     if not ok:
         raise KitError(f"{where}: a {kind} record needs {need}")
 
 
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise KitError(f"{path}:{line}: not UTF-8 (byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8") from None
+    except OSError as exc:
+        raise KitError(f"cannot read {path} ({exc.strerror or exc}); check the path") from None
+
+
 def _read_jsonl(path: Path) -> tuple[str, list[dict[str, Any]]]:
     kind, items = None, []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise KitError(f"{where}: not valid JSON ({exc.msg}); each line must be one JSON object") from None
-            if not isinstance(record, dict):
-                raise KitError(f"{where}: expected a JSON object per line, got {type(record).__name__}")
-            this = infer_kind(record)
-            kind = kind or this
-            if this != kind:
-                raise KitError(f"{where}: a {this} record in a {kind} set; one file holds one kind")
-            _check(record, kind, where)
-            items.append(record)
+    for lineno, line in enumerate(_read_text(path).split("\n"), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, too-long integers, deep nesting
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+            raise KitError(f"{where}: not valid JSON ({why}); each line must be one JSON object") from None
+        if not isinstance(record, dict):
+            raise KitError(f"{where}: expected a JSON object per line, got {type(record).__name__}")
+        this = infer_kind(record)
+        kind = kind or this
+        if this != kind:
+            raise KitError(f"{where}: a {this} record in a {kind} set; one file holds one kind")
+        _check(record, kind, where)
+        items.append(record)
     return kind or "text", items
 
 
@@ -125,7 +140,7 @@ def load_set(ref: str | os.PathLike[str], *, folder: str = "eval", limit: int | 
     if not path.is_file():
         raise KitError(f"{folder} set '{ref}' not found; give a file path or one of: {', '.join(bundled) or '(none bundled)'}")
     if path.suffix == ".txt":
-        text = path.read_text(encoding="utf-8")
+        text = _read_text(path)
         kind, items = "text", [{"id": path.stem, "text": text}] if text.strip() else []
     elif path.suffix == ".jsonl":
         kind, items = _read_jsonl(path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from kit.eval.record import EvalRecord, as_record
+
 __all__ = ["format_table", "summarize"]
 
 _MIB = 1024 * 1024
@@ -14,27 +16,21 @@ def _r(value: Any, digits: int) -> Any:
     return round(value, digits) if isinstance(value, (int, float)) and value is not None else value
 
 
-def summarize(record: dict[str, Any]) -> dict[str, Any]:
-    """One flat row for a record: model, set, primary accuracy, agreement, latency, memory, throughput.
+def summarize(record: EvalRecord | dict[str, Any]) -> dict[str, Any]:
+    """One flat row for a record: model, set, primary metric, agreement, latency, memory, throughput.
 
     Args:
-        record: a harness record (``kit.eval/1``).
+        record: a harness record (``kit.eval/1``), as :class:`~kit.eval.record.EvalRecord` or JSON data.
     """
-    acc, agr = record["accuracy"], record.get("agreement") or {}
-    lat, thr, mem = record.get("latency") or {}, record.get("throughput") or {}, record["memory"]
-    kind = record["eval_set"]["kind"]
-    if kind == "text":
-        metric, value = "ppl", _r(acc["perplexity"], 3)
-    elif kind == "multiple_choice":
-        metric, value = "acc", _r(acc["accuracy"], 4)
-    else:
-        metric, value = "match", _r(acc["contains_match"], 4)
+    rec = as_record(record)
+    primary = rec.primary_metric()
+    agr, lat, thr, mem = rec.agreement or {}, rec.latency or {}, rec.throughput or {}, rec.memory
     return {
-        "model": record["model"]["ref"],
-        "method": record["model"].get("method", "none"),
-        "set": record["eval_set"]["name"],
-        "metric": metric,
-        "value": value,
+        "model": rec.model["ref"],
+        "method": rec.model.get("method", "none"),
+        "set": rec.set_name,
+        "metric": primary.label,
+        "value": _r(primary.value, 3 if primary.metric == "perplexity" else 4),
         "top1_agree": _r(agr.get("top1"), 4),
         "kl": _r(agr.get("kl_mean"), 4),
         "weights_MiB": _r(mem["weight_bytes"] / _MIB, 1),

@@ -84,7 +84,13 @@ class Database:
             db = cls(conn=None, kind="sqlite", where=str(path), timeout=timeout)
             if path.is_dir():
                 raise KitError(f"registry path {path} is a folder; give a file such as {path / 'registry.sqlite'}")
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_file() and path.stat().st_size > 0:
+                cls._prove_ours(path, timeout=timeout)  # read-only first: a foreign file is never changed
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise KitError(f"cannot create the registry folder {path.parent} ({exc.strerror}); "
+                               "set KIT_REGISTRY to a writable file") from None
             with db.errors():
                 db.conn = sqlite3.connect(path, timeout=timeout, isolation_level=None)
                 db.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
@@ -96,6 +102,19 @@ class Database:
             db.close()
             raise
         return db
+
+    @classmethod
+    def _prove_ours(cls, path: Path, *, timeout: float) -> None:
+        """Open an existing SQLite file read-only (``mode=ro``) and refuse it unless it is a kit registry."""
+        probe = cls(conn=None, kind="sqlite", where=str(path), timeout=timeout)
+        try:
+            with probe.errors():
+                probe.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout,
+                                             isolation_level=None)
+                probe.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            probe._schema_ready()  # reads sqlite_master and registry_meta only; raises for a foreign file
+        finally:
+            probe.close()
 
     @contextlib.contextmanager
     def errors(self) -> Iterator[None]:

@@ -1,10 +1,11 @@
 """The validation gate: baseline records + candidate records + a use-case policy → a verdict.
 
-Rules: limits are direction-aware allowed degradations; per-item metrics (accuracy,
-contains_match) that degrade beyond the limit fail only when an exact McNemar test on the
-same items says the change is significant, otherwise they are "within-noise"; a sample
-below the policy minimum can never pass; records from different eval-set files, different
-protocols or a different baseline are refused.
+Rules: limits are direction-aware allowed degradations, judged on evidence
+(:mod:`kit.govern.evidence`): a metric passes only when the one-sided ``1 − alpha`` upper
+bound of its degradation is within the limit, fails when the lower bound is beyond it, and
+is otherwise ``inconclusive`` (blocks promotion; the line says how many items or tokens
+would decide it). A sample below the policy minimum is ``insufficient-samples``; records
+from different eval-set files, different protocols or a different baseline are refused.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ from typing import Any
 
 from kit.environment import stack_fingerprint
 from kit.errors import KitError
+from kit.eval.record import EvalRecord
 from kit.govern.policy import METRICS, MetricLimit, UseCasePolicy
-from kit.eval.stats import discordant, mcnemar_exact, paired_bootstrap_ci
+from kit.govern.evidence import paired_evidence, window_evidence
 
 __all__ = ["STATUSES", "VERDICT_SCHEMA", "MetricResult", "Verdict", "gate"]
 
 VERDICT_SCHEMA = "kit.verdict/1"
-STATUSES = ("pass", "fail", "within-noise", "insufficient-samples")
-_PRIMARY = {"perplexity": ("accuracy", "perplexity", "tokens_scored"), "accuracy": ("accuracy", "accuracy", "items"),
-            "contains_match": ("accuracy", "contains_match", "items"), "top1_agreement": ("agreement", "top1", "tokens"),
-            "kl_mean": ("agreement", "kl_mean", "tokens")}
+STATUSES = ("pass", "fail", "inconclusive", "insufficient-samples")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +47,9 @@ class MetricResult:
     sample_unit: str
     test: dict[str, Any] | None
     note: str
+    interval: list[float] | None = None  # one-sided 1 − alpha bounds of delta; None in old verdicts / no data
+    mdc: float | None = None  # minimum detectable change (limit units): half the width between the bounds
+    needed: int | None = None  # items or tokens that would decide an inconclusive line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,8 +67,10 @@ class Verdict:
 
     @property
     def decision(self) -> str:
-        """``pass`` or ``fail``."""
-        return "pass" if self.passed else "fail"
+        """``pass`` (every line passed), ``fail`` (a line failed) or ``inconclusive`` (neither: more data decides)."""
+        if self.passed:
+            return "pass"
+        return "fail" if any(m.status == "fail" for m in self.metrics) else "inconclusive"
 
     def to_dict(self) -> dict[str, Any]:
         """The verdict as plain JSON data."""
@@ -93,9 +97,11 @@ class Verdict:
         head = f"gate {self.use_case}: {self.decision.upper()}  {c['ref']} ({what}) vs baseline {self.baseline['ref']}"
         rows = [{"metric": m.metric, "set": m.eval_set, "value": _fmt(m.value),
                  "baseline": f"ideal {m.baseline:g}" if METRICS[m.metric].ideal is not None else _fmt(m.baseline),
-                 "delta": _fmt_delta(m.delta, m.limit_kind), "limit": _fmt_limit(m),
-                 "margin": _fmt_delta(m.margin, m.limit_kind), "n": f"{m.samples} {m.sample_unit}",
-                 "status": m.status} for m in self.metrics]
+                 "delta": _fmt_delta(m.delta, m.limit_kind),
+                 "bounds": ("[" + ", ".join(_fmt_delta(x, m.limit_kind) for x in m.interval) + "]"
+                            if m.interval else "-"),
+                 "limit": _fmt_limit(m), "mdc": _fmt_delta(m.mdc, m.limit_kind).lstrip("+") if m.mdc is not None else "-",
+                 "n": f"{m.samples} {m.sample_unit}", "status": m.status} for m in self.metrics]
         notes = [f"  - {m.metric}: {m.note}" for m in self.metrics if m.note]
         return "\n".join([head, format_table(rows), *notes])
 
@@ -114,7 +120,8 @@ def _fmt_limit(m: MetricResult) -> str:
 
 
 def _as_list(records: dict[str, Any] | Sequence[dict[str, Any]], role: str) -> list[dict[str, Any]]:
-    records = [records] if isinstance(records, dict) else list(records)
+    records = [records] if isinstance(records, (dict, EvalRecord)) else list(records)
+    records = [r.to_dict() if isinstance(r, EvalRecord) else r for r in records]
     if not records:
         raise KitError(f"no {role} records given; pass the JSON written by `kit eval --json`")
     for r in records:
@@ -149,26 +156,8 @@ def _check_comparable(base: dict[str, Any], cand: dict[str, Any], name: str) -> 
 
 
 def _value(record: dict[str, Any], metric: str) -> tuple[float, int]:
-    section, key, count = _PRIMARY[metric]
-    data = record.get(section)
-    if not data or data.get(key) is None:
-        fix = ("evaluate the candidate with its baseline (`kit eval --baseline ...`)" if section == "agreement"
-               else "evaluate it again with `kit eval`")
-        raise KitError(f"record for '{record['eval_set']['name']}' has no {metric}; {fix}")
-    return float(data[key]), int(data[count])
-
-
-def _paired(base: dict[str, Any], cand: dict[str, Any], policy: UseCasePolicy) -> dict[str, Any]:
-    if base["accuracy"].get("ids") != cand["accuracy"].get("ids"):
-        raise KitError(f"'{cand['eval_set']['name']}' records hold different items; re-evaluate both with the same --limit")
-    b, c = base["accuracy"]["correct"], cand["accuracy"]["correct"]
-    lost, gained = discordant(baseline=b, candidate=c)
-    noise = policy.noise
-    lo, hi = paired_bootstrap_ci(baseline=b, candidate=c, resamples=noise.bootstrap_resamples,
-                                 seed=noise.bootstrap_seed, confidence=noise.confidence)
-    return {"test": "exact McNemar (two-sided)", "lost": lost, "gained": gained,
-            "p_value": mcnemar_exact(lost=lost, gained=gained), "alpha": noise.alpha,
-            "bootstrap_ci": [lo, hi], "confidence": noise.confidence}
+    m = EvalRecord.from_dict(record).metric(metric)  # where each metric lives is defined once, in kit.eval.record
+    return m.value, m.samples
 
 
 def _judge(limit: MetricLimit, base: dict[str, Any], cand: dict[str, Any], policy: UseCasePolicy) -> MetricResult:
@@ -179,30 +168,22 @@ def _judge(limit: MetricLimit, base: dict[str, Any], cand: dict[str, Any], polic
         raise KitError(f"baseline {limit.metric} is 0, so a relative limit is undefined; "
                        "use an absolute limit in the policy")
     delta = value - ref if limit.limit_kind == "absolute" else (value - ref) / ref
-    degradation = delta if limit.direction == "lower" else -delta
+    degradation = spec.degradation(delta)
     margin = limit.limit - degradation
-    test = _paired(base, cand, policy) if spec.paired else None
+    if spec.paired:
+        ev = paired_evidence(base=base, cand=cand, limit=limit, reference=ref, noise=policy.noise)
+    else:
+        ev = window_evidence(base=base, cand=cand, limit=limit, delta=delta, tokens=n, noise=policy.noise)
     unit = spec.samples
+    status, note = ev.status, ev.note
     if n < limit.min_samples:
         status = "insufficient-samples"
         note = f"{n} {unit} < policy minimum {limit.min_samples}; evaluate more (full set, no --limit/--max-tokens)"
-    elif margin >= 0:
-        status, note = "pass", ""
-    elif test is None:
-        status = "fail"
-        moved = "rose" if limit.direction == "lower" else "fell"
-        note = f"{moved} beyond the limit by {_fmt_delta(-margin, limit.limit_kind).lstrip('+')}"
-    else:
-        significant = test["p_value"] < test["alpha"]
-        status = "fail" if significant else "within-noise"
-        ci = ", ".join(f"{x:+.3f}" for x in test["bootstrap_ci"])
-        note = (f"beyond the limit by {-margin:.4f}; McNemar p={test['p_value']:.3g} (lost {test['lost']}, "
-                f"gained {test['gained']}) {'<' if significant else '≥'} alpha {test['alpha']}"
-                f"{'' if significant else ', not significant'}; {test['confidence']:.0%} CI of delta [{ci}]")
     return MetricResult(metric=limit.metric, eval_set=limit.eval_set, status=status, value=value, baseline=ref,
                         delta=delta, limit=limit.limit, limit_kind=limit.limit_kind, margin=margin,
                         direction=limit.direction, samples=n, min_samples=limit.min_samples, sample_unit=unit,
-                        test=test, note=note)
+                        test=ev.test, note=note, interval=list(ev.interval) if ev.interval else None, mdc=ev.mdc,
+                        needed=ev.needed if status == "inconclusive" else None)
 
 
 def gate(
@@ -238,7 +219,7 @@ def gate(
         lines.append(_judge(limit, base, cand, policy))
     return Verdict(
         use_case=policy.name,
-        passed=all(m.status in ("pass", "within-noise") for m in lines),
+        passed=all(m.status == "pass" for m in lines),
         candidate={k: cand_model.get(k) for k in ("ref", "sha256", "method", "bits")},
         baseline={k: base_model.get(k) for k in ("ref", "sha256")},
         metrics=tuple(lines), policy=policy.to_dict(),

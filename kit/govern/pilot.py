@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import time
@@ -10,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from kit.console import progress_default, stage
-from kit.govern.gate import gate
 from kit.eval.harness import Protocol, evaluate
-from kit.io import runs_dir
-from kit.govern.policy import get_policy, require_reason
-from kit.govern.registry import Registry
 from kit.eval.tables import summarize
+from kit.govern.gate import gate
+from kit.govern.policy import UseCasePolicy, get_policy, require_reason
+from kit.govern.registry import Registry
+from kit.io import runs_dir
+from kit.quant.spec import QuantSpec
 
 __all__ = ["decision_table", "evaluate_sets", "run_pilot"]
 
@@ -85,21 +87,81 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", Path(text).name or text).strip("-") or "model"
 
 
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    """What one pilot run does, fixed (and checked) before any work starts."""
+
+    model: str
+    policy: UseCasePolicy
+    specs: tuple[QuantSpec, ...]
+    reason: str | None
+    sets: tuple[tuple[str, Protocol], ...]
+    out: Path
+    device: str | None
+    overwrite: bool
+    measure_speed: bool
+    progress: bool
+
+    def deviating(self, spec: QuantSpec) -> bool:
+        """Whether ``spec`` is not the use case's sanctioned method."""
+        return spec.method != self.policy.default_method
+
+
+def _announce_existing(reg: Registry, model: str) -> None:
+    """Say which quantizations of ``model`` the registry already holds (reuse before quantizing again)."""
+    for e in reg.find(model):
+        stage("registry", f"{model} is already quantized with {e.method}" + (f" {e.bits}-bit" if e.bits else "")
+              + f" (entry {e.id}, {e.use_case}, {'passed' if e.passed else 'failed'}, {e.model_ref})")
+
+
+def _evaluate_baseline(plan: _Plan) -> tuple[Any, list[dict[str, Any]]]:
+    """Load the baseline and evaluate it on the use case's sets."""
+    from kit.models import load_model
+
+    t0 = time.perf_counter()
+    base = load_model(plan.model, device=plan.device)
+    records = evaluate_sets(model=base, baseline=None, sets=plan.sets, measure_speed=plan.measure_speed,
+                            progress=plan.progress)
+    stage("baseline", f"{plan.model}: {_headline(records)} ({time.perf_counter() - t0:.1f} s)")
+    return base, records
+
+
+def _pilot_one(plan: _Plan, spec: QuantSpec, *, base: Any, base_records: list[dict[str, Any]],
+               reg: Registry | None, owner: str | None, volume_per_day: int | None) -> dict[str, Any]:
+    """Quantize with one spec, evaluate, gate and (optionally) register; return the candidate's result."""
+    from kit.quant.quantize import quantize
+
+    method = spec.method
+    t0 = time.perf_counter()
+    q = quantize(model=plan.model, spec=spec, out=plan.out / method, device=base.device, overwrite=plan.overwrite,
+                 progress=plan.progress)
+    stage("quantize", f"{method} → {q.path} ({time.perf_counter() - t0:.1f} s)")
+    t0 = time.perf_counter()
+    records = evaluate_sets(model=q.model, baseline=base, sets=plan.sets, measure_speed=plan.measure_speed,
+                            progress=plan.progress)
+    stage("eval", f"{method}: {_headline(records)} ({time.perf_counter() - t0:.1f} s)")
+    verdict = gate(baseline=base_records, candidate=records, policy=plan.policy)
+    failing = [f"{m.metric} {m.status}" for m in verdict.metrics if m.status != "pass"]
+    stage("gate", f"{method}: {verdict.decision.upper()}" + (f" ({', '.join(failing)})" if failing else ""))
+    entry_id = None
+    if reg is not None:
+        entry = reg.add(baseline=base_records, candidate=records, verdict=verdict, quant_config=q.config, owner=owner,
+                        volume_per_day=volume_per_day, reason=plan.reason if plan.deviating(spec) else None)
+        entry_id = entry.id
+        stage("register", f"{method} → entry {entry.id} in {reg.location}")
+    return {"method": method, "spec": spec.to_dict(), "path": str(q.path), "config": q.config, "records": records,
+            "verdict": verdict.to_dict(), "verdict_text": verdict.format(), "entry_id": entry_id}
+
+
 def run_pilot(
     *,
     model: str,
     use_case: str,
-    methods: Sequence[str] | None = None,
+    candidates: Sequence[QuantSpec | str] | None = None,
     reason: str | None = None,
+    protocol: Protocol | None = None,
     owner: str | None = None,
     volume_per_day: int | None = None,
-    samples: int = 64,
-    seq_len: int = 256,
-    max_tokens: int | None = None,
-    limit: int | None = None,
-    bits: int | None = None,
-    group_size: int | None = None,
-    calibration: str = "stdlib-docs-calib",
     out_dir: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
     registry: Registry | str | None = None,
@@ -114,17 +176,13 @@ def run_pilot(
     Args:
         model: the baseline (alias or folder).
         use_case: a use case of the policy file.
-        methods: methods to try (default: the use case's sanctioned method).
+        candidates: what to try, as :class:`~kit.quant.spec.QuantSpec` s or bare method names
+            (default: the use case's sanctioned method with default settings).
         reason: why, when trying anything other than the sanctioned method (required then).
+        protocol: evaluation sizes and settings (``Protocol(max_tokens=..., limit=...)`` for quick runs;
+            quick runs may fall below policy minimums); the whole sets when None.
         owner: entry owner (default ``$USER``).
         volume_per_day: expected inference requests per day.
-        samples: calibration samples for GPTQ/AWQ.
-        seq_len: calibration sequence length.
-        max_tokens: text sets: score only the first N tokens (quick runs; may fall below policy minimums).
-        limit: MC/generation sets: first N items (quick runs).
-        bits: weight bits (method default when None).
-        group_size: group size (method default when None).
-        calibration: calibration set name or path.
         out_dir: artifact folder, one subfolder per method (default ``runs/pilot-<model>-<use case>-<time>``).
         overwrite: replace existing artifacts (an entry pointing at a replaced one fails revalidation).
         registry: a Registry, a path/URL, or None for the default registry.
@@ -136,60 +194,33 @@ def run_pilot(
     """
     started = time.perf_counter()
     policy = get_policy(use_case, path=policies)
-    methods = list(methods or [policy.default_method])
+    specs = tuple(QuantSpec.of(c) for c in (candidates or [policy.default_method]))
+    methods = [s.method for s in specs]
     require_reason(policy=policy, methods=methods, reason=reason)  # before any work
-    from kit.models import load_model
-    from kit.quant.quantize import quantize
-
-    progress = progress_default() if progress is None else progress
-    protocol = Protocol(max_tokens=max_tokens, limit=limit)
-    sets = [(name, protocol) for name in policy.eval_sets]
-    out = Path(out_dir or runs_dir() / f"pilot-{_slug(model)}-{use_case}-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
-    extra = f" (reason: {reason})" if any(m != policy.default_method for m in methods) else ""
+    protocol = protocol or Protocol()
+    plan = _Plan(model=model, policy=policy, specs=specs, reason=reason,
+                 sets=tuple((name, protocol) for name in policy.eval_sets),
+                 out=Path(out_dir or runs_dir() / f"pilot-{_slug(model)}-{use_case}-{time.strftime('%Y%m%d-%H%M%S')}"
+                          ).resolve(),
+                 device=device, overwrite=overwrite, measure_speed=measure_speed,
+                 progress=progress_default() if progress is None else progress)
+    extra = f" (reason: {reason})" if any(plan.deviating(s) for s in specs) else ""
     stage("pilot", f"{model} for {use_case}: sanctioned {policy.default_method}; trying {', '.join(methods)}{extra}")
 
     reg = None if not register else registry if isinstance(registry, Registry) else Registry.open(registry)
     try:
         if reg is not None:
-            for e in reg.find(model):
-                stage("registry", f"{model} is already quantized with {e.method}"
-                      + (f" {e.bits}-bit" if e.bits else "") + f" (entry {e.id}, {e.use_case}, "
-                      f"{'passed' if e.passed else 'failed'}, {e.model_ref})")
-        t0 = time.perf_counter()
-        base = load_model(model, device=device)
-        base_records = evaluate_sets(model=base, baseline=None, sets=sets, measure_speed=measure_speed, progress=progress)
-        stage("baseline", f"{model}: {_headline(base_records)} ({time.perf_counter() - t0:.1f} s)")
-        candidates = []
-        for method in methods:
-            t0 = time.perf_counter()
-            q = quantize(model=model, method=method, out=out / method, bits=bits, group_size=group_size,
-                         calibration=calibration, samples=samples, seq_len=seq_len, device=base.device,
-                         overwrite=overwrite, progress=progress)
-            stage("quantize", f"{method} → {q.path} ({time.perf_counter() - t0:.1f} s)")
-            t0 = time.perf_counter()
-            records = evaluate_sets(model=q.model, baseline=base, sets=sets, measure_speed=measure_speed, progress=progress)
-            stage("eval", f"{method}: {_headline(records)} ({time.perf_counter() - t0:.1f} s)")
-            verdict = gate(baseline=base_records, candidate=records, policy=policy)
-            failing = [f"{m.metric} {m.status}" for m in verdict.metrics if m.status != "pass"]
-            stage("gate", f"{method}: {verdict.decision.upper()}" + (f" ({', '.join(failing)})" if failing else ""))
-            entry_id = None
-            if reg is not None:
-                entry = reg.add(baseline=base_records, candidate=records, verdict=verdict, quant_config=q.config,
-                                owner=owner, volume_per_day=volume_per_day,
-                                reason=reason if method != policy.default_method else None)
-                entry_id = entry.id
-                stage("register", f"{method} → entry {entry.id} in {reg.location}")
-            candidates.append({"method": method, "path": str(q.path), "config": q.config, "records": records,
-                               "verdict": verdict.to_dict(), "verdict_text": verdict.format(), "entry_id": entry_id})
-            del q
+            _announce_existing(reg, model)
+        base, base_records = _evaluate_baseline(plan)
+        results = [_pilot_one(plan, spec, base=base, base_records=base_records, reg=reg, owner=owner,
+                              volume_per_day=volume_per_day) for spec in specs]
     finally:
         if reg is not None and reg is not registry:
             reg.close()
-    decision = _decide(policy.default_method, candidates)
     return {
         "model": model, "use_case": use_case, "policy": policy.to_dict(), "methods": methods, "reason": reason,
-        "protocol": {"max_tokens": max_tokens, "limit": limit, "samples": samples, "seq_len": seq_len},
-        "out_dir": str(out), "baseline": {"records": base_records}, "candidates": candidates,
-        "table": decision_table(baseline=base_records, candidates=candidates), "decision": decision,
-        "seconds": round(time.perf_counter() - started, 1),
+        "protocol": {"max_tokens": protocol.max_tokens, "limit": protocol.limit},
+        "specs": [s.to_dict() for s in specs], "out_dir": str(plan.out), "baseline": {"records": base_records},
+        "candidates": results, "table": decision_table(baseline=base_records, candidates=results),
+        "decision": _decide(policy.default_method, results), "seconds": round(time.perf_counter() - started, 1),
     }

@@ -16,7 +16,10 @@ from typing import Any
 
 import yaml
 
+from kit._bundled import bundled_path
 from kit.errors import KitError
+from kit.eval.record import METRICS, MetricSpec
+from kit.quant.methods import METHOD_NAMES
 
 __all__ = [
     "METHODS",
@@ -25,6 +28,7 @@ __all__ = [
     "MetricSpec",
     "NoisePolicy",
     "UseCasePolicy",
+    "check_resolution",
     "get_policy",
     "load_policies",
     "parse_use_case",
@@ -32,28 +36,8 @@ __all__ = [
     "require_reason",
 ]
 
-#: Quantization methods a policy may name (implemented by ``kit.quant.quantize``).
-METHODS = ("bnb-int8", "bnb-nf4", "bnb-fp4", "gptq", "awq", "rtn")
-
-
-@dataclasses.dataclass(frozen=True)
-class MetricSpec:
-    """What a metric is: the set kind it comes from, its direction, and what counts as a sample."""
-
-    kind: str  # eval-set kind that produces it
-    direction: str  # "lower" or "higher" is better
-    samples: str  # "tokens" or "items"
-    ideal: float | None = None  # agreement metrics compare to this instead of a baseline value
-    paired: bool = False  # per-item 0/1 results exist → paired significance test
-
-
-METRICS: dict[str, MetricSpec] = {
-    "perplexity": MetricSpec(kind="text", direction="lower", samples="tokens"),
-    "accuracy": MetricSpec(kind="multiple_choice", direction="higher", samples="items", paired=True),
-    "contains_match": MetricSpec(kind="generation", direction="higher", samples="items", paired=True),
-    "top1_agreement": MetricSpec(kind="text", direction="higher", samples="tokens", ideal=1.0),
-    "kl_mean": MetricSpec(kind="text", direction="lower", samples="tokens", ideal=0.0),
-}
+#: Quantization methods a policy may name: the method table's names (:data:`kit.quant.methods.METHOD_NAMES`).
+METHODS = METHOD_NAMES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,12 +59,11 @@ class MetricLimit:
 
 @dataclasses.dataclass(frozen=True)
 class NoisePolicy:
-    """Significance settings for paired per-item metrics."""
+    """The gate's evidence settings: one-sided level of every bound, and the seeded window bootstrap."""
 
-    alpha: float = 0.05
+    alpha: float = 0.05  # each bound is one-sided at 1 − alpha (pass: upper bound within the limit)
     bootstrap_resamples: int = 2000
     bootstrap_seed: int = 0
-    confidence: float = 0.95
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,13 +85,17 @@ class UseCasePolicy:
 
 
 def policy_path(path: str | os.PathLike[str] | None = None) -> Path:
-    """The policy file: ``path``, else ``$KIT_POLICIES``, else the repository's ``policies/tolerances.yaml``.
+    """The policy file: ``path``, else ``$KIT_POLICIES``, else the bundled ``policies/tolerances.yaml``.
 
     Args:
         path: explicit override.
     """
     chosen = path or os.environ.get("KIT_POLICIES")
-    return Path(chosen).expanduser() if chosen else Path(__file__).resolve().parents[2] / "policies" / "tolerances.yaml"
+    return Path(chosen).expanduser() if chosen else bundled_path("policies", "tolerances.yaml")
+
+
+def _names(keys: Any) -> str:
+    return ", ".join(sorted(str(k) for k in keys))  # YAML keys may be numbers or dates, not only strings
 
 
 def _need(cond: bool, where: str, message: str) -> None:
@@ -130,7 +117,7 @@ def _metric(name: str, raw: Any, eval_sets: tuple[str, ...], where: str) -> Metr
     spec = METRICS[name]
     unknown = set(raw) - {"eval_set", "direction", "limit", "min_samples"}
     _need(not unknown, where,
-          f"unknown key(s) {', '.join(sorted(unknown))}; allowed: eval_set, direction, limit, min_samples")
+          f"unknown key(s) {_names(unknown)}; allowed: eval_set, direction, limit, min_samples")
     _need(raw.get("eval_set") in eval_sets, where,
           f"eval_set {raw.get('eval_set')!r} must be one of this use case's eval_sets {list(eval_sets)}")
     _need(raw.get("direction") == spec.direction, where,
@@ -156,12 +143,51 @@ def _noise(raw: Any, where: str) -> NoisePolicy:
     _need(isinstance(raw, dict), where, "expected a mapping")
     fields = {f.name for f in dataclasses.fields(NoisePolicy)}
     _need(set(raw) <= fields, where,
-          f"unknown key(s) {', '.join(sorted(set(raw) - fields))}; allowed: {', '.join(sorted(fields))}")
+          f"unknown key(s) {_names(set(raw) - fields)}; allowed: {', '.join(sorted(fields))}")
     for key, value in raw.items():
         _number(value, f"{where}.{key}", integer=key.startswith("bootstrap"), positive=key != "bootstrap_seed")
     noise = NoisePolicy(**raw)
-    _need(noise.alpha < 1 and noise.confidence < 1, where, "alpha and confidence must lie strictly between 0 and 1")
+    _need(noise.alpha < 0.5, where, f"alpha is a one-sided level below 0.5 (e.g. 0.05), got {noise.alpha}")
     return noise
+
+
+def _bundled_items() -> dict[str, int]:
+    """Records per bundled evaluation set (non-empty lines of its JSONL file)."""
+    from kit.eval.sets import bundled_sets
+
+    return {name: sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+            for name, path in bundled_sets("eval").items()}
+
+
+def check_resolution(policy: UseCasePolicy) -> None:
+    """Refuse a per-item limit that its set's size cannot resolve (a one-line :class:`KitError`).
+
+    A paired limit ``L`` can be shown only on ``n ≥ ceil(z²·(1 − L) / L)`` items (the set on
+    which a candidate that changes no answer passes; :func:`kit.eval.stats.resolvable_items`).
+    ``min_samples`` must be at least that, and a bundled set must hold at least
+    ``min_samples`` items. Token metrics are resolved by the gate's bootstrap on the record.
+
+    Args:
+        policy: a parsed use case.
+    """
+    from kit.eval.stats import resolvable_items
+
+    where, alpha = f"{policy.source}: use_cases.{policy.name}.metrics", policy.noise.alpha
+    sizes = None
+    for m in policy.metrics:
+        if not m.spec.paired:
+            continue
+        needed = resolvable_items(limit=m.limit, alpha=alpha)
+        _need(needed is not None, f"{where}.{m.metric}.limit",
+              "a zero limit cannot be shown on any finite set; allow a positive degradation (e.g. 0.05)")
+        _need(m.min_samples >= needed, f"{where}.{m.metric}.min_samples",
+              f"{m.min_samples} items cannot resolve a limit of {m.limit:g} at alpha {alpha:g}: even an unchanged "
+              f"model needs ≥ {needed} items (ceil(z²(1−L)/L)); raise min_samples to ≥ {needed} or widen the limit")
+        sizes = _bundled_items() if sizes is None else sizes
+        have = sizes.get(m.eval_set)
+        _need(have is None or have >= m.min_samples, f"{where}.{m.metric}.eval_set",
+              f"bundled set '{m.eval_set}' has {have} items, fewer than min_samples {m.min_samples} (a limit of "
+              f"{m.limit:g} needs ≥ {needed} at alpha {alpha:g}); grow the set or widen the limit")
 
 
 def parse_use_case(name: str, raw: Any, *, noise: NoisePolicy | None = None, source: str = "policy") -> UseCasePolicy:
@@ -178,7 +204,10 @@ def parse_use_case(name: str, raw: Any, *, noise: NoisePolicy | None = None, sou
     _need(isinstance(raw, dict), where, "expected a mapping with description, default_method, eval_sets, metrics")
     missing = {"description", "default_method", "eval_sets", "metrics"} - set(raw)
     _need(not missing, where, f"missing key(s) {', '.join(sorted(missing))}")
-    _need(raw["default_method"] in METHODS, where + ".default_method",
+    unknown = set(raw) - {"description", "default_method", "eval_sets", "metrics", "noise"}
+    _need(not unknown, where, f"unknown key(s) {_names(unknown)}; allowed: description, default_method, "
+          "eval_sets, metrics, noise")
+    _need(isinstance(raw["default_method"], str) and raw["default_method"] in METHODS, where + ".default_method",
           f"unknown method {raw['default_method']!r}; use one of {', '.join(METHODS)}")
     sets = raw["eval_sets"]
     _need(isinstance(sets, list) and sets and all(isinstance(s, str) for s in sets), where + ".eval_sets",
@@ -186,11 +215,13 @@ def parse_use_case(name: str, raw: Any, *, noise: NoisePolicy | None = None, sou
     metrics = raw["metrics"]
     _need(isinstance(metrics, dict) and metrics, where + ".metrics",
           "expected a non-empty mapping of metric name → limit")
-    return UseCasePolicy(
+    policy = UseCasePolicy(
         name=name, description=str(raw["description"]).strip(), default_method=raw["default_method"],
         eval_sets=tuple(sets), metrics=tuple(_metric(m, r, tuple(sets), where) for m, r in metrics.items()),
         noise=_noise(raw.get("noise"), where + ".noise") if "noise" in raw else noise, source=source,
     )
+    check_resolution(policy)
+    return policy
 
 
 def load_policies(*, path: str | os.PathLike[str] | None = None) -> dict[str, UseCasePolicy]:
@@ -202,6 +233,9 @@ def load_policies(*, path: str | os.PathLike[str] | None = None) -> dict[str, Us
     file = policy_path(path)
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise KitError(f"{file}: not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+                       "save the policy file as UTF-8") from None
     except OSError as exc:
         raise KitError(f"cannot read policy file {file} ({exc.strerror}); "
                        "set KIT_POLICIES or pass the right path") from None
@@ -209,10 +243,12 @@ def load_policies(*, path: str | os.PathLike[str] | None = None) -> dict[str, Us
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark else ""
         raise KitError(f"{file}{at}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from None
+    except (ValueError, RecursionError) as exc:  # e.g. an impossible date such as 2026-13-40, absurd nesting
+        raise KitError(f"{file}: not a valid policy file ({type(exc).__name__}: {exc}); fix the value") from None
     source = str(file)
     _need(isinstance(raw, dict) and raw.get("version") == 1, source, "expected a mapping with 'version: 1' and 'use_cases'")
     _need(set(raw) <= {"version", "noise", "use_cases"}, source,
-          f"unknown top-level key(s) {', '.join(sorted(set(raw) - {'version', 'noise', 'use_cases'}))}")
+          f"unknown top-level key(s) {_names(set(raw) - {'version', 'noise', 'use_cases'})}")
     cases = raw.get("use_cases")
     _need(isinstance(cases, dict) and cases, source + ": use_cases",
           "expected a non-empty mapping of use-case name → policy")

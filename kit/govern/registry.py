@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.govern._registry_db import Database, is_postgres_url
+from kit.govern.adoption_db import AdoptionTables
 from kit.errors import KitError
 from kit.io import cache_dir
 
@@ -125,8 +126,8 @@ def _dump(value: Any) -> str | None:
     return None if value is None else json.dumps(value, sort_keys=True, default=str)
 
 
-class Registry:
-    """Quantized-model entries, their validations and aliases, in SQLite or PostgreSQL."""
+class Registry(AdoptionTables):
+    """Quantized-model entries, validations, aliases, inventory and incidents, in SQLite or PostgreSQL."""
 
     def __init__(self, *, db: Database) -> None:
         """Wrap an open database; use :meth:`open` instead.
@@ -307,6 +308,7 @@ class Registry:
         """
         entry = self.get(entry_id)
         stack = stack if stack is not None else current_stack()
+        self._ensure_adoption()
         with self.db.transaction():
             history = self._validations("WHERE entry_id = ?", (entry.id,), evals=False)
             if not history:
@@ -323,6 +325,8 @@ class Registry:
                           "ON CONFLICT (alias, scope) DO UPDATE SET entry_id = excluded.entry_id, "
                           "set_at = excluded.set_at, set_by = excluded.set_by",
                           (alias, f"{entry.baseline_ref}/{entry.use_case}", entry.id, _now(), by or _owner()))
+            self._log_promotion(entry_id=entry.id, alias=alias, scope=f"{entry.baseline_ref}/{entry.use_case}",
+                                at=_now(), by=by or _owner())
         return self.get(entry.id)
 
     def stale(self, current: dict[str, Any]) -> list[Entry]:

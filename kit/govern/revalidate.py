@@ -8,8 +8,8 @@ from typing import Any
 
 from kit.console import progress_default, stage
 from kit.errors import KitError
-from kit.govern.gate import gate
 from kit.eval.harness import Protocol
+from kit.govern.gate import gate
 from kit.govern.policy import get_policy
 from kit.govern.registry import Registry, stack_changes
 

@@ -1,3 +1,16 @@
-"""Quantization: the method table, one adapter per backend, calibration, quantize and compare."""
+"""Quantization: the method table, one adapter per backend, calibration, quantize and compare.
 
-__all__: list[str] = []
+Main names load lazily from their modules. The functions ``quantize`` and ``compare`` share
+their modules' names, so import them from :mod:`kit` (``from kit import quantize``) or from
+``kit.quant.quantize`` / ``kit.quant.compare``.
+"""
+
+from kit._lazy import lazy_exports
+
+__all__, __getattr__, __dir__ = lazy_exports(__name__, {
+    ".methods": ("METHODS", "METHOD_NAMES", "METHOD_TABLE", "MethodInfo", "method_bits"),
+    ".spec": ("DEFAULT_CALIBRATION", "CalibrationSpec", "QuantSpec"),
+    ".calibration": ("Calibration", "calibration_chunks"),
+    ".quantize": ("QuantResult", "default_group_size", "get_method"),
+    ".compare": ("compare_rows", "format_compare"),
+})

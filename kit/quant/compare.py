@@ -15,10 +15,12 @@ from typing import Any
 from kit.console import progress_default, stage
 from kit.errors import KitError
 from kit.eval.harness import Protocol, evaluate
-from kit.quant.methods import COMPARE_DEFAULT
-from kit.models import LoadedModel, load_model
-from kit.quant.quantize import get_method, quantize
+from kit.eval.record import as_record
 from kit.eval.tables import format_table
+from kit.models import LoadedModel, load_model
+from kit.quant.methods import COMPARE_DEFAULT
+from kit.quant.quantize import get_method, quantize
+from kit.quant.spec import DEFAULT_CALIBRATION, CalibrationSpec, QuantSpec
 
 __all__ = ["DEFAULT_METHODS", "compare", "compare_rows", "format_compare"]
 
@@ -30,11 +32,23 @@ def _stored_bytes(path: Path | None) -> int | None:
     return sum(f.stat().st_size for f in path.glob("*.safetensors")) if path else None
 
 
-def _primary(record: dict[str, Any]) -> tuple[str, float]:
-    acc, kind = record["accuracy"], record["eval_set"]["kind"]
-    if kind == "text":
-        return "ppl", acc["perplexity"]
-    return ("acc", acc["accuracy"]) if kind == "multiple_choice" else ("match", acc["contains_match"])
+def _headline(records: list[dict[str, Any]]) -> str:
+    heads = [(r["eval_set"]["name"], as_record(r).primary_metric()) for r in records]
+    return ", ".join(f"{name} {m.label} {m.value:.4g}" for name, m in heads)
+
+
+def _specs(methods: Sequence[QuantSpec | str], bits: int | None, group_size: int | None,
+           calibration: CalibrationSpec) -> list[QuantSpec]:
+    """One spec per method: a given spec as is; a name gets ``bits`` where supported and ``group_size`` where grouped."""
+    specs = []
+    for m in methods:
+        if isinstance(m, QuantSpec):
+            specs.append(m)
+            continue
+        info = get_method(m)  # unknown names fail before any work
+        specs.append(QuantSpec(method=m, bits=bits if bits in info.supported_bits else None,
+                               group_size=group_size if info.grouped else None, calibration=calibration))
+    return specs
 
 
 def _entry(name: str, loaded: LoadedModel, records: list[dict[str, Any]], config: dict[str, Any] | None) -> dict[str, Any]:
@@ -49,15 +63,12 @@ def compare(
     *,
     model: str,
     eval_sets: Sequence[str],
-    methods: Sequence[str] = DEFAULT_METHODS,
+    methods: Sequence[QuantSpec | str] = DEFAULT_METHODS,
     out_dir: str | Path | None = None,
     protocol: Protocol | None = None,
     bits: int | None = None,
     group_size: int | None = None,
-    calibration: str = "stdlib-docs-calib",
-    samples: int = 64,
-    seq_len: int = 256,
-    seed: int = 0,
+    calibration: CalibrationSpec = DEFAULT_CALIBRATION,
     device: str | None = None,
     measure_speed: bool = True,
     overwrite: bool = False,
@@ -71,15 +82,12 @@ def compare(
     Args:
         model: the fp32 baseline (alias or folder).
         eval_sets: set names or paths, evaluated in order.
-        methods: method names (see :data:`kit.quant.quantize.METHODS`).
+        methods: method names (see :data:`kit.quant.methods.METHODS`) or full :class:`QuantSpec` s.
         out_dir: where artifacts go (``out_dir/<method>``); a temp folder removed afterwards when None.
         protocol: scoring settings shared by every evaluation.
-        bits: weight bits for every method that supports them (method default when None).
-        group_size: group size for gptq/awq/rtn (automatic when None).
-        calibration: calibration set for gptq/awq.
-        samples: calibration chunks.
-        seq_len: tokens per chunk.
-        seed: seed for the chunk choice.
+        bits: weight bits for every named method that supports them (method default when None).
+        group_size: group size for the grouped named methods (automatic when None).
+        calibration: calibration for the calibrated named methods (gptq, awq).
         device: ``cpu``/``cuda``; automatic when None.
         measure_speed: measure latency and throughput too.
         overwrite: replace existing ``out_dir/<method>`` folders.
@@ -87,8 +95,10 @@ def compare(
     """
     if not eval_sets:
         raise KitError("compare needs at least one evaluation set; pass --eval NAME")
-    for name in methods:
-        get_method(name)  # unknown names fail before any work
+    specs = _specs(methods, bits, group_size, calibration)
+    names = [s.method for s in specs]
+    if len(set(names)) != len(names):
+        raise KitError(f"each method once, please (artifacts go to <out_dir>/<method>); got {', '.join(names)}")
     progress = progress_default() if progress is None else progress
     protocol = protocol or Protocol()
     scratch = tempfile.TemporaryDirectory(prefix="kit-compare-") if out_dir is None else None
@@ -99,13 +109,11 @@ def compare(
         base_records = [evaluate(model=base, eval_set=s, protocol=protocol, measure_speed=measure_speed,
                                  progress=progress) for s in eval_sets]
         entries.append(_entry("baseline", base, base_records, None))
-        stage("baseline", f"{model}: " + ", ".join(f"{r['eval_set']['name']} {_primary(r)[0]} {_primary(r)[1]:.4g}"
-                                                    for r in base_records))
-        for name in methods:
-            bits_for = bits if bits in get_method(name).supported_bits else None
-            q = quantize(model=model, method=name, out=root / name, bits=bits_for, group_size=group_size
-                         if get_method(name).grouped else None, calibration=calibration, samples=samples,
-                         seq_len=seq_len, seed=seed, device=base.device, overwrite=overwrite, progress=progress)
+        stage("baseline", f"{model}: {_headline(base_records)}")
+        for spec in specs:
+            name = spec.method
+            q = quantize(model=model, spec=spec, out=root / name, device=base.device, overwrite=overwrite,
+                         progress=progress)
             config, path = q.config, q.path
             del q
             gc.collect()
@@ -113,8 +121,7 @@ def compare(
             records = [evaluate(model=loaded, eval_set=s, baseline=base, protocol=protocol,
                                 measure_speed=measure_speed, progress=progress) for s in eval_sets]
             entries.append(_entry(name, loaded, records, config))
-            stage("compare", f"{name}: quantized in {config['quantize_seconds']:.1f} s; " + ", ".join(
-                f"{r['eval_set']['name']} {_primary(r)[0]} {_primary(r)[1]:.4g}" for r in records))
+            stage("compare", f"{name}: quantized in {config['quantize_seconds']:.1f} s; {_headline(records)}")
             del loaded
             gc.collect()
     finally:
@@ -136,8 +143,8 @@ def compare_rows(entry: dict[str, Any], baseline: dict[str, Any]) -> list[dict[s
     """
     rows = []
     for rec, ref in zip(entry["records"], baseline["records"]):
-        metric, value = _primary(rec)
-        _, ref_value = _primary(ref)
+        primary = as_record(rec).primary_metric()
+        metric, value, ref_value = primary.label, primary.value, as_record(ref).primary_metric().value
         lat, thr, agr = rec.get("latency") or {}, rec.get("throughput") or {}, rec.get("agreement") or {}
         stored, ref_stored = entry["stored_weight_bytes"], baseline["stored_weight_bytes"]
         rows.append({

@@ -9,7 +9,7 @@ into place only when everything succeeded.
 from __future__ import annotations
 
 import dataclasses
-import json
+import functools
 import math
 import time
 from pathlib import Path
@@ -19,9 +19,11 @@ from kit.quant.calibration import calibration_chunks
 from kit.console import hf_progress, progress_default
 from kit.environment import describe_environment
 from kit.errors import KitError
-from kit.io import atomic_dir, atomic_write_json, sha256_dir
+from kit.io import atomic_dir, atomic_write_json, check_replaceable, writer_lock
+from kit.model_files import manifest, verify_folder, weights_sha256
 from kit.quant.methods import METHODS, Method, Request
-from kit.models import BASELINE_FILE, QUANT_FILE, LoadedModel, default_device, resolve_path
+from kit.quant.spec import CalibrationSpec, QuantSpec
+from kit.models import QUANT_FILE, LoadedModel, check_device, resolve_path
 from kit.eval.timing import peak_memory
 
 __all__ = ["GROUP_SIZES", "METHODS", "SCHEMA", "QuantResult", "default_group_size", "get_method", "quantize"]
@@ -102,11 +104,8 @@ def _verified_baseline(ref: str) -> tuple[Path, str]:
         raise KitError(f"{path} is already quantized; pass its baseline (see {QUANT_FILE}: baseline.ref)")
     if not any(path.glob("*.safetensors")):
         raise KitError(f"{path} has no .safetensors weights; save the model with safe_serialization=True")
-    sha = sha256_dir(path)
-    record = path / BASELINE_FILE
-    if record.is_file() and json.loads(record.read_text()).get("weights_sha256") != sha:
-        raise KitError(f"baseline {path} does not match its recorded hash; rebuild it with `kit baseline {ref} --force`")
-    return path, sha
+    sha, _, _ = verify_folder(path)  # every file against the baseline's manifest (kit.model_files)
+    return path, sha  # type: ignore[return-value]
 
 
 def _check_args(method: Method, bits: int | None, out: Path, baseline: Path, overwrite: bool) -> int:
@@ -116,35 +115,70 @@ def _check_args(method: Method, bits: int | None, out: Path, baseline: Path, ove
         raise KitError(f"method {method.name} supports bits {choices}, not {bits}; pass --bits {method.supported_bits[0]} or pick another method")
     if out.exists() and not overwrite:
         raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
-    if out.resolve() == baseline.resolve():
-        raise KitError(f"--out {out} is the baseline folder itself; choose another --out")
+    if out.resolve() == baseline.resolve() or out.resolve() in baseline.resolve().parents:
+        raise KitError(f"--out {out} is or holds the baseline folder; choose another --out")
+    if out.exists() or out.is_symlink():
+        check_replaceable(out, marker=QUANT_FILE)  # --overwrite replaces only a kit artifact
     return bits
 
 
+def _one_writer(fn: Any) -> Any:
+    """Hold ``out``'s writer lock for the whole run, so a second run into the same ``out`` fails at once."""
+
+    @functools.wraps(fn)
+    def locked(*, out: str | Path, **kwargs: Any) -> QuantResult:
+        from kit.console import stage
+
+        with writer_lock(Path(out).expanduser()) as cleaned:
+            for partial in cleaned:
+                stage("cleanup", f"removed {partial}, left by an interrupted run")
+            return fn(out=out, **kwargs)
+
+    return locked
+
+
+def _spec(spec: QuantSpec | None, **loose: Any) -> QuantSpec:
+    """``spec``, or one built from the loose keyword values; refuse both at once."""
+    given = [k for k, v in loose.items() if v is not None]
+    if spec is not None:
+        if given:
+            raise KitError(f"pass either spec= or {', '.join(given)}=, not both; put them into the QuantSpec")
+        return spec
+    if loose["method"] is None:
+        raise KitError("quantize needs a method: pass spec=QuantSpec(method=...) or method=...")
+    return QuantSpec.build(**loose)
+
+
+@_one_writer
 def quantize(
     *,
     model: str,
-    method: str,
     out: str | Path,
+    spec: QuantSpec | None = None,
+    method: str | None = None,
     bits: int | None = None,
     group_size: int | None = None,
-    calibration: str = "stdlib-docs-calib",
-    samples: int = 64,
-    seq_len: int = 256,
-    seed: int = 0,
+    calibration: CalibrationSpec | str | None = None,
+    samples: int | None = None,
+    seq_len: int | None = None,
+    seed: int | None = None,
     device: str | None = None,
     overwrite: bool = False,
     progress: bool | None = None,
 ) -> QuantResult:
-    """Quantize ``model`` with ``method``; save weights, tokenizer and the config log atomically to ``out``.
+    """Quantize ``model`` as ``spec`` says; save weights, tokenizer and the config log atomically to ``out``.
+
+    Give either ``spec`` or the loose values ``method``, ``bits``, ... (built into a
+    :class:`~kit.quant.spec.QuantSpec`; each None takes the default of the spec).
 
     Args:
         model: the fp32 baseline: an alias (``smollm2-135m``) or a local folder.
-        method: one of :data:`METHODS` (``bnb-int8``, ``bnb-nf4``, ``bnb-fp4``, ``gptq``, ``awq``, ``rtn``).
         out: the artifact folder to create.
+        spec: method, bits, group size and calibration.
+        method: one of :data:`METHODS` (``bnb-int8``, ``bnb-nf4``, ``bnb-fp4``, ``gptq``, ``awq``, ``rtn``).
         bits: weight bits (method default when None: 8 for bnb-int8, else 4).
         group_size: weights per scale for gptq/awq/rtn; None picks the largest that divides every width.
-        calibration: calibration set (bundled name or text file) for gptq/awq.
+        calibration: a :class:`~kit.quant.spec.CalibrationSpec`, or a calibration set name/path for gptq/awq.
         samples: calibration chunks.
         seq_len: tokens per chunk.
         seed: seed for choosing the chunks.
@@ -154,18 +188,21 @@ def quantize(
     """
     from transformers import AutoTokenizer
 
-    adapter = get_method(method)
+    spec = _spec(spec, method=method, bits=bits, group_size=group_size, calibration=calibration,
+                 samples=samples, seq_len=seq_len, seed=seed)
+    adapter = get_method(spec.method)
+    bits, group_size, cal_spec = spec.bits, spec.group_size, spec.calibration
     out = Path(out).expanduser()
     base_path, base_sha = _verified_baseline(model)
     bits = _check_args(adapter, bits, out, base_path, overwrite)
     if group_size is not None and not adapter.grouped:
         raise KitError(f"method {adapter.name} has no user group size (bitsandbytes fixes it); drop --group-size")
     group_size = default_group_size(base_path, group_size, ignore=adapter.ignore) if adapter.grouped else None
-    device = device or default_device()
+    device = check_device(device)
     progress = progress_default() if progress is None else progress
     tokenizer = AutoTokenizer.from_pretrained(base_path)
-    cal = (calibration_chunks(name=calibration, tokenizer=tokenizer, samples=samples, seq_len=seq_len, seed=seed)
-           if adapter.calibrated else None)
+    cal = (calibration_chunks(name=cal_spec.name, tokenizer=tokenizer, samples=cal_spec.samples,
+                              seq_len=cal_spec.seq_len, seed=cal_spec.seed) if adapter.calibrated else None)
     request = Request(baseline=base_path, bits=bits, group_size=group_size, calibration=cal,
                       device=device, progress=progress)
 
@@ -193,10 +230,11 @@ def quantize(
         "environment": describe_environment(device=device),
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    with atomic_dir(out, overwrite=overwrite) as tmp, hf_progress(progress):
+    with atomic_dir(out, overwrite=overwrite, marker=QUANT_FILE) as tmp, hf_progress(progress):
         adapter.save(quantized, tmp)
         tokenizer.save_pretrained(tmp)
-        config["weights_sha256"] = sha256_dir(tmp)
+        config["files"] = manifest(tmp)  # every file but the log, verified on load (kit.model_files)
+        config["weights_sha256"] = weights_sha256(config["files"])
         config["weight_bytes"] = int(quantized.get_memory_footprint())  # as stored (compressed in place)
         atomic_write_json(tmp / QUANT_FILE, config)  # written last: its presence marks a finished artifact
     if tokenizer.pad_token_id is None:

@@ -113,7 +113,11 @@ def check_exercises(*, solutions: str | Path = "solutions", exercises: str | Pat
         exercises: folder of generated copies.
     """
     src, dst = Path(solutions), Path(exercises)
-    expected = {p.name: nbformat.writes(_exercise_of(p)) for p in sorted(src.glob("*.ipynb"))}
+    sources = sorted(src.glob("*.ipynb"))
+    if not sources:  # checking nothing must not report "in sync"
+        raise KitError(f"found no solutions folder with notebooks at '{src}' (working folder {Path.cwd()}); "
+                       "run from the repository root or pass --solutions")
+    expected = {p.name: nbformat.writes(_exercise_of(p)) for p in sources}
     problems = []
     for name, text in expected.items():
         target = dst / name

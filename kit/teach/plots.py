@@ -6,7 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["accuracy_by_category", "accuracy_vs_memory", "latency_bars"]
+__all__ = ["accuracy_by_category", "accuracy_vs_memory", "channel_peaks", "column_errors", "group_size_errors",
+           "latency_bars", "rounding_histogram"]
 
 
 def _axes(ax: Any, size: tuple[float, float] = (6.4, 3.6)) -> Any:
@@ -87,4 +88,91 @@ def latency_bars(records: Sequence[dict[str, Any]], *, ax: Any = None) -> Any:
     lat = records[0].get("latency") or {}
     ax.set_title(f"latency (batch 1, {lat.get('prompt_tokens')}-token prompt)")
     ax.legend()
+    return ax
+
+
+def rounding_histogram(values: Any, *, rounded: dict[str, Any], bins: int = 120, ax: Any = None) -> Any:
+    """Histogram of weights before rounding (filled) and after each rounding (outlines), on shared bins.
+
+    Args:
+        values: the original weights (a 1-D tensor or sequence, e.g. one output row).
+        rounded: label → the same weights after rounding (dequantized).
+        bins: number of bins across the original range.
+        ax: matplotlib axes to draw on.
+    """
+    import numpy as np
+
+    ax = _axes(ax)
+    original = np.asarray(values, dtype=float).ravel()
+    edges = np.linspace(original.min(), original.max(), bins + 1)
+    ax.hist(original, bins=edges, color="#BBBBBB", label=f"original ({len(np.unique(original))} distinct values)")
+    for label, r in rounded.items():
+        r = np.asarray(r, dtype=float).ravel()
+        ax.hist(r, bins=edges, histtype="step", linewidth=1.4, label=f"{label} ({len(np.unique(r))} levels used)")
+    ax.set_xlabel("weight value")
+    ax.set_ylabel("weights per bin")
+    ax.set_title(f"{len(original)} weights before and after rounding")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def group_size_errors(rows: Sequence[dict[str, Any]], *, ax: Any = None) -> Any:
+    """Rounding error against bits per weight, one labelled point per group size that divides the width.
+
+    Args:
+        rows: ``kit.teach.intuition.group_size_table`` rows.
+        ax: matplotlib axes to draw on.
+    """
+    ax = _axes(ax)
+    used = [r for r in rows if r["relative_error"] is not None]
+    ax.plot([r["bits_per_weight"] for r in used], [100 * r["relative_error"] for r in used], "o-")
+    for r in used:
+        ax.annotate(f"g={r['group_size']}", (r["bits_per_weight"], 100 * r["relative_error"]),
+                    textcoords="offset points", xytext=(5, 5), fontsize=9)
+    ax.set_xlabel("bits per weight, scales included")
+    ax.set_ylabel("relative rounding error (%)")
+    ax.set_title("smaller groups: less error, more scale overhead")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def channel_peaks(outliers: dict[str, Any], *, ax: Any = None) -> Any:
+    """Largest |activation| per input channel (log scale), with LLM.int8's threshold as a line.
+
+    Args:
+        outliers: ``kit.teach.intuition.outlier_channels`` result.
+        ax: matplotlib axes to draw on.
+    """
+    ax = _axes(ax)
+    peak = outliers["peak"]
+    ax.bar(range(len(peak)), peak, width=1.0, color="#4C72B0")
+    ax.axhline(outliers["threshold"], color="#C44E52", linestyle="--",
+               label=f"threshold {outliers['threshold']:g}: {len(outliers['outliers'])} of {len(peak)} channels above")
+    ax.set_yscale("log")
+    ax.set_xlabel("input channel")
+    ax.set_ylabel("max |activation| over tokens")
+    ax.set_title(f"{outliers['tokens']} tokens of real text")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def column_errors(effect: dict[str, Any], *, ax: Any = None, window: int = 16) -> Any:
+    """Per-input-column weight error of each rounding method (a moving average over ``window`` columns).
+
+    Args:
+        effect: ``kit.teach.intuition.calibration_effect`` result.
+        ax: matplotlib axes to draw on.
+        window: columns averaged per point, so the lines are readable.
+    """
+    import numpy as np
+
+    ax = _axes(ax)
+    kernel = np.ones(window) / window
+    for label, errors in effect["column_error"].items():
+        ax.plot(np.convolve(np.asarray(errors), kernel, mode="valid"), label=label, linewidth=1.2)
+    ax.set_xlabel("input column (GPTQ's order: left to right)")
+    ax.set_ylabel(f"weight error ‖ΔW[:, j]‖ ({window}-column mean)")
+    ax.set_title("how far each column's rounded weights are from the originals")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     return ax

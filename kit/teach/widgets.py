@@ -12,10 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 from kit.errors import KitError
+from kit.quant.methods import method_bits
+from kit.quant.spec import DEFAULT_CALIBRATION, CalibrationSpec, QuantSpec
 
-__all__ = ["Panel", "Selection", "build_panel", "render_result", "run_selection", "widgets_available"]
+__all__ = ["METHOD_BITS", "Panel", "Selection", "build_panel", "render_result", "run_selection", "widgets_available"]
 
-METHOD_BITS = {"bnb-int8": [8], "bnb-nf4": [4], "bnb-fp4": [4], "gptq": [4, 8], "awq": [4], "rtn": [4, 8]}
+#: Method → the bits its picker offers: exactly what the method table says the method supports.
+METHOD_BITS: dict[str, list[int]] = method_bits()
 
 
 @dataclasses.dataclass
@@ -25,13 +28,24 @@ class Selection:
     model: str = "smollm2-135m"
     method: str = "bnb-int8"
     bits: int = 8
-    calibration: str = "stdlib-docs-calib"
+    calibration: str = DEFAULT_CALIBRATION.name
     use_case: str = "chat-assistant"
     reason: str = ""
-    samples: int = 16
+    samples: int = 16  # smaller than the kit default, so an interactive run stays short
     seq_len: int = 128
     max_tokens: int = 1024
     limit: int = 0
+
+    def quant_spec(self) -> QuantSpec:
+        """The method, bits and calibration picked, as a :class:`~kit.quant.spec.QuantSpec`."""
+        return QuantSpec(method=self.method, bits=self.bits, calibration=CalibrationSpec(
+            name=self.calibration, samples=self.samples, seq_len=self.seq_len, seed=DEFAULT_CALIBRATION.seed))
+
+    def protocol(self) -> Any:
+        """The evaluation sizes picked (0 = whole set), as a :class:`~kit.eval.harness.Protocol`."""
+        from kit.eval.harness import Protocol
+
+        return Protocol(max_tokens=self.max_tokens or None, limit=self.limit or None)
 
 
 def widgets_available() -> bool:
@@ -56,10 +70,8 @@ def run_selection(selection: Selection, *, runner: Callable[..., dict[str, Any]]
         raise KitError(f"{selection.method} does not do {selection.bits}-bit; choose {METHOD_BITS.get(selection.method)}")
     if runner is None:
         from kit.govern.pilot import run_pilot as runner
-    return runner(model=selection.model, use_case=selection.use_case, methods=[selection.method],
-                  reason=selection.reason or None, bits=selection.bits, calibration=selection.calibration,
-                  samples=selection.samples, seq_len=selection.seq_len, max_tokens=selection.max_tokens or None,
-                  limit=selection.limit or None, registry=registry)
+    return runner(model=selection.model, use_case=selection.use_case, candidates=[selection.quant_spec()],
+                  reason=selection.reason or None, protocol=selection.protocol(), registry=registry)
 
 
 def render_result(result: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ def test_windows_reject_bad_stride():
 
 
 def test_windows_give_each_scored_token_enough_context():
-    for b, e, first in make_windows(1000, context_length=128, stride=32):
+    for b, _end, first in make_windows(1000, context_length=128, stride=32):
         assert first - b >= 128 - 32 or b == 0
 
 

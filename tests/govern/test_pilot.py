@@ -8,6 +8,7 @@ from kit.cli.main import main
 from kit.errors import KitError
 from kit.govern.pilot import run_pilot
 from kit.govern.registry import Registry
+from kit.quant.spec import QuantSpec
 
 # A lenient policy for tiny quick runs, so the flow (not the model) is what is tested; kl_mean
 # separates 8-bit (KL ≈ 0.02) from 4-bit NF4 (KL ≈ 0.27). Both are bitsandbytes: quick to make on CPU.
@@ -29,7 +30,9 @@ use_cases:
 def test_other_methods_need_a_reason_before_any_work(tmp_path, capsys):
     registry = tmp_path / "r.sqlite"
     with pytest.raises(KitError, match="sanctions bnb-int8; to try gptq record why"):
-        run_pilot(model="smollm2-135m", use_case="chat-assistant", methods=["gptq"], registry=str(registry))
+        run_pilot(model="smollm2-135m", use_case="chat-assistant", candidates=["gptq"], registry=str(registry))
+    with pytest.raises(KitError, match="unknown method"):
+        run_pilot(model="smollm2-135m", use_case="chat-assistant", candidates=[QuantSpec(method="hqq")], reason="x")
     assert main(["pilot", "--model", "smollm2-135m", "--use-case", "batch-summaries", "--methods", "gptq", "awq",
                  "--registry", str(registry)]) == 2
     assert "sanctions gptq; to try awq record why with --reason" in capsys.readouterr().err

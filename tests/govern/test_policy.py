@@ -87,6 +87,17 @@ def _write(tmp_path, mutate):
      r"eval_set 'mmlu' must be one of this use case's eval_sets"),
     (lambda d: d.update(version=2), r"expected a mapping with 'version: 1'"),
     (lambda d: d["noise"].update(alpha="0.05"), r"noise.alpha: expected a positive number"),
+    (lambda d: d["noise"].update(alpha=0.5), r"noise: alpha is a one-sided level below 0.5"),
+    (lambda d: d["noise"].update(confidence=0.95), r"noise: unknown key\(s\) confidence"),
+    # the policy check: a per-item limit needs ceil(z²(1 − L)/L) items, and a bundled set that big
+    (lambda d: d["use_cases"]["chat-assistant"]["metrics"]["contains_match"].update(min_samples=40),
+     r"contains_match.min_samples: 40 items cannot resolve a limit of 0.05 at alpha 0.05: .*needs ≥ 52 items"),
+    (lambda d: d["use_cases"]["accuracy-critical"]["metrics"]["accuracy"].update(min_samples=200),
+     r"accuracy.min_samples: 200 items cannot resolve a limit of 0.01 .*≥ 268 items"),
+    (lambda d: d["use_cases"]["chat-assistant"]["metrics"]["contains_match"].update(min_samples=1000),
+     r"contains_match.eval_set: bundled set 'short-answers' has \d+ items, fewer than min_samples 1000"),
+    (lambda d: d["use_cases"]["chat-assistant"]["metrics"]["accuracy"]["limit"].update(value=0),
+     r"accuracy.limit: a zero limit cannot be shown on any finite set"),
 ])
 def test_bad_files_give_one_line_errors(tmp_path, mutate, message):
     with pytest.raises(KitError, match=message) as info:
@@ -129,6 +140,38 @@ def test_parse_use_case_validates_one_mapping():
     assert (p.name, p.metrics[0].limit, p.noise.alpha) == ("mine", 0.2, 0.05)
     with pytest.raises(KitError, match=r"policy: use_cases.mine.metrics.perplexity.limit: expected"):
         parse_use_case("mine", raw | {"metrics": {"perplexity": raw["metrics"]["perplexity"] | {"limit": 0.2}}})
+
+
+def test_the_old_41_item_set_cannot_resolve_a_5_point_limit(tmp_path, monkeypatch):
+    """Against the 41 short answers the kit shipped before, the bundled chat-assistant limit is refused."""
+    from kit.eval.sets import data_dir
+
+    (tmp_path / "eval").mkdir()
+    for path in (data_dir() / "eval").glob("*.jsonl"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        (tmp_path / "eval" / path.name).write_text("\n".join(lines[:41] if path.stem == "short-answers" else lines))
+    monkeypatch.setenv("KIT_DATA", str(tmp_path))
+    def only_chat(d):
+        d["use_cases"] = {"chat-assistant": d["use_cases"]["chat-assistant"]}
+        d["use_cases"]["chat-assistant"]["metrics"]["contains_match"]["min_samples"] = 52
+
+    policy = _write(tmp_path, only_chat)
+    with pytest.raises(KitError, match=r"bundled set 'short-answers' has 41 items, fewer than min_samples 52 "
+                                       r"\(a limit of 0.05 needs ≥ 52 at alpha 0.05\); grow the set") as info:
+        load_policies(path=policy)
+    assert "\n" not in str(info.value)
+
+
+def test_custom_use_cases_are_checked_too():
+    from kit.govern.policy import parse_use_case
+
+    raw = {"description": "d", "default_method": "bnb-int8", "eval_sets": ["everyday-mc"],
+           "metrics": {"accuracy": {"eval_set": "everyday-mc", "direction": "higher",
+                                    "limit": {"kind": "absolute", "value": 0.02}, "min_samples": 100}}}
+    with pytest.raises(KitError, match=r"100 items cannot resolve a limit of 0.02 .*≥ 133 items"):
+        parse_use_case("mine", raw)
+    raw["metrics"]["accuracy"]["min_samples"] = 133
+    assert parse_use_case("mine", raw).metrics[0].min_samples == 133
 
 
 def test_measured_int8_verdicts_read_as_intended(make_record):

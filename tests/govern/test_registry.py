@@ -137,9 +137,8 @@ def test_locked_registry_is_a_clear_error(registry_target):
         holder = sqlite3.connect(registry_target, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")
     try:
-        with pytest.raises(KitError, match="locked by another"):
-            with Registry.open(registry_target, timeout=0.3) as reg:
-                _add(reg)
+        with pytest.raises(KitError, match="locked by another"), Registry.open(registry_target, timeout=0.3) as reg:
+            _add(reg)
     finally:
         holder.rollback()
         holder.close()

@@ -6,12 +6,12 @@ import math
 import pytest
 import torch
 
-from kit.quant.calibration import calibration_chunks
 from kit.errors import KitError
 from kit.eval.harness import Protocol, evaluate
 from kit.io import sha256_dir
-from kit.quant.methods import METHODS
 from kit.models import QUANT_FILE, load_model
+from kit.quant.calibration import calibration_chunks
+from kit.quant.methods import METHODS
 from kit.quant.quantize import default_group_size, quantize
 
 SMALL = {"samples": 4, "seq_len": 64}

@@ -13,6 +13,7 @@ from kit.eval.harness import Protocol, evaluate
 from kit.quant.methods import METHODS
 from kit.models import QUANT_FILE, load_model
 from kit.quant.quantize import quantize
+from kit.quant.spec import CalibrationSpec, QuantSpec
 
 SMALL = {"samples": 4, "seq_len": 64, "device": "cpu", "progress": False}
 PROTOCOL = Protocol(max_tokens=256, limit=12)
@@ -129,7 +130,7 @@ def test_cli_quantize(tiny_baseline, tmp_path, capsys):
 def test_compare(tiny_baseline, tmp_path, capsys):
     entries = compare(model=str(tiny_baseline), eval_sets=["stdlib-docs", "everyday-mc"], methods=["bnb-int8", "rtn"],
                       out_dir=tmp_path / "cmp", protocol=Protocol(max_tokens=128, limit=8, latency_repeats=1),
-                      device="cpu", progress=False, **{k: SMALL[k] for k in ("samples", "seq_len")})
+                      device="cpu", progress=False, calibration=CalibrationSpec(samples=4, seq_len=64))
     assert [e["method"] for e in entries] == ["baseline", "bnb-int8", "rtn"]
     json.dumps(entries)
     rows = {(r["method"], r["set"]): r for e in entries for r in e["rows"]}

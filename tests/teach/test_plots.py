@@ -6,10 +6,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
 
-from kit.teach.plots import accuracy_by_category, accuracy_vs_memory, latency_bars  # noqa: E402
+from kit.teach.plots import accuracy_by_category, accuracy_vs_memory, latency_bars
 
 
 @pytest.fixture(autouse=True)

@@ -1,93 +1,84 @@
-"""Quantization method adapters: one small class per backend behind one interface.
+"""Quantization method adapters and the method table built from them (the one source of method facts).
 
 An adapter turns a verified fp32 baseline folder into an in-memory quantized model and saves
 it in the format its runtime loads. Validation, calibration sampling, hashing, timing and the
 configuration log live in :mod:`kit.quant.quantize`; adapters only talk to their library.
+The policy validator, the widget pickers, the CLI choices and the docs table all read
+:data:`METHOD_TABLE` (or :data:`METHODS`), so a method's name, library and bits are stated once:
+in its adapter.
 """
 
 from __future__ import annotations
 
-import abc
 import dataclasses
-from pathlib import Path
-from typing import Any, ClassVar
 
-from kit.quant.calibration import Calibration
+from kit.quant.methods.base import Method, Request
+from kit.quant.methods.bnb import BnbMethod
+from kit.quant.methods.llmc import LlmcMethod
 
-__all__ = ["COMPARE_DEFAULT", "METHODS", "Method", "Request"]
+__all__ = [
+    "COMPARE_DEFAULT",
+    "METHODS",
+    "METHOD_NAMES",
+    "METHOD_TABLE",
+    "Method",
+    "MethodInfo",
+    "Request",
+    "method_bits",
+    "method_table_markdown",
+]
+
+#: Method name → adapter instance.
+METHODS: dict[str, Method] = {m.name: m for m in (
+    BnbMethod("bnb-int8"), BnbMethod("bnb-nf4"), BnbMethod("bnb-fp4"),
+    LlmcMethod("gptq"), LlmcMethod("awq"), LlmcMethod("rtn"),
+)}
+#: Method names, in table order.
+METHOD_NAMES: tuple[str, ...] = tuple(METHODS)
+#: Methods ``kit compare`` runs by default (bnb-fp4 left out: NF4 is the better 4-bit bitsandbytes type).
+COMPARE_DEFAULT: tuple[str, ...] = ("bnb-int8", "bnb-nf4", "gptq", "awq", "rtn")
 
 
 @dataclasses.dataclass(frozen=True)
-class Request:
-    """Everything an adapter needs for one run (already validated by :func:`kit.quant.quantize.quantize`)."""
+class MethodInfo:
+    """One row of the method table: what a method is and what it supports (read from its adapter)."""
 
-    baseline: Path  # verified fp32 safetensors folder
-    bits: int
-    group_size: int | None
-    calibration: Calibration | None  # None for data-free methods
-    device: str
-    progress: bool
+    name: str
+    library: str
+    bits: tuple[int, ...]  # supported weight bits
+    default_bits: int
+    grouped: bool  # takes a user-chosen group size
+    calibrated: bool  # needs calibration data
+    granularity: str  # which weights share a scale, in words
+    summary: str
 
-
-class Method(abc.ABC):
-    """One quantization method: what it supports, how it runs, how it saves."""
-
-    name: ClassVar[str]
-    summary: ClassVar[str]
-    library: ClassVar[str]  # the package doing the work
-    supported_bits: ClassVar[tuple[int, ...]]
-    default_bits: ClassVar[int]
-    calibrated: ClassVar[bool]  # needs calibration data
-    grouped: ClassVar[bool]  # takes a user-chosen group size
-    ignore: ClassVar[tuple[str, ...]] = ("lm_head",)
-
-    @abc.abstractmethod
-    def settings(self, *, bits: int, group_size: int | None) -> dict[str, Any]:
-        """Scheme fields for the config log: symmetric, quant_type, format, scheme, ignore.
+    @classmethod
+    def of(cls, method: Method) -> MethodInfo:
+        """The row for one adapter.
 
         Args:
-            bits: weight bits.
-            group_size: weights per scale (None where the method has no groups).
+            method: an adapter of :data:`METHODS`.
         """
-
-    @abc.abstractmethod
-    def quantize(self, request: Request) -> Any:
-        """Return the quantized ``PreTrainedModel`` (in memory, ready for the harness).
-
-        Args:
-            request: the validated run settings.
-        """
-
-    @abc.abstractmethod
-    def save(self, model: Any, folder: Path) -> None:
-        """Write the weights and config of ``model`` into ``folder`` in its runtime format.
-
-        Args:
-            model: the model :meth:`quantize` returned.
-            folder: an empty temp folder (renamed into place by the caller on success).
-        """
-
-    def runtime_notes(self, model: Any) -> dict[str, Any]:
-        """Facts read back from the quantized model for the log (e.g. the block size used).
-
-        Args:
-            model: the quantized model.
-        """
-        return {}
+        return cls(name=method.name, library=method.library, bits=tuple(method.supported_bits),
+                   default_bits=method.default_bits, grouped=method.grouped, calibrated=method.calibrated,
+                   granularity=method.granularity, summary=method.summary)
 
 
-def _registry() -> dict[str, Method]:
-    from kit.quant.methods.bnb import BnbMethod
-    from kit.quant.methods.llmc import LlmcMethod
-
-    methods: list[Method] = [
-        BnbMethod("bnb-int8"), BnbMethod("bnb-nf4"), BnbMethod("bnb-fp4"),
-        LlmcMethod("gptq"), LlmcMethod("awq"), LlmcMethod("rtn"),
-    ]
-    return {m.name: m for m in methods}
+#: The method table, one row per method, in :data:`METHOD_NAMES` order.
+METHOD_TABLE: tuple[MethodInfo, ...] = tuple(MethodInfo.of(m) for m in METHODS.values())
 
 
-#: Method name → adapter instance.
-METHODS: dict[str, Method] = _registry()
-#: Methods ``kit compare`` runs by default (bnb-fp4 left out: NF4 is the better 4-bit bitsandbytes type).
-COMPARE_DEFAULT = ("bnb-int8", "bnb-nf4", "gptq", "awq", "rtn")
+def method_bits() -> dict[str, list[int]]:
+    """Method name → the weight bits it supports (what a picker may offer)."""
+    return {row.name: list(row.bits) for row in METHOD_TABLE}
+
+
+def method_table_markdown() -> str:
+    """The method table as Markdown (``docs/quantization.md`` embeds exactly this text; a test checks it)."""
+    lines = ["| Method | Library | What it does | Bits | Scales shared by | Calibration |",
+             "|---|---|---|---|---|---|"]
+    for row in METHOD_TABLE:
+        bits = " or ".join(str(b) for b in row.bits) + (f" (default {row.default_bits})" if len(row.bits) > 1 else "")
+        lines.append(f"| `{row.name}` | {row.library} | {row.summary} | {bits} | {row.granularity} | "
+                     f"{'yes' if row.calibrated else 'none'} |")
+    return "\n".join(lines)

@@ -6,14 +6,14 @@ import logging
 from pathlib import Path
 from typing import Any, ClassVar
 
-from kit.quant.methods import Method, Request
+from kit.quant.methods.base import Method, Request
 
 __all__ = ["BnbMethod", "quiet_int8_cast_warning"]
 
-_KINDS = {
-    "bnb-int8": ("LLM.int8 (vector-wise int8 + fp16 outlier columns above threshold 6.0)", 8),
-    "bnb-nf4": ("4-bit NormalFloat, per-block absmax scales", 4),
-    "bnb-fp4": ("4-bit float (e2m1), per-block absmax scales", 4),
+_KINDS = {  # summary, bits, granularity
+    "bnb-int8": ("LLM.int8 (vector-wise int8 + fp16 outlier columns above threshold 6.0)", 8, "per row"),
+    "bnb-nf4": ("4-bit NormalFloat, per-block absmax scales", 4, "blocks of 64 (fixed by bitsandbytes)"),
+    "bnb-fp4": ("4-bit float (e2m1), per-block absmax scales", 4, "blocks of 64 (fixed by bitsandbytes)"),
 }
 
 
@@ -48,7 +48,7 @@ class BnbMethod(Method):
 
     def __init__(self, name: str) -> None:
         self.name = name  # type: ignore[misc]
-        self.summary, bits = _KINDS[name]  # type: ignore[misc]
+        self.summary, bits, self.granularity = _KINDS[name]  # type: ignore[misc]
         self.supported_bits = (bits,)  # type: ignore[misc]
         self.default_bits = bits  # type: ignore[misc]
 

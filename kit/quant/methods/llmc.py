@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from kit.quant.methods import Method, Request
+from kit.quant.methods.base import Method, Request
 
 __all__ = ["LlmcMethod", "awq_cpu_pin_memory_shim"]
 
@@ -84,6 +84,7 @@ class LlmcMethod(Method):
     supported_bits: ClassVar[tuple[int, ...]] = (4, 8)
     default_bits: ClassVar[int] = 4
     grouped: ClassVar[bool] = True
+    granularity: ClassVar[str] = "groups of `--group-size` weights (default: automatic, see below)"
 
     def __init__(self, name: str) -> None:
         self.name = name  # type: ignore[misc]

@@ -1,35 +1,43 @@
 """Reference outputs for notebook cells whose output is stable, checked by nbval while notebooks stay clean.
 
-Notebooks are committed without outputs. A code cell whose printed output must not change
-carries nbval's ``nbval-check-output`` tag (or a ``# NBVAL_CHECK_OUTPUT`` line); its expected text lives beside the tests in
+Test-suite plumbing (not part of the installed kit). Notebooks are committed without outputs.
+A code cell whose printed output must not change carries nbval's ``nbval-check-output`` tag
+(or a ``# NBVAL_CHECK_OUTPUT`` line); its expected text lives in
 ``tests/notebook_outputs/<folder>/<notebook>.json`` (by cell id, with a hash of the cell's
 source). The repository's ``conftest.py`` hands those outputs to nbval before each cell runs,
 so nbval compares them (``--nbval-lax`` compares only marked cells). After a deliberate change,
-``kit notebooks record PATH`` re-executes the notebook and rewrites its file.
+re-execute the notebook and rewrite its file, or check that every reference is current::
+
+    python -m tests.nbrefs record notebooks/05_when_not_to_quantize.ipynb
+    python -m tests.nbrefs check          # every marked notebook in notebooks/ and solutions/
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import nbformat
 
 from kit.errors import KitError
 from kit.io import atomic_write_json
+from kit.report.papermill_run import run_headless
 
-__all__ = ["MARKER", "REFS_DIR", "TAG", "attach", "checked_cells", "record", "reference_file", "run_headless",
+__all__ = ["MARKER", "REFS_DIR", "TAG", "attach", "checked_cells", "main", "record", "reference_file",
            "stale_references"]
 
 MARKER = "# NBVAL_CHECK_OUTPUT"  # nbval's comment marker
 TAG = "nbval-check-output"  # nbval's cell tag for the same (kept out of the learner's way)
 ROOT = Path(__file__).resolve().parent.parent
 REFS_DIR = ROOT / "tests" / "notebook_outputs"
+FOLDERS = ("notebooks", "solutions")  # where marked notebooks live (exercises/ are generated from solutions/)
 
 
 def _is_checked(cell: Any) -> bool:
@@ -83,29 +91,6 @@ def _text_only(outputs: Sequence[Any]) -> list[dict[str, Any]]:
     return kept
 
 
-def run_headless(
-    *, notebook: str | os.PathLike[str], scratch: str | os.PathLike[str], parameters: dict[str, Any] | None = None,
-    timeout: int = 600,
-) -> Any:
-    """Execute ``notebook`` with papermill, its registry, runs folder and executed copy in ``scratch``; return the copy.
-
-    Args:
-        notebook: the notebook to execute.
-        scratch: folder for the registry, the runs and the executed copy (shared by calls that pass the same one).
-        parameters: values for the ``parameters`` cell (its defaults when None).
-        timeout: per-cell timeout in seconds.
-    """
-    import papermill as pm
-
-    path, scratch = Path(notebook), Path(scratch)
-    scratch.mkdir(parents=True, exist_ok=True)
-    env = {"KIT_REGISTRY": str(scratch / "registry.sqlite"), "KIT_RUNS": str(scratch / "runs"), "KIT_PROGRESS": "0"}
-    with mock.patch.dict(os.environ, env):  # the kernel inherits it; restored afterwards
-        return pm.execute_notebook(str(path), str(scratch / path.name), parameters=parameters or {},
-                                   kernel_name="python3", cwd=str(path.parent), progress_bar=False,
-                                   execution_timeout=timeout)
-
-
 def record(
     *, notebook: str | os.PathLike[str], refs_dir: str | os.PathLike[str] | None = None, timeout: int = 600,
 ) -> Path:
@@ -130,11 +115,9 @@ def record(
 def _lookup(notebook: Path, cell: Any, refs_dir: str | os.PathLike[str] | None) -> tuple[list[Any] | None, str]:
     """The reference outputs of one marked cell, or None and the one-line reason it cannot be checked."""
     ref_path = reference_file(notebook, refs_dir=refs_dir)
-    fix = f"run `kit notebooks record {notebook.parent.name}/{notebook.name}` and review the diff"
+    fix = f"run `python -m tests.nbrefs record {notebook.parent.name}/{notebook.name}` and review the diff"
     if not ref_path.is_file():
         return None, f"{notebook.name} cell {cell.get('id')}: no reference outputs in {ref_path}; {fix}"
-    import json
-
     entry = json.loads(ref_path.read_text()).get("cells", {}).get(cell.get("id"))
     if entry is None:
         return None, f"{notebook.name} cell {cell.get('id')}: not in {ref_path.name}; {fix}"
@@ -186,3 +169,36 @@ def _then_fail(runtest: Any, why: str) -> Any:
         raise KitError(why)
 
     return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m tests.nbrefs record|check [PATH...]``: rewrite or check the reference outputs (exit 1: stale, 2: bad input).
+
+    Args:
+        argv: arguments (default: ``sys.argv[1:]``).
+    """
+    ap = argparse.ArgumentParser(prog="python -m tests.nbrefs", description=main.__doc__)
+    ap.add_argument("action", choices=["record", "check"])
+    ap.add_argument("paths", nargs="*", help="notebooks (default: those in notebooks/ and solutions/ with marked cells)")
+    args = ap.parse_args(argv)
+    try:
+        paths = [Path(p) for p in args.paths] or sorted(
+            p for folder in FOLDERS for p in (ROOT / folder).glob("*.ipynb") if checked_cells(_read(p)))
+        if not paths:
+            raise KitError(f"no notebook with a cell tagged '{TAG}' in {', '.join(FOLDERS)}; pass paths")
+        if args.action == "record":
+            for path in paths:
+                print(f"wrote {record(notebook=path)}", flush=True)
+            return 0
+        problems = stale_references(paths)
+    except KitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"reference outputs current for {len(paths)} notebooks" if not problems else f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

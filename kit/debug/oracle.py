@@ -1,0 +1,82 @@
+"""The gate as a test: evaluate a candidate the way the gate needs and return its verdict.
+
+On the full sets this is the real validation. With ``max_tokens`` / ``limit`` it is a
+*rehearsal*: the policy's limits are kept, its minimum sample sizes are lowered to what was
+scored, and the use case is renamed ``<use case>/quick-<N>`` so a rehearsal verdict is never
+mistaken for (or registered as) a validation under the real use case.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from kit.eval.harness import Protocol, evaluate
+from kit.govern.gate import Verdict, gate
+from kit.govern.policy import UseCasePolicy, get_policy
+
+__all__ = ["GateOracle", "quick_policy"]
+
+
+def quick_policy(policy: UseCasePolicy, *, max_tokens: int | None, limit: int | None) -> UseCasePolicy:
+    """The same limits with minimum samples lowered to a quick run's size (renamed ``<name>/quick-<N>``).
+
+    Args:
+        policy: the use case's policy.
+        max_tokens: tokens scored on text sets (None: full sets, policy unchanged for them).
+        limit: items scored on multiple-choice / generation sets (None: full sets).
+    """
+    if max_tokens is None and limit is None:
+        return policy
+    metrics = []
+    for m in policy.metrics:
+        cap = max_tokens - 1 if m.spec.samples == "tokens" and max_tokens else limit if m.spec.samples == "items" else None
+        metrics.append(dataclasses.replace(m, min_samples=min(m.min_samples, cap)) if cap else m)
+    tag = "-".join(str(x) for x in (max_tokens, limit) if x)
+    return dataclasses.replace(policy, name=f"{policy.name}/quick-{tag}", metrics=tuple(metrics),
+                               description=f"REHEARSAL on the first {tag} tokens/items: " + policy.description)
+
+
+class GateOracle:
+    """Evaluate candidates on a use case's sets (baseline scored once) and gate them."""
+
+    def __init__(self, *, baseline: Any, use_case: str, max_tokens: int | None = None, limit: int | None = None,
+                 policies: str | None = None, progress: bool = False) -> None:
+        """Score the baseline once.
+
+        Args:
+            baseline: the loaded baseline (``kit.models.LoadedModel``).
+            use_case: the policy's use case.
+            max_tokens: text sets: first N tokens (a rehearsal; None = full sets).
+            limit: other sets: first N items (a rehearsal; None = full sets).
+            policies: the policy file (default: see ``kit.govern.policy.policy_path``).
+            progress: progress bars.
+        """
+        self.baseline = baseline
+        self.policy = quick_policy(get_policy(use_case, path=policies), max_tokens=max_tokens, limit=limit)
+        self.protocol = Protocol(max_tokens=max_tokens, limit=limit)
+        self.progress = progress
+        self.sets = sorted({m.eval_set for m in self.policy.metrics})
+        self.baseline_records = [self._eval(baseline, name, None) for name in self.sets]
+        self.calls = 0
+
+    def _eval(self, model: Any, name: str, reference: Any) -> dict[str, Any]:
+        return evaluate(model=model, eval_set=name, baseline=reference, protocol=self.protocol,
+                        measure_speed=False, progress=self.progress)
+
+    def records(self, candidate: Any) -> list[dict[str, Any]]:
+        """The candidate's harness records on the policy's sets (agreement against the baseline).
+
+        Args:
+            candidate: the loaded candidate.
+        """
+        return [self._eval(candidate, name, self.baseline) for name in self.sets]
+
+    def __call__(self, candidate: Any) -> Verdict:
+        """Gate one candidate.
+
+        Args:
+            candidate: the loaded candidate.
+        """
+        self.calls += 1
+        return gate(baseline=self.baseline_records, candidate=self.records(candidate), policy=self.policy)

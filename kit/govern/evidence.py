@@ -1,0 +1,168 @@
+"""The gate's evidence for one metric: bounds of the change, the decision they support, and what would decide it.
+
+Every metric is judged on one-sided ``1 − alpha`` bounds of its **degradation** (the change
+in the worse direction, in the limit's units):
+
+- ``pass`` — the upper bound is within the limit: the data show the candidate is at most
+  that much worse (a non-inferiority test at level ``alpha``);
+- ``fail`` — the lower bound is beyond the limit: the data show it is worse than allowed;
+- ``inconclusive`` — the bounds straddle the limit; :attr:`Evidence.needed` says how many
+  items (or tokens) would decide it at the observed spread.
+
+Per-item metrics use paired score bounds (:func:`kit.eval.stats.paired_bounds`); token
+metrics a seeded bootstrap over the scored windows (:func:`kit.eval.stats.bootstrap_bounds`),
+which needs the per-window sums the harness records. The **minimum detectable change**
+(``mdc``) is half the distance between the two bounds (≈ z × standard error): a
+degradation at least that far from the limit is decided.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+from kit.errors import KitError
+from kit.eval.stats import (bootstrap_bounds, discordant, items_needed, mcnemar_exact, paired_bounds, paired_z,
+                            z_for)
+from kit.govern.policy import MetricLimit, NoisePolicy
+
+__all__ = ["Evidence", "decide", "paired_evidence", "window_evidence"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Evidence:
+    """Bounds of a metric's change and the status they support."""
+
+    status: str  # "pass", "fail" or "inconclusive"
+    interval: tuple[float, float] | None  # one-sided 1 − alpha bounds of delta (value − reference), limit units
+    mdc: float | None  # minimum detectable change, limit units
+    needed: int | None  # samples (items or tokens) that would decide an inconclusive line
+    test: dict[str, Any]
+    note: str
+
+
+def decide(*, degradation: tuple[float, float], limit: float) -> str:
+    """``pass`` if the upper bound is within ``limit``, ``fail`` if the lower bound is beyond it, else ``inconclusive``.
+
+    Args:
+        degradation: (lower, upper) one-sided bounds of the degradation.
+        limit: the allowed degradation.
+    """
+    lo, hi = degradation
+    return "pass" if hi <= limit else "fail" if lo > limit else "inconclusive"
+
+
+def _as_delta(spec_direction: str, lo: float, hi: float) -> tuple[float, float]:
+    """Degradation bounds → bounds of the signed change value − reference."""
+    return (lo, hi) if spec_direction == "lower" else (-hi, -lo)
+
+
+def _note(status: str, bounds: tuple[float, float], limit: float, alpha: float, fmt: str) -> str:
+    lo, hi = (format(b, fmt) for b in bounds)
+    level = f"{1 - alpha:.0%}"
+    if status == "pass":
+        return f"within the limit: {level} upper bound of the degradation {hi} ≤ {format(limit, fmt)}"
+    if status == "fail":
+        return f"beyond the limit: {level} lower bound of the degradation {lo} > {format(limit, fmt)}"
+    return f"cannot tell: degradation between {lo} and {hi} ({level} bounds) straddles the limit {format(limit, fmt)}"
+
+
+def paired_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: MetricLimit, reference: float,
+                    noise: NoisePolicy) -> Evidence:
+    """Paired non-inferiority on 0/1 items: Tango score bounds of ``(lost − gained) / n``.
+
+    Args:
+        base: the baseline's record (``accuracy.correct`` and ``ids``).
+        cand: the candidate's record on the same items.
+        limit: the metric's limit.
+        reference: the baseline value (scales a relative limit).
+        noise: the policy's alpha.
+    """
+    if base["accuracy"].get("ids") != cand["accuracy"].get("ids"):
+        raise KitError(f"'{cand['eval_set']['name']}' records hold different items; re-evaluate both with the same --limit")
+    lost, gained = discordant(baseline=base["accuracy"]["correct"], candidate=cand["accuracy"]["correct"])
+    n, alpha = len(base["accuracy"]["correct"]), noise.alpha
+    scale = 1.0 if limit.limit_kind == "absolute" else reference  # limit units → fraction of items
+    lo, hi = paired_bounds(lost=lost, gained=gained, n=n, alpha=alpha)
+    z_at_limit = paired_z(lost=lost, gained=gained, n=n, delta=limit.limit * scale)
+    z = z_for(alpha)
+    status = "pass" if z_at_limit <= -z else "fail" if z_at_limit > z else "inconclusive"
+    needed = None
+    if status == "inconclusive":
+        needed = items_needed(lost=lost, gained=gained, n=n, limit=limit.limit * scale, alpha=alpha)
+    bounds = (lo / scale, hi / scale)
+    fmt = "+.4f" if limit.limit_kind == "absolute" else "+.2%"
+    note = _note(status, bounds, limit.limit, alpha, fmt) + f" (lost {lost}, gained {gained} of {n})"
+    if status == "inconclusive":
+        note += (f"; about {needed} items would decide it at this discordance" if needed
+                 else "; the observed change sits on the limit")
+    test = {"test": "paired non-inferiority (Tango score bounds, one-sided)", "lost": lost, "gained": gained,
+            "alpha": alpha, "z_at_limit": z_at_limit, "p_value_any_change": mcnemar_exact(lost=lost, gained=gained)}
+    return Evidence(status=status, interval=_as_delta(limit.direction, *bounds), mdc=(hi - lo) / 2 / scale,
+                    needed=needed, test=test, note=note)
+
+
+def _windows(record: dict[str, Any], section: str) -> dict[str, list[float]] | None:
+    return ((record.get(section) or {}).get("per_window")) or None
+
+
+def _statistic(metric: str, kind: str):
+    """Column sums of a resample → the signed change (value − reference) of ``metric``."""
+    import numpy as np
+
+    if metric == "perplexity":
+        if kind == "relative":
+            return lambda s: np.expm1((s["cand_nll"] - s["base_nll"]) / s["tokens"])
+        return lambda s: np.exp(s["cand_nll"] / s["tokens"]) - np.exp(s["base_nll"] / s["tokens"])
+    if metric == "top1_agreement":
+        return lambda s: s["top1"] / s["tokens"] - 1.0
+    return lambda s: s["kl"] / s["tokens"]  # kl_mean − 0
+
+
+def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: MetricLimit, delta: float, tokens: int,
+                    noise: NoisePolicy) -> Evidence:
+    """Seeded paired bootstrap over scored windows for perplexity, top-1 agreement or KL.
+
+    Records without per-window data (written before the harness kept it) get no interval:
+    the line is ``inconclusive`` with the reason, since nothing shows how far the value may
+    move on other text.
+
+    Args:
+        base: the baseline's text record.
+        cand: the candidate's text record (agreement measured against the baseline).
+        limit: the metric's limit.
+        delta: the observed signed change, limit units.
+        tokens: tokens scored.
+        noise: alpha, resamples and seed.
+    """
+    b, c = _windows(base, "accuracy"), _windows(cand, "accuracy")
+    agree = _windows(cand, "agreement")
+    needs_agreement = limit.metric != "perplexity"
+    if b is None or c is None or (needs_agreement and agree is None):
+        note = ("no interval: a record lacks per-window data (written before the gate's bootstrap); "
+                "re-evaluate baseline and candidate with `kit eval` to decide")
+        return Evidence(status="inconclusive", interval=None, mdc=None, needed=None,
+                        test={"test": "none (no per-window data)"}, note=note)
+    if b["tokens"] != c["tokens"]:
+        raise KitError(f"'{cand['eval_set']['name']}' records scored different windows; re-evaluate both the same way")
+    columns = {"tokens": c["tokens"], "base_nll": b["nll"], "cand_nll": c["nll"]}
+    if needs_agreement:
+        columns |= {"top1": agree["top1"], "kl": agree["kl"]}
+    lo, hi = bootstrap_bounds(columns=columns, statistic=_statistic(limit.metric, limit.limit_kind),
+                              resamples=noise.bootstrap_resamples, seed=noise.bootstrap_seed, alpha=noise.alpha)
+    dlo, dhi = (lo, hi) if limit.direction == "lower" else (-hi, -lo)  # degradation bounds
+    status = decide(degradation=(dlo, dhi), limit=limit.limit)
+    observed = delta if limit.direction == "lower" else -delta
+    needed = None
+    if status == "inconclusive":
+        half, gap = (dhi - observed, limit.limit - observed) if observed < limit.limit else (observed - dlo, observed - limit.limit)
+        needed = math.ceil(tokens * (half / gap) ** 2) if gap > 0 and half > 0 else None
+    fmt = "+.2%" if limit.limit_kind == "relative" else "+.4f"
+    note = _note(status, (dlo, dhi), limit.limit, noise.alpha, fmt) + f" ({len(c['tokens'])} windows)"
+    if status == "inconclusive":
+        note += (f"; about {needed} tokens would decide it at this spread" if needed
+                 else "; the observed change sits on the limit")
+    test = {"test": "paired bootstrap over windows (percentile, one-sided)", "windows": len(c["tokens"]),
+            "resamples": noise.bootstrap_resamples, "seed": noise.bootstrap_seed, "alpha": noise.alpha}
+    return Evidence(status=status, interval=(lo, hi), mdc=(hi - lo) / 2, needed=needed, test=test, note=note)

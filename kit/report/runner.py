@@ -1,0 +1,176 @@
+"""Run a report notebook with papermill and write its folder atomically: notebook, report.html, figures, summary.json.
+
+Parameters are checked against the notebook's schema before a kernel starts. The notebook runs
+in a temp folder beside the destination; only a complete run is renamed into place. A failing
+cell is named in the error and the partial notebook is kept under ``runs/report-failures/``.
+The HTML is the executed notebook without code, stream output (warnings, progress bars) or
+widget state, self-contained and under :data:`MAX_HTML_BYTES`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from kit.errors import KitError
+from kit.io import atomic_dir, runs_dir
+from kit.report.params import ADOPTION, PILOT, REVALIDATION, check_parameters
+
+__all__ = ["MAX_HTML_BYTES", "NOTEBOOKS", "REPORT_FILES", "export_html", "failures_dir", "reader_copy", "run_report"]
+
+ROOT = Path(__file__).resolve().parents[2]
+#: report kind → (notebook, parameter schema, page title prefix)
+NOTEBOOKS = {
+    "pilot": ("notebooks/06_pilot_report.ipynb", PILOT, "Pilot report"),
+    "adoption": ("notebooks/07_adoption_dashboard.ipynb", ADOPTION, "Adoption dashboard"),
+    "revalidation": ("notebooks/08_revalidate_after_upgrade.ipynb", REVALIDATION, "Re-validation after upgrade"),
+}
+#: what a finished report folder holds besides the figures (``*.png``)
+REPORT_FILES = ("report.ipynb", "report.html", "summary.json")
+MAX_HTML_BYTES = 2_000_000
+_QUIET = {"KIT_PROGRESS": "0", "TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error", "PYTHONWARNINGS": "ignore",
+          "TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "MPLBACKEND": "Agg"}
+_WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def failures_dir() -> Path:
+    """Where partial notebooks of failed report runs are kept: ``runs/report-failures/``."""
+    return runs_dir() / "report-failures"
+
+
+@contextlib.contextmanager
+def _quiet_env() -> Iterator[None]:
+    before = {k: os.environ.get(k) for k in _QUIET}
+    os.environ.update(_QUIET)  # the kernel inherits these: no progress bars or library warnings
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def reader_copy(nb: Any) -> Any:
+    """A copy of a notebook for readers: no stream output, widget state, errors, or cells tagged ``report-skip``.
+
+    Args:
+        nb: an executed ``nbformat`` notebook.
+    """
+    import copy
+
+    nb = copy.deepcopy(nb)
+    nb.metadata.pop("widgets", None)
+    cells = []
+    for cell in nb.cells:
+        if "report-skip" in cell.get("metadata", {}).get("tags", []):
+            continue
+        if cell.cell_type == "code":
+            kept = []
+            for out in cell.get("outputs", []):
+                if out.output_type in ("stream", "error"):
+                    continue
+                if "data" in out:
+                    out.data.pop(_WIDGET, None)
+                    if not out.data:
+                        continue
+                kept.append(out)
+            cell.outputs = kept
+            if not kept:
+                continue
+        cells.append(cell)
+    nb.cells = cells
+    return nb
+
+
+def export_html(notebook: str | os.PathLike[str], dest: str | os.PathLike[str], *, title: str,
+                max_bytes: int = MAX_HTML_BYTES) -> Path:
+    """Write the executed notebook as a code-free, self-contained HTML page.
+
+    Args:
+        notebook: the executed notebook.
+        dest: the HTML file to write.
+        title: the page title.
+        max_bytes: refuse a page larger than this.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = reader_copy(nbformat.read(notebook, as_version=4))
+    nb.metadata["title"] = title
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    body = re.sub(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>', "", body)  # require.js, MathJax: unused
+    body = re.sub(r"<script[^>]*>\s*MathJax\.Hub\.Config.*?</script>", "", body, flags=re.S)
+    size = len(body.encode())
+    if size > max_bytes:
+        raise KitError(f"report.html would be {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
+                       "show fewer or smaller figures")
+    Path(dest).write_text(body, encoding="utf-8")
+    return Path(dest)
+
+
+def _failed_cell(exc: Any, notebook: Path) -> str:
+    import nbformat
+
+    where = f"cell {exc.cell_index}" if getattr(exc, "cell_index", None) is not None else "a cell"
+    with contextlib.suppress(Exception):
+        cell = nbformat.read(notebook, as_version=4).cells[exc.cell_index]
+        first = next((line for line in cell.source.splitlines() if line.strip()), "")
+        where += f" (`{first.strip()[:60]}`)"
+    return f"{where}: {exc.ename}: {str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ''}"
+
+
+def run_report(*, kind: str, out: str | os.PathLike[str], parameters: Mapping[str, Any] | None = None,
+               overwrite: bool = False, timeout: int = 1800) -> dict[str, Any]:
+    """Execute a report notebook and write its folder; return the summary (``summary.json``).
+
+    Args:
+        kind: ``pilot``, ``adoption`` or ``revalidation``.
+        out: the report folder to create.
+        parameters: notebook parameters (checked against the schema first; ``output_dir`` is set here).
+        overwrite: replace an existing report folder.
+        timeout: seconds one cell may run.
+    """
+    if kind not in NOTEBOOKS:
+        raise KitError(f"unknown report kind '{kind}'; choose one of {', '.join(NOTEBOOKS)}")
+    path, schema, title = NOTEBOOKS[kind]
+    given = dict(parameters or {})
+    if "output_dir" in given:
+        raise KitError("output_dir is set by the runner; give the report folder as --out")
+    params = check_parameters(schema=schema, given=given)  # before any work
+    out = Path(out).expanduser().resolve()
+    if out.exists() and not overwrite:
+        raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        executed = tmp / REPORT_FILES[0]
+        try:
+            with _quiet_env():
+                papermill.execute_notebook(str(ROOT / path), str(executed), parameters=params | {"output_dir": str(tmp)},
+                                           kernel_name="python3", progress_bar=False, log_output=False,
+                                           cwd=str(ROOT), execution_timeout=timeout)
+        except PapermillExecutionError as exc:
+            keep = failures_dir() / f"{out.name}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
+            keep.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(executed, keep)
+            raise KitError(f"{kind} report failed in {_failed_cell(exc, executed)}; no report written to {out}; "
+                           f"the partial notebook is kept at {keep}") from None
+        summary_path = tmp / REPORT_FILES[2]
+        if not summary_path.is_file():
+            raise KitError(f"{path} ran but wrote no summary.json; its last cell must call the kit's save step")
+        summary = json.loads(summary_path.read_text())
+        label = summary.get("title") or f"{title}: {summary.get('model', '')} / {summary.get('use_case', '')}".strip(" :/")
+        export_html(executed, tmp / REPORT_FILES[1], title=label)
+    return summary

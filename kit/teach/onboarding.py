@@ -1,0 +1,102 @@
+"""Expected time per notebook for a person: reading (from word counts) + tasks + the measured headless run.
+
+The reading speeds and task times are stated assumptions (constants below); the run time is
+measured by executing the notebook headless (:func:`measure_run_seconds`). Nothing is typed in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import nbformat
+
+__all__ = ["CODE_WPM", "MINUTES_PER_QUESTION", "MINUTES_PER_TASK", "PROSE_WPM", "estimate", "format_markdown",
+           "measure_run_seconds", "notebook_words"]
+
+PROSE_WPM = 180  # technical prose, read with care (general prose is read at about 240 words per minute)
+CODE_WPM = 90  # code is read at about half the speed of prose
+MINUTES_PER_QUESTION = 1.0  # a check of understanding: read the choices or compute from a table
+MINUTES_PER_TASK = 6.0  # an exercise region (### BEGIN SOLUTION) or a written answer
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+_QUESTION = re.compile(r"check\.question\(")
+_TASK = re.compile(r"### BEGIN SOLUTION|check\.written\(")
+
+
+def notebook_words(*, path: str | os.PathLike[str]) -> dict[str, int]:
+    """Words of prose (markdown) and of code, and the number of questions and tasks, in a notebook.
+
+    Args:
+        path: the ``.ipynb`` file.
+    """
+    nb = nbformat.read(path, as_version=4)
+    md = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    code = " ".join(c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", []))
+    return {"prose_words": len(_WORD.findall(md)), "code_words": len(_WORD.findall(code)),
+            "questions": len(_QUESTION.findall(code)), "tasks": len(_TASK.findall(code))}
+
+
+def estimate(*, paths: Sequence[str | os.PathLike[str]], run_seconds: dict[str, float]) -> list[dict[str, Any]]:
+    """One row per notebook: reading, task and run minutes, and the total a person should plan for.
+
+    Args:
+        paths: the notebooks, in the order a learner takes them.
+        run_seconds: measured headless run time per notebook name (stem); missing ones show as unmeasured.
+    """
+    rows = []
+    for path in paths:
+        name, w = Path(path).stem, notebook_words(path=path)
+        reading = w["prose_words"] / PROSE_WPM + w["code_words"] / CODE_WPM
+        tasks = w["questions"] * MINUTES_PER_QUESTION + w["tasks"] * MINUTES_PER_TASK
+        run = run_seconds.get(name)
+        rows.append({"notebook": name, "prose_words": w["prose_words"], "code_words": w["code_words"],
+                     "reading_min": round(reading, 1), "questions": w["questions"], "tasks": w["tasks"],
+                     "tasks_min": round(tasks, 1), "run_s": None if run is None else round(run, 1),
+                     "total_min": None if run is None else round(reading + tasks + run / 60)})
+    return rows
+
+
+def measure_run_seconds(*, paths: Sequence[str | os.PathLike[str]], timeout: int = 600) -> dict[str, float]:
+    """Execute each notebook headless with its default parameters (scratch registry, runs and progress log); time it.
+
+    Args:
+        paths: the notebooks, run in order with one shared scratch folder (04 finds what 02 registered).
+        timeout: per-cell timeout in seconds.
+    """
+    from kit.report.papermill_run import run_headless
+
+    scratch = Path(tempfile.mkdtemp(prefix="kit-onboarding-"))
+    times = {}
+    with mock.patch.dict(os.environ, {"KIT_PROGRESS_LOG": str(scratch / "progress.json")}):
+        for path in paths:
+            t0 = time.perf_counter()
+            run_headless(notebook=path, scratch=scratch, timeout=timeout)
+            times[Path(path).stem] = time.perf_counter() - t0
+    return times
+
+
+def format_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    """The onboarding table as Markdown (the layout docs/onboarding.md and the README use).
+
+    Args:
+        rows: :func:`estimate` rows.
+    """
+    def fmt(v: Any) -> str:
+        return "not measured" if v is None else f"{v:g}" if isinstance(v, float) else str(v)
+
+    lines = ["| notebook | prose / code words | reading (min) | questions / tasks | tasks (min) | "
+             "headless run (s) | plan for (min) |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| `{r['notebook']}` | {r['prose_words']} / {r['code_words']} | {fmt(r['reading_min'])} | "
+                     f"{r['questions']} / {r['tasks']} | {fmt(r['tasks_min'])} | {fmt(r['run_s'])} | "
+                     f"{fmt(r['total_min'])} |")
+    total = [r["total_min"] for r in rows]
+    if rows and None not in total:
+        lines.append(f"| **all** | | | | | | **{sum(total)}** |")
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""What the pilot panel shows: one decision sentence, the result as HTML tables, and the run's status line."""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import Any
+
+from kit.report.html import render_badge, render_sentence, render_table, render_verdict
+
+__all__ = ["TABLE_LABELS", "decision_sentence", "result_html", "status_html"]
+
+# Header text for the pilot's decision-table keys (others: the key with "_" as spaces).
+TABLE_LABELS = {"stored_MiB": "stored MiB", "in_memory_MiB": "in memory MiB", "top1": "top-1 agree",
+                "kl": "KL", "decode_tok_s": "decode tok/s", "entry": "registry entry"}
+
+
+def _failing(candidate: dict[str, Any], status: str) -> list[str]:
+    return [m["metric"] for m in candidate["verdict"]["metrics"] if m["status"] == status]
+
+
+def decision_sentence(result: dict[str, Any]) -> tuple[str, str]:
+    """One sentence saying what to do with this pilot's outcome, and its status colour.
+
+    Args:
+        result: what :func:`kit.govern.pilot.run_pilot` returned.
+    """
+    d = result["decision"]
+    if d.get("recommended"):
+        entry = f" (registry entry {d['entry_id']})" if d.get("entry_id") else ""
+        return f"Decision: use {d['recommended']} for {result['use_case']}{entry} — {d['why']}.", "pass"
+    candidates = result.get("candidates") or []
+    failed = [f"{c['method']} ({', '.join(_failing(c, 'fail'))})" for c in candidates if _failing(c, "fail")]
+    small = sorted({m for c in candidates for m in _failing(c, "insufficient-samples")})
+    unsure = sorted({m for c in candidates for m in _failing(c, "inconclusive")})
+    if failed:
+        extra = "; the run was also below the policy's sample minimums" if small else ""
+        return f"Decision: keep the baseline — {', '.join(failed)} failed the gate{extra}.", "fail"
+    if small:
+        return ("Decision: not validated — this run is too small for the policy's minimums "
+                f"({', '.join(small)}), so keep the baseline until a full-size run passes.", "insufficient-samples")
+    if unsure:
+        return (f"Decision: inconclusive — the data cannot yet decide {', '.join(unsure)} (the verdict below says "
+                "how much more would), so keep the baseline for now.", "inconclusive")
+    return "Decision: keep the baseline — no candidate passed the gate.", "fail"
+
+def result_html(result: dict[str, Any], *, note: str = "") -> str:
+    """The decision sentence, the decision table and each candidate's verdict (failing metrics first).
+
+    Args:
+        result: what :func:`kit.govern.pilot.run_pilot` returned.
+        note: a line under the sentence (e.g. "quick look: not a validation").
+    """
+    sentence, status = decision_sentence(result)
+    parts = [render_sentence(sentence, status=status)]
+    if note:
+        parts.append(f'<div style="color: #7a4b00; font-size: 13px; margin: 0 0 6px 0;">{html.escape(note)}</div>')
+    parts.append(render_table(result["table"], labels=TABLE_LABELS, caption="Baseline and candidates"))
+    parts += [render_verdict(c["verdict"]) for c in result.get("candidates") or []]
+    return "\n".join(parts)
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(max(seconds, 0)), 60)
+    return f"{m}:{s:02d}"
+
+
+def status_html(status: dict[str, Any] | None, *, bar: str = "", now: float | None = None) -> str:
+    """The status line: state, stage, elapsed time and a heartbeat (time since the last sign of life).
+
+    Args:
+        status: a run's status (:func:`kit.teach.panel_runs.read_status`), or None for "no run yet".
+        bar: the latest progress-bar tick, e.g. ``perplexity 3/12``.
+        now: the clock (tests pass one).
+    """
+    if not status:
+        return '<span style="color: #666;">No pilot run yet: pick a size and press Run.</span>'
+    now = time.time() if now is None else now
+    state = status["state"]
+    end = status.get("finished") or now
+    elapsed = _clock(end - status["started"])
+    if state == "running":
+        quiet = _clock(now - status["updated"])
+        detail = f" · {html.escape(bar)}" if bar else ""
+        text = (f"{render_badge('running', text='running')} stage <b>{html.escape(status['stage'])}</b>: "
+                f"{html.escape(status['message'])}{detail} · {elapsed} elapsed · last stage line {quiet} ago")
+    elif state == "done":
+        text = f"{render_badge('pass', text='finished')} in {elapsed}"
+    elif state == "failed":
+        text = f"{render_badge('error', text='failed')} after {elapsed}: {html.escape(status.get('error') or '')}"
+    elif state == "interrupted":
+        text = (f"{render_badge('cancelled', text='interrupted')} the kernel that ran it stopped at stage "
+                f"{html.escape(status['stage'])}; run again")
+    else:
+        text = f"{render_badge('cancelled', text=state)} after {elapsed}: {html.escape(status.get('message') or '')}"
+    return f'<div style="font-size: 13px; padding: 2px 0;">{text}</div>'

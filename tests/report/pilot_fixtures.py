@@ -1,0 +1,91 @@
+"""Fixed pilot records for the report tests (import the fixture: `from pilot_fixtures import fixed_pilot`): a baseline, an int8 candidate that passes and an NF4 one that fails."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import synthetic_record  # tests/conftest.py
+
+MIB = 2**20
+_LIMITS = (("perplexity", "stdlib-docs", "lower", "relative", 0.10, 4000),
+           ("accuracy", "everyday-mc", "higher", "absolute", 0.06, 200),
+           ("contains_match", "short-answers", "higher", "absolute", 0.15, 40),
+           ("top1_agreement", "stdlib-docs", "higher", "absolute", 0.12, 4000))
+
+
+def _policy():
+    from kit.govern.policy import MetricLimit, UseCasePolicy
+
+    return UseCasePolicy(
+        name="chat-assistant", description="fixed test policy (not the bundled file, which is tuned over time)",
+        default_method="bnb-int8", eval_sets=("stdlib-docs", "everyday-mc", "short-answers"),
+        metrics=tuple(MetricLimit(metric=m, eval_set=s, direction=d, limit_kind=k, limit=v, min_samples=n)
+                      for m, s, d, k, v, n in _LIMITS))
+
+
+FIXED_POLICY = _policy()
+INT8, NF4 = "8" * 64, "4" * 64
+
+
+def _speed(record, *, p50, p95, tok_s):
+    record["latency"] = {"decode_ms_p50": p50, "decode_ms_p95": p95, "prefill_ms": 40.0}
+    record["throughput"] = {"decode_tokens_per_s": tok_s}
+    return record
+
+
+def _flip(correct, lost, gained):
+    out = list(correct)
+    ones = [i for i, v in enumerate(out) if v][:lost]
+    zeros = [i for i, v in enumerate(out) if not v][:gained]
+    for i in ones:
+        out[i] = 0
+    for i in zeros:
+        out[i] = 1
+    return out
+
+
+MC = [1, 0, 1] * 77  # 231 items, 154 right
+GEN = [1, 1, 0] * 13 + [1, 0]  # 41 items
+
+
+def pilot_records(*, method, sha, bits, ppl, top1, kl, mc_lost, mc_gained, gen_lost, weight_bytes, tok_s, p50, p95):
+    """The three chat-assistant records of one model (baseline when ``method`` is ``none``)."""
+    common = {"sha": sha, "method": method, "bits": bits}
+    text = synthetic_record(kind="text", perplexity=ppl, top1=top1, kl=kl, **common)
+    mc = synthetic_record(kind="multiple_choice", correct=_flip(MC, mc_lost, mc_gained), **common)
+    gen = synthetic_record(kind="generation", correct=_flip(GEN, gen_lost, 0), **common)
+    for r in (text, mc, gen):
+        r["memory"]["weight_bytes"] = weight_bytes
+        r["model"]["weight_bytes"] = weight_bytes
+        r["environment"]["hardware"] = {"device": "cpu", "cpu": "Test CPU", "torch_threads": 2}
+        r["environment"]["git_commit"] = "0" * 40
+    _speed(text, p50=p50, p95=p95, tok_s=tok_s)
+    return [text, mc, gen]
+
+
+@pytest.fixture
+def fixed_pilot(tmp_path):
+    """A registry holding one fixed two-method pilot of smollm2-135m for chat-assistant; returns (path, entries)."""
+    from conftest import BASE_SHA
+    from kit.govern.gate import gate
+    from kit.govern.registry import Registry
+
+    policy = FIXED_POLICY
+    base = pilot_records(method="none", sha=BASE_SHA, bits=None, ppl=11.71, top1=None, kl=None, mc_lost=0,
+                         mc_gained=0, gen_lost=0, weight_bytes=538_060_288, tok_s=40.0, p50=25.0, p95=31.0)
+    cands = {
+        "bnb-int8": (pilot_records(method="bnb-int8", sha=INT8, bits=8, ppl=11.89, top1=0.93, kl=0.02, mc_lost=4,
+                                   mc_gained=4, gen_lost=2, weight_bytes=170_000_000, tok_s=20.0, p50=50.0, p95=61.0),
+                     {"method": "bnb-int8", "bits": 8, "weight_bytes": 170_000_000, "quantize_seconds": 3.2,
+                      "library": "bitsandbytes"}),
+        "bnb-nf4": (pilot_records(method="bnb-nf4", sha=NF4, bits=4, ppl=14.52, top1=0.80, kl=0.25, mc_lost=12,
+                                  mc_gained=3, gen_lost=3, weight_bytes=120_000_000, tok_s=30.0, p50=33.0, p95=40.0),
+                    {"method": "bnb-nf4", "bits": 4, "weight_bytes": 118_000_000, "quantize_seconds": 2.1,
+                     "library": "bitsandbytes"}),
+    }
+    path = tmp_path / "registry.sqlite"
+    with Registry.open(path) as reg:
+        entries = [reg.add(baseline=base, candidate=recs, verdict=gate(baseline=base, candidate=recs, policy=policy),
+                           quant_config=config, volume_per_day=450_000, reason=None if m == "bnb-int8" else "size")
+                   for m, (recs, config) in cands.items()]
+    return path, entries

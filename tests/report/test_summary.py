@@ -1,0 +1,109 @@
+"""summary.json from fixed registry records: compared with a checked-in expected file (volatile fields dropped)."""
+
+import json
+import math
+import os
+from pathlib import Path
+
+import pytest
+
+from kit.errors import KitError
+from kit.govern.registry import Registry
+from kit.report.savings import CostAssumptions, cost_of, savings
+from kit.report.summary import SCHEMA, build_summary, comparable, pilot_entries
+from pilot_fixtures import fixed_pilot  # noqa: F401 (fixture)
+
+EXPECTED = Path(__file__).parent / "expected_summary.json"
+ASSUME = CostAssumptions(requests_per_day=100_000, tokens_per_request=300, accelerator_hour_price=2.0,
+                         accelerator_memory_gib=24.0, memory_headroom=0.3, hardware="test cpu")
+
+
+def _rounded(x):
+    if isinstance(x, float):
+        return float(f"{x:.9g}")
+    if isinstance(x, dict):
+        return {k: _rounded(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_rounded(v) for v in x]
+    return x
+
+
+def _summary(entries):
+    return build_summary(entries=entries, use_case="chat-assistant", default_method="bnb-int8", assumptions=ASSUME,
+                         parameters={"model": "smollm2-135m"}, provenance={"created_at": "2026-11-29T00:00:00Z"})
+
+
+def test_summary_matches_expected_file(fixed_pilot):
+    path, entries = fixed_pilot
+    with Registry.open(path) as reg:
+        found = pilot_entries(registry=reg, model="smollm2-135m", use_case="chat-assistant")
+    assert [e.id for e in found] == [e.id for e in entries]  # both entries of the one pilot, oldest first
+    got = _rounded(comparable(json.loads(json.dumps(_summary(found), default=str))))
+    if os.environ.get("KIT_REGEN_EXPECTED"):
+        EXPECTED.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+    assert got == json.loads(EXPECTED.read_text())
+
+
+def test_summary_decision_metrics_and_provenance(fixed_pilot):
+    _, entries = fixed_pilot
+    s = _summary(entries)
+    assert s["schema"] == SCHEMA and s["model"] == "smollm2-135m"
+    d = s["decision"]
+    assert (d["status"], d["recommended"], d["entry_id"]) == ("pass", "bnb-int8", entries[0].id)
+    assert d["why"].startswith("the sanctioned default passed")
+    ppl = next(m for m in s["metrics"] if m["method"] == "bnb-int8" and m["metric"] == "perplexity")
+    assert ppl["change"] == pytest.approx(11.89 / 11.71 - 1) and ppl["recovery_pct"] == pytest.approx(100 * 11.71 / 11.89)
+    acc = next(m for m in s["metrics"] if m["method"] == "bnb-int8" and m["metric"] == "accuracy")
+    assert acc["p_value"] == pytest.approx(1.0) and len(acc["interval"]) == 2 and acc["recovery_pct"] == pytest.approx(100)
+    top1 = next(m for m in s["metrics"] if m["metric"] == "top1_agreement")
+    assert top1["recovery_pct"] is None  # agreement already measures closeness to the baseline
+    eff = {r["method"]: r for r in s["efficiency"]}
+    assert eff["bnb-nf4"]["stored_bytes"] == 118_000_000 and eff["bnb-nf4"]["memory_bytes"] == 120_000_000
+    assert eff["bnb-int8"]["quantize_seconds"] == 3.2 and eff["baseline"]["decode_ms_p95"] == 31.0
+    assert s["provenance"]["entries"] == [e.id for e in entries]
+    assert s["provenance"]["baseline"]["sha256"] == "b" * 64
+    assert "environment" not in s["provenance"]["config_logs"]["bnb-int8"]
+
+
+def test_no_candidate_passing_means_keep_the_baseline(fixed_pilot):
+    _, entries = fixed_pilot
+    s = _summary(entries[1:])  # NF4 alone fails
+    assert s["decision"]["headline"] == "Keep the baseline" and s["decision"]["recommended"] is None
+    assert "bnb-nf4: perplexity fail" in s["decision"]["why"]
+
+
+def test_savings_arithmetic_from_measurements():
+    # baseline 40 tok/s, candidate 20 tok/s: twice the serving hours → costs twice as much on the throughput basis
+    s = savings(baseline={"weight_bytes": 2**30, "decode_tokens_per_s": 40.0},
+                candidate={"weight_bytes": 2**29, "decode_tokens_per_s": 20.0}, a=ASSUME)
+    hours = 100_000 * 300 / 40.0 / 3600
+    assert s["baseline"]["serving_hours_per_day"] == pytest.approx(hours)
+    assert s["cost_ratio"] == pytest.approx(2.0)
+    assert s["usd_per_month"] == pytest.approx(-hours * 2.0 * 30)  # the extra cost, as negative savings
+    assert s["baseline"]["usd_per_1M_tokens"] == pytest.approx(2.0 / (40 * 3600) * 1e6)
+    mem = savings(baseline={"weight_bytes": 40 * 2**30, "decode_tokens_per_s": None},
+                  candidate={"weight_bytes": 10 * 2**30, "decode_tokens_per_s": None},
+                  a=CostAssumptions(**vars(ASSUME) | {"cost_basis": "memory"}))
+    assert (mem["baseline"]["accelerators_per_replica"], mem["candidate"]["accelerators_per_replica"]) == (3, 1)
+    assert mem["cost_ratio"] == pytest.approx(1 / 3) and mem["usd_per_month"] == pytest.approx(3 * 2.0 * 24 * 30 * 2 / 3)
+    assert cost_of(weight_bytes=1, decode_tokens_per_s=None, a=ASSUME)["usd_per_1M_tokens"] is None
+    assert savings(baseline={"weight_bytes": 1}, candidate={"weight_bytes": 1}, a=ASSUME)["usd_per_month"] is None
+    assert any("24 GiB" in line for line in ASSUME.lines()) and not math.isnan(hours)
+
+
+def test_entries_from_different_baseline_runs_are_refused(fixed_pilot, make_record):
+    path, entries = fixed_pilot
+    from kit.govern.gate import gate
+    from kit.govern.policy import get_policy
+
+    with Registry.open(path) as reg:
+        base = [make_record(perplexity=11.0)]
+        cand = [make_record(sha="c" * 64, method="gptq", bits=4, perplexity=12.0)]
+        pol = get_policy("batch-summaries")
+        with pytest.raises(KitError):  # wrong sets for the policy is the gate's own error
+            gate(baseline=base, candidate=cand, policy=pol)
+        with pytest.raises(KitError, match="different baseline runs"):
+            other = reg.add(baseline=[make_record()], candidate=[make_record(sha="c" * 64, method="gptq", bits=4)],
+                            verdict=entries[0].verdict)
+            pilot_entries(registry=reg, model="smollm2-135m", use_case="chat-assistant",
+                          entry_ids=[entries[0].id, other.id])

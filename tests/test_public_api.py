@@ -1,0 +1,65 @@
+"""The curated public API: what `kit` and its rooms export, pinned; `import kit` stays cheap."""
+
+import subprocess
+import sys
+
+import pytest
+
+import kit
+
+PUBLIC = [
+    "CalibrationSpec", "EvalRecord", "KitError", "METHOD_TABLE", "Protocol", "QuantSpec", "Registry", "Verdict",
+    "__version__", "ask", "bundled_sets", "check_setup", "compare", "describe_environment", "evaluate",
+    "evaluate_sets", "format_table", "gate", "get_policy", "load_model", "load_policies", "load_set",
+    "parse_use_case", "quantize", "require_reason", "run_pilot", "runs_dir", "summarize",
+]
+
+ROOMS = {
+    "kit.eval": ["EvalRecord", "EvalSet", "METRICS", "Measurement", "MetricSpec", "PRIMARY", "Protocol", "as_record",
+                 "bundled_sets", "evaluate", "format_table", "load_set", "summarize", "tokens_for"],
+    "kit.quant": ["Calibration", "CalibrationSpec", "DEFAULT_CALIBRATION", "METHODS", "METHOD_NAMES", "METHOD_TABLE",
+                  "MethodInfo", "QuantResult", "QuantSpec", "calibration_chunks", "compare_rows", "default_group_size",
+                  "format_compare", "get_method", "method_bits"],
+    "kit.govern": ["Entry", "MetricLimit", "MetricResult", "Registry", "UseCasePolicy", "Validation", "Verdict",
+                   "current_stack", "decision_table", "evaluate_sets", "get_policy", "load_policies", "parse_use_case",
+                   "policy_path", "require_reason", "run_pilot", "stack_changes"],
+    "kit.teach": ["Selection", "accuracy_by_category", "accuracy_vs_memory", "assess", "build_panel", "latency_bars",
+                  "monthly_savings", "payback_months", "render_result", "run_selection", "widgets_available"],
+}
+
+
+def test_top_level_api_is_pinned_and_sorted():
+    assert kit.__all__ == PUBLIC == sorted(PUBLIC)
+
+
+@pytest.mark.parametrize("room", sorted(ROOMS))
+def test_rooms_export_their_main_names(room):
+    import importlib
+
+    module = importlib.import_module(room)
+    assert module.__all__ == ROOMS[room] == sorted(ROOMS[room])
+    for name in module.__all__:
+        assert getattr(module, name) is not None, name
+
+
+def test_every_public_name_resolves_to_its_definition():
+    from kit.eval.harness import evaluate
+    from kit.quant.compare import compare
+    from kit.quant.quantize import quantize
+    from kit.govern.gate import gate
+
+    for name in PUBLIC:
+        assert getattr(kit, name) is not None, name
+    assert (kit.evaluate, kit.quantize, kit.compare, kit.gate) == (evaluate, quantize, compare, gate)
+    assert callable(kit.quantize) and callable(kit.compare) and callable(kit.gate)  # functions, not their modules
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        kit.nope  # noqa: B018
+
+
+def test_import_kit_is_cheap_and_lazy():
+    code = ("import sys, kit, kit.eval, kit.quant, kit.govern, kit.teach; "
+            "from kit import QuantSpec, get_policy, Registry, format_table, METHOD_TABLE; "
+            "heavy = [m for m in ('torch', 'transformers', 'matplotlib', 'ipywidgets') if m in sys.modules]; "
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
