@@ -34,7 +34,7 @@ def main() -> int:
         try:
             run_headless(notebook=path, scratch=scratch, timeout=args.timeout)
             status = "ok"
-        except Exception as exc:  # report and go on: one table for all notebooks
+        except Exception as exc:  # noqa: BLE001 - report and go on: one table for all notebooks
             status, failed = f"FAILED: {str(exc).splitlines()[0][:80]}", failed + 1
         print(f"{path.parent.name + '/' + path.name:42} {time.perf_counter() - t0:8.1f}  {status}", flush=True)
     print(f"cpu threads {os.cpu_count()}, python {sys.version.split()[0]}")

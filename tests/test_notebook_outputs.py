@@ -14,7 +14,6 @@ import nbformat
 import pytest
 
 from kit.errors import KitError
-from kit.report.papermill_run import run_headless
 from tests.nbrefs import TAG, attach, checked_cells, main, reference_file, stale_references
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,16 +111,6 @@ def test_nbval_compares_attached_references(tmp_path, reference, passes):
     assert (run.returncode == 0) is passes, run.stdout[-3000:]
     if not passes:
         assert "Cell outputs differ" in run.stdout
-
-
-@pytest.mark.slow
-def test_run_headless_uses_the_scratch_folder_and_restores_the_environment(tmp_path):
-    nb = _notebook(tmp_path / "nbs" / "x.ipynb", "import os\nprint(os.environ['KIT_RUNS'], os.environ['KIT_PROGRESS'])")
-    before = {k: os.environ.get(k) for k in ("KIT_REGISTRY", "KIT_RUNS", "KIT_PROGRESS")}
-    executed = run_headless(notebook=nb, scratch=tmp_path / "scratch")
-    assert executed.cells[0].outputs[0]["text"] == f"{tmp_path / 'scratch' / 'runs'} 0\n"
-    assert (tmp_path / "scratch" / "x.ipynb").is_file()
-    assert {k: os.environ.get(k) for k in before} == before
 
 
 def test_command_line_checks_and_names_bad_input(tmp_path, capsys):

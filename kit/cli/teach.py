@@ -47,7 +47,7 @@ def cmd_progress(args: argparse.Namespace) -> int:
     path = Path(args.log) if args.log else log_path()
     log = load(path=path)
     rows = summary(log=log, items=curriculum())
-    if args.json:
+    if args.format == "json":
         print(json.dumps({"log": str(path), "items": rows}, indent=2))
         return 0
     first = next((r["name"] for r in rows if r["kind"] == "notebook"), "00_setup_check")
@@ -102,7 +102,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("progress", help="which notebooks and exercises this learner has completed")
     p.add_argument("--log", default=None, help="the progress log (default $KIT_PROGRESS_LOG or ~/.cache/quant-kit/progress.json)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--format", choices=["table", "json"], default="table", help="print a table or JSON")
     p.set_defaults(func=cmd_progress)
 
     p = sub.add_parser("onboarding", help="expected time per notebook: reading + tasks + measured headless run")

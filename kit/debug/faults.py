@@ -14,7 +14,7 @@ from typing import Any
 
 from kit.errors import KitError
 
-__all__ = ["FAULT_OPS", "apply_faults", "fake_quantize", "matches", "put_back", "restore_modules", "weight_modules"]
+__all__ = ["FAULT_OPS", "apply_faults", "editable", "fake_quantize", "matches", "put_back", "restore_modules", "weight_modules"]
 
 FAULT_OPS = ("scale", "clip", "quantize")
 
@@ -66,6 +66,24 @@ def matches(name: str, patterns: Iterable[str]) -> bool:
     return False
 
 
+def editable(model: Any) -> Any:
+    """Replace weights created under ``torch.inference_mode`` (e.g. decompressed on load) by normal copies, ties kept.
+
+    Args:
+        model: the model, changed in place and returned.
+    """
+    import torch
+
+    done: dict[int, Any] = {}
+    for m in weight_modules(model).values():
+        w = m.weight
+        if w.is_inference():
+            if id(w) not in done:
+                done[id(w)] = torch.nn.Parameter(w.clone(), requires_grad=False)
+            m.weight = done[id(w)]
+    return model
+
+
 def _untie(model: Any, name: str) -> None:
     """Give ``name`` its own weight when it shares storage with another module (tied lm_head / embeddings)."""
     import torch
@@ -90,7 +108,7 @@ def apply_faults(model: Any, *, faults: Sequence[dict[str, Any]], ignore: Sequen
     import torch
 
     touched = []
-    mods = weight_modules(model)
+    mods = weight_modules(editable(model))
     base = weight_modules(baseline) if baseline is not None else {}
     for fault in faults:
         op = fault.get("op")
@@ -127,7 +145,7 @@ def restore_modules(candidate: Any, *, baseline: Any, names: Sequence[str]) -> d
     """
     import torch
 
-    cand, base = weight_modules(candidate), weight_modules(baseline)
+    cand, base = weight_modules(editable(candidate)), weight_modules(baseline)
     saved = {}
     with torch.no_grad():
         for n, m in cand.items():

@@ -23,8 +23,7 @@ import math
 from typing import Any
 
 from kit.errors import KitError
-from kit.eval.stats import (bootstrap_bounds, discordant, items_needed, mcnemar_exact, paired_bounds, paired_z,
-                            z_for)
+from kit.eval.stats import bootstrap_bounds, discordant, items_needed, mcnemar_exact, paired_bounds, paired_z, z_for
 from kit.govern.policy import MetricLimit, NoisePolicy
 
 __all__ = ["Evidence", "decide", "paired_evidence", "window_evidence"]
@@ -138,17 +137,19 @@ def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
     """
     b, c = _windows(base, "accuracy"), _windows(cand, "accuracy")
     agree = _windows(cand, "agreement")
-    needs_agreement = limit.metric != "perplexity"
-    if b is None or c is None or (needs_agreement and agree is None):
+    needs_agreement = limit.metric != "perplexity"  # agreement is already paired: the candidate's record suffices
+    if c is None or (agree is None if needs_agreement else b is None):
         note = ("no interval: a record lacks per-window data (written before the gate's bootstrap); "
                 "re-evaluate baseline and candidate with `kit eval` to decide")
         return Evidence(status="inconclusive", interval=None, mdc=None, needed=None,
                         test={"test": "none (no per-window data)"}, note=note)
-    if b["tokens"] != c["tokens"]:
-        raise KitError(f"'{cand['eval_set']['name']}' records scored different windows; re-evaluate both the same way")
-    columns = {"tokens": c["tokens"], "base_nll": b["nll"], "cand_nll": c["nll"]}
     if needs_agreement:
-        columns |= {"top1": agree["top1"], "kl": agree["kl"]}
+        columns = {"tokens": c["tokens"], "top1": agree["top1"], "kl": agree["kl"]}
+    else:
+        if b["tokens"] != c["tokens"]:
+            raise KitError(f"'{cand['eval_set']['name']}' records scored different windows; "
+                           "re-evaluate both the same way")
+        columns = {"tokens": c["tokens"], "base_nll": b["nll"], "cand_nll": c["nll"]}
     lo, hi = bootstrap_bounds(columns=columns, statistic=_statistic(limit.metric, limit.limit_kind),
                               resamples=noise.bootstrap_resamples, seed=noise.bootstrap_seed, alpha=noise.alpha)
     dlo, dhi = (lo, hi) if limit.direction == "lower" else (-hi, -lo)  # degradation bounds
@@ -156,7 +157,8 @@ def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
     observed = delta if limit.direction == "lower" else -delta
     needed = None
     if status == "inconclusive":
-        half, gap = (dhi - observed, limit.limit - observed) if observed < limit.limit else (observed - dlo, observed - limit.limit)
+        below = observed < limit.limit  # the bound facing the limit decides
+        half, gap = (dhi - observed, limit.limit - observed) if below else (observed - dlo, observed - limit.limit)
         needed = math.ceil(tokens * (half / gap) ** 2) if gap > 0 and half > 0 else None
     fmt = "+.2%" if limit.limit_kind == "relative" else "+.4f"
     note = _note(status, (dlo, dhi), limit.limit, noise.alpha, fmt) + f" ({len(c['tokens'])} windows)"

@@ -19,8 +19,8 @@ from typing import Any
 from kit.environment import stack_fingerprint
 from kit.errors import KitError
 from kit.eval.record import EvalRecord
-from kit.govern.policy import METRICS, MetricLimit, UseCasePolicy
 from kit.govern.evidence import paired_evidence, window_evidence
+from kit.govern.policy import METRICS, MetricLimit, UseCasePolicy
 
 __all__ = ["STATUSES", "VERDICT_SCHEMA", "MetricResult", "Verdict", "gate"]
 

@@ -242,7 +242,8 @@ def load_policies(*, path: str | os.PathLike[str] | None = None) -> dict[str, Us
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}" if mark else ""
-        raise KitError(f"{file}{at}: not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())  # YAML's messages span lines
+        raise KitError(f"{file}{at}: not valid YAML ({problem}); fix the syntax") from None
     except (ValueError, RecursionError) as exc:  # e.g. an impossible date such as 2026-13-40, absurd nesting
         raise KitError(f"{file}: not a valid policy file ({type(exc).__name__}: {exc}); fix the value") from None
     source = str(file)

@@ -15,7 +15,7 @@ from kit.govern.registry import Registry, stack_changes
 
 __all__ = ["compare_verdicts", "protocol_from_record", "revalidate"]
 
-_RANK = {"pass": 0, "within-noise": 1, "insufficient-samples": 2, "fail": 3}
+_RANK = {"pass": 0, "within-noise": 1, "inconclusive": 2, "insufficient-samples": 2, "fail": 3}  # within-noise: old verdicts
 
 
 def protocol_from_record(record: dict[str, Any]) -> Protocol:

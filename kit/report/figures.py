@@ -53,7 +53,6 @@ def plot_quality_vs_memory(summary: dict[str, Any], path: str | os.PathLike[str]
         rows = [m for m in summary["metrics"] if (m["metric"], m["set"]) == (metric, eval_set)]
         limit, pct = rows[0]["limit"], rows[0]["change_kind"] == "relative"
         scale = 100.0 if pct else 1.0
-        ax.axhspan(-1e9, limit * scale, color="#dcf5e3", zorder=0, label="within tolerance")
         ax.axhline(limit * scale, color="#0f5c2e", lw=1, ls="--")
         ax.axhline(0, color="#888", lw=0.8)
         ax.scatter([memory["baseline"]], [0], color="#444", marker="s", zorder=3)
@@ -67,7 +66,9 @@ def plot_quality_vs_memory(summary: dict[str, Any], path: str | os.PathLike[str]
             ax.annotate(f"{m['method']} ({m['status']})", (memory[m["method"]], worse), textcoords="offset points",
                         xytext=(4, 4), fontsize=8)
         span = max(worst) - min(worst) or 1.0
-        ax.set_ylim(min(worst) - 0.15 * span, max(worst) + 0.25 * span)
+        low = min(worst) - 0.15 * span
+        ax.set_ylim(low, max(worst) + 0.25 * span)
+        ax.axhspan(low, limit * scale, color="#dcf5e3", zorder=0)  # within tolerance
         ax.set_xlim(0, max(memory.values()) * 1.35)
         ax.set_title(f"{metric} ({eval_set})", fontsize=9)
         ax.set_xlabel("weights in memory (MiB)", fontsize=8)

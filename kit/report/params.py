@@ -13,7 +13,7 @@ from typing import Any
 
 from kit.errors import KitError
 
-__all__ = ["ADOPTION", "PILOT", "REVALIDATION", "Param", "check_parameters", "public_parameters"]
+__all__ = ["ADOPTION", "PILOT", "REVALIDATION", "Param", "check_parameters", "coerce", "public_parameters"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,6 +96,35 @@ def check_parameters(*, schema: Mapping[str, Param], given: Mapping[str, Any]) -
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise KitError(f"parameter {name} must be a list of strings, got {value!r}")
     return {k: p.default for k, p in schema.items()} | dict(given)
+
+
+def coerce(*, schema: Mapping[str, Param], name: str, text: str) -> Any:
+    """A command-line string as the parameter's type (``none`` for None, ``a,b`` for lists, ``true``/``false``).
+
+    Args:
+        schema: the notebook's schema.
+        name: the parameter.
+        text: its value as typed.
+    """
+    if name not in schema:
+        raise KitError(f"unknown parameter {name}; known: {', '.join(schema)}")
+    types = schema[name].types
+    if type(None) in types and text.strip().lower() in ("none", "null"):
+        return None
+    if list in types:
+        return [v.strip() for v in text.split(",") if v.strip()]
+    if bool in types:
+        if text.lower() in ("true", "yes", "1", "false", "no", "0"):
+            return text.lower() in ("true", "yes", "1")
+    for t in (int, float):
+        if t in types:
+            try:
+                return t(text.replace("_", ""))
+            except ValueError:
+                continue
+    if str in types:
+        return text
+    raise KitError(f"parameter {name} must be {_type_name(types)}, got '{text}'")
 
 
 _SECRET = re.compile(r"(password|secret|token_?key|api_?key|credential)", re.I)

@@ -95,7 +95,7 @@ def prepare_pilot_report(**parameters: Any) -> dict[str, Any]:
                     "git_commit": stack["git_commit"], "report_stack": stack, "registry": location,
                     "pilot_run_by_report": ran})
     summary["title"] = f"Pilot report: {summary['model']} for {summary['use_case']}"
-    summary["figures"] = sorted(write_figures(summary, out))
+    summary["figures"] = list(write_figures(summary, out))  # report order
     summary["output_dir"] = str(out)
     return summary
 

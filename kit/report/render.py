@@ -40,9 +40,7 @@ def decision_banner(summary: dict[str, Any]) -> str:
         summary: the report summary.
     """
     d = summary["decision"]
-    head = (f'<div style="font: 600 22px system-ui, sans-serif; margin: 4px 0;">{html.escape(d["headline"])}'
-            f' <span style="font-weight: 400; color: #555;">for {html.escape(summary["model"])} / '
-            f'{html.escape(summary["use_case"])}</span></div>')
+    head = f'<div style="font: 600 22px system-ui, sans-serif; margin: 4px 0;">{html.escape(d["headline"])}</div>'
     return head + render_sentence(d["why"], status=d["status"])
 
 
@@ -58,7 +56,7 @@ def metrics_table(summary: dict[str, Any]) -> str:
              "p_value": None if r["p_value"] is None else f"{r['p_value']:.3g}",
              "interval": None if not r["interval"] else "[" + ", ".join(_delta(x, r) for x in r["interval"]) + "]"}
             for r in summary["metrics"]]
-    return render_table(rows, labels={"interval": "bounds of change", "p_value": "p (McNemar, any change)"},
+    return render_table(rows, labels={"interval": "bounds of change", "p_value": "p (any change)"},
                         caption="Quality: each gated metric, before → after")
 
 

@@ -23,7 +23,8 @@ from kit.errors import KitError
 from kit.io import atomic_dir, runs_dir
 from kit.report.params import ADOPTION, PILOT, REVALIDATION, check_parameters
 
-__all__ = ["MAX_HTML_BYTES", "NOTEBOOKS", "REPORT_FILES", "export_html", "failures_dir", "reader_copy", "run_report"]
+__all__ = ["MAX_HTML_BYTES", "NOTEBOOKS", "REPORT_FILES", "export_html", "failures_dir", "reader_copy", "run_report",
+           "store_summary"]
 
 ROOT = Path(__file__).resolve().parents[2]
 #: report kind → (notebook, parameter schema, page title prefix)
@@ -119,19 +120,31 @@ def export_html(notebook: str | os.PathLike[str], dest: str | os.PathLike[str], 
     return Path(dest)
 
 
-def _failed_cell(exc: Any, notebook: Path) -> str:
-    import nbformat
-
+def _failed_cell(exc: Any) -> str:
     where = f"cell {exc.cell_index}" if getattr(exc, "cell_index", None) is not None else "a cell"
-    with contextlib.suppress(Exception):
-        cell = nbformat.read(notebook, as_version=4).cells[exc.cell_index]
-        first = next((line for line in cell.source.splitlines() if line.strip()), "")
-        where += f" (`{first.strip()[:60]}`)"
-    return f"{where}: {exc.ename}: {str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ''}"
+    first = next((line.strip() for line in str(getattr(exc, "source", "")).splitlines() if line.strip()), "")
+    where += f" (`{first[:70]}`)" if first else ""
+    value = str(exc.evalue).strip().splitlines()[0] if str(exc.evalue).strip() else ""
+    return f"{where}: {exc.ename}: {value}"
+
+
+def store_summary(*, summary: dict[str, Any], registry: str, path: str | os.PathLike[str]) -> int:
+    """Store a pilot report's summary on each registry entry it covers; return how many.
+
+    Args:
+        summary: the report's ``summary.json`` content.
+        registry: the registry location ('' for the default).
+        path: the final report folder.
+    """
+    from kit.govern.registry import Registry
+
+    ids = summary.get("provenance", {}).get("entries") or []
+    with Registry.open(registry or None) as reg:
+        return len(reg.attach_report(entry_ids=ids, summary=summary, kind=summary.get("kind", "pilot"), path=str(path)))
 
 
 def run_report(*, kind: str, out: str | os.PathLike[str], parameters: Mapping[str, Any] | None = None,
-               overwrite: bool = False, timeout: int = 1800) -> dict[str, Any]:
+               overwrite: bool = False, timeout: int = 1800, store: bool = True) -> dict[str, Any]:
     """Execute a report notebook and write its folder; return the summary (``summary.json``).
 
     Args:
@@ -140,6 +153,7 @@ def run_report(*, kind: str, out: str | os.PathLike[str], parameters: Mapping[st
         parameters: notebook parameters (checked against the schema first; ``output_dir`` is set here).
         overwrite: replace an existing report folder.
         timeout: seconds one cell may run.
+        store: store a pilot report's summary on the registry entries it covers (after the folder is in place).
     """
     if kind not in NOTEBOOKS:
         raise KitError(f"unknown report kind '{kind}'; choose one of {', '.join(NOTEBOOKS)}")
@@ -165,7 +179,7 @@ def run_report(*, kind: str, out: str | os.PathLike[str], parameters: Mapping[st
             keep = failures_dir() / f"{out.name}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
             keep.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(executed, keep)
-            raise KitError(f"{kind} report failed in {_failed_cell(exc, executed)}; no report written to {out}; "
+            raise KitError(f"{kind} report failed in {_failed_cell(exc)}; no report written to {out}; "
                            f"the partial notebook is kept at {keep}") from None
         summary_path = tmp / REPORT_FILES[2]
         if not summary_path.is_file():
@@ -173,4 +187,6 @@ def run_report(*, kind: str, out: str | os.PathLike[str], parameters: Mapping[st
         summary = json.loads(summary_path.read_text())
         label = summary.get("title") or f"{title}: {summary.get('model', '')} / {summary.get('use_case', '')}".strip(" :/")
         export_html(executed, tmp / REPORT_FILES[1], title=label)
+    if store and kind == "pilot":
+        store_summary(summary=summary, registry=params["registry"], path=out)
     return summary

@@ -108,21 +108,21 @@ def tolerance(answer: dict[str, Any], *, name: str = "exercise") -> bool:
 
 
 def failing_metrics(answer: set[str] | list[str], *, verdict: dict[str, Any]) -> bool:
-    """Check which metrics blocked a verdict (status ``fail`` or ``insufficient-samples``).
+    """Check which metrics blocked a verdict: every line whose status is not ``pass``.
 
     Args:
         answer: the metric names the learner read off the verdict.
         verdict: ``Verdict.to_dict()``.
     """
-    blocking = {m["metric"] for m in verdict["metrics"] if m["status"] in ("fail", "insufficient-samples")}
-    noise = {m["metric"] for m in verdict["metrics"] if m["status"] == "within-noise"}
+    blocking = {m["metric"] for m in verdict["metrics"] if m["status"] != "pass"}
+    undecided = {m["metric"] for m in verdict["metrics"] if m["status"] == "inconclusive"}
     got = set(answer)
-    if got & noise:
-        raise CheckFailed(f"{sorted(got & noise)} degraded but within noise: the paired test did not find the change "
-                          f"significant, so it does not block")
+    if undecided - got:
+        raise CheckFailed(f"{sorted(undecided - got)} are inconclusive: the data could not show them within the limit, "
+                          f"and only evidence passes, so they block too")
     if got != blocking:
-        raise CheckFailed(f"you named {sorted(got)}; look for lines whose status is 'fail' or 'insufficient-samples' "
-                          f"(there are {len(blocking)})")
+        raise CheckFailed(f"you named {sorted(got)}; look for lines whose status is not 'pass' — 'fail', "
+                          f"'inconclusive' or 'insufficient-samples' (there are {len(blocking)})")
     return _ok(f"blocking metrics: {sorted(blocking) or 'none — the verdict passes'}")
 
 
@@ -151,11 +151,11 @@ def _wrap(text: str, indent: str = "  ") -> str:
     return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
 
 
-def question(qid: str, answer: Any, **data: Any) -> bool | None:
+def question(qid: str, answer: Any, **data: Any) -> None:
     """Check an answer to a question of ``kit.teach.questions``; print why it is right, or a hint.
 
-    Unanswered (``None``) prints the question and how to answer, so headless runs pass; a
-    right answer is recorded in the progress log (``kit progress``). Returns True, False or None.
+    Unanswered (``None``) prints the question and how to answer, so headless runs pass; every
+    attempt is recorded in the progress log (``kit progress``). Prints only: a notebook cell shows no value.
 
     Args:
         qid: the question's id, e.g. ``"03-q2"``.
@@ -175,19 +175,20 @@ def question(qid: str, answer: Any, **data: Any) -> bool | None:
     if answer is None:
         for letter, text in (q.choices or {}).items():
             print(_wrap(f"{letter}) {text}", indent="    "))
-        form = " or ".join(f'"{k}"' for k in q.choices) if q.choices else "a number"
+        letters = [f'"{k}"' for k in q.choices or {}]
+        form = f"{', '.join(letters[:-1])} or {letters[-1]}" if letters else "a number"
         print(f"  → not answered yet: set the answer variable above to {form} and re-run this cell.")
-        return None
+        return
     if q.choices:
         given = str(answer).strip().upper()[:1]
         if given not in q.choices:
             print(f"✗ {answer!r} is not one of {', '.join(q.choices)}: answer with the letter.")
-            return False
+            return
         right = given == q.answer
     else:
         if not isinstance(answer, (int, float)) or isinstance(answer, bool):
             print(f"✗ give a number, not {type(answer).__name__} {answer!r}. Hint: {q.hint}")
-            return False
+            return
         right = math.isclose(float(answer), expected, rel_tol=q.rel, abs_tol=1e-9)
     mark_answer(qid=qid, correct=right)
     if right:
@@ -197,10 +198,9 @@ def question(qid: str, answer: Any, **data: Any) -> bool | None:
     else:
         print(f"✗ {answer!r} is not it; change it and re-run the cell.")
         print(_wrap(f"Hint: {q.hint}"))
-    return right
 
 
-def written(qid: str, text: str | None) -> bool | None:
+def written(qid: str, text: str | None) -> None:
     """Take a written answer and show the rubric to judge it by (a person judges; the kit does not grade prose).
 
     Args:
@@ -217,19 +217,18 @@ def written(qid: str, text: str | None) -> bool | None:
     if not text or not str(text).strip():
         print(_wrap(f"{qid} · {w.prompt}", indent=""))
         print("  → not answered yet: write your answer in the variable above and re-run this cell.")
-        return None
+        return
     words = len(str(text).split())
     if words < w.min_words:
         print(f"✗ {words} words: write at least {w.min_words}, in full sentences.")
-        return False
+        return
     mark_answer(qid=qid, correct=True)
     print(f"✓ recorded ({words} words). Compare your answer with the rubric; a good answer:")
     for point in w.rubric:
         print(_wrap(f"- {point}", indent="    "))
-    return True
 
 
-def complete(item: str) -> dict[str, Any]:
+def complete(item: str) -> None:
     """Record that a notebook or exercise ran to its summary cell, and print the learner's standing in it.
 
     Args:
@@ -247,4 +246,3 @@ def complete(item: str) -> dict[str, Any]:
     if qs:
         line += f"; questions right {len(right)}/{len(qs)}" + (f" (open: {', '.join(todo)})" if todo else "")
     print(line + "; `kit progress` lists everything")
-    return entry

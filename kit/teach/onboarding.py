@@ -17,6 +17,8 @@ from unittest import mock
 
 import nbformat
 
+from kit.errors import KitError
+
 __all__ = ["CODE_WPM", "MINUTES_PER_QUESTION", "MINUTES_PER_TASK", "PROSE_WPM", "estimate", "format_markdown",
            "measure_run_seconds", "notebook_words"]
 
@@ -76,7 +78,11 @@ def measure_run_seconds(*, paths: Sequence[str | os.PathLike[str]], timeout: int
     with mock.patch.dict(os.environ, {"KIT_PROGRESS_LOG": str(scratch / "progress.json")}):
         for path in paths:
             t0 = time.perf_counter()
-            run_headless(notebook=path, scratch=scratch, timeout=timeout)
+            try:
+                run_headless(notebook=path, scratch=scratch, timeout=timeout)
+            except Exception as exc:  # papermill's error carries the failing cell; one line here
+                raise KitError(f"{path} failed headless ({str(exc).strip().splitlines()[0][:160]}); "
+                               f"open it in Jupyter and run it to see the cell") from None
             times[Path(path).stem] = time.perf_counter() - t0
     return times
 

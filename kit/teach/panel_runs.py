@@ -139,7 +139,7 @@ def _progress_hook(run: PanelRun) -> Callable[..., Any]:
         if event == "call" and frame.f_code.co_name in ("__iter__", "update") \
                 and frame.f_globals.get("__name__", "").startswith("tqdm"):
             bar = frame.f_locals.get("self")
-            if bar is not None and getattr(bar, "total", None):
+            if bar is not None and not getattr(bar, "disable", True) and getattr(bar, "total", None):
                 run.bar = f"{getattr(bar, 'desc', '') or 'progress'} {getattr(bar, 'n', 0)}/{bar.total}"
             if run.cancel.is_set():
                 raise RunCancelled()

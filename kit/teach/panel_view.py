@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import time
+from pathlib import Path
 from typing import Any
 
 from kit.report.html import render_badge, render_sentence, render_table, render_verdict
 
-__all__ = ["TABLE_LABELS", "decision_sentence", "result_html", "status_html"]
+__all__ = ["TABLE_LABELS", "decision_sentence", "log_html", "result_html", "status_html"]
 
 # Header text for the pilot's decision-table keys (others: the key with "_" as spaces).
 TABLE_LABELS = {"stored_MiB": "stored MiB", "in_memory_MiB": "in memory MiB", "top1": "top-1 agree",
@@ -28,7 +29,8 @@ def decision_sentence(result: dict[str, Any]) -> tuple[str, str]:
     d = result["decision"]
     if d.get("recommended"):
         entry = f" (registry entry {d['entry_id']})" if d.get("entry_id") else ""
-        return f"Decision: use {d['recommended']} for {result['use_case']}{entry} — {d['why']}.", "pass"
+        scope = f" for {result['use_case']}" if result.get("use_case") else ""
+        return f"Decision: use {d['recommended']}{scope}{entry} — {d['why']}.", "pass"
     candidates = result.get("candidates") or []
     failed = [f"{c['method']} ({', '.join(_failing(c, 'fail'))})" for c in candidates if _failing(c, "fail")]
     small = sorted({m for c in candidates for m in _failing(c, "insufficient-samples")})
@@ -94,3 +96,19 @@ def status_html(status: dict[str, Any] | None, *, bar: str = "", now: float | No
     else:
         text = f"{render_badge('cancelled', text=state)} after {elapsed}: {html.escape(status.get('message') or '')}"
     return f'<div style="font-size: 13px; padding: 2px 0;">{text}</div>'
+
+
+def log_html(path: Path, *, lines: int = 40) -> str:
+    """The run's log file: its path and its last lines (library warnings and messages), for "details".
+
+    Args:
+        path: the log file.
+        lines: how many lines from the end.
+    """
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    except OSError:
+        text = ["(no log yet)"]
+    return (f'<div style="font-size: 12px; color: #555;">log: {html.escape(str(path))}</div>'
+            f'<pre style="font-size: 11px; max-height: 240px; overflow: auto; white-space: pre-wrap; '
+            f'background: #f7f7f7; padding: 6px;">{html.escape(chr(10).join(text))}</pre>')

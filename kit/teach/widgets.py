@@ -1,21 +1,31 @@
-"""An ipywidgets panel for the interactive path: pick model, method, bits, calibration, use case; run.
+"""An ipywidgets panel for the interactive path: pick model, method, bits, calibration, use case, size; run.
 
-The callbacks are plain functions (:func:`run_selection`, :func:`render_result`) that tests
-call directly; the panel only wires them to widgets. Without ipywidgets (headless runs)
-notebooks call :func:`run_selection` themselves.
+The callbacks are plain functions and methods (:func:`run_selection`, :func:`render_result`,
+:meth:`Panel.on_run`, :meth:`Panel.on_cancel`, :meth:`Panel.refresh`) that tests call directly;
+the panel only wires them to widgets. A run goes on in a thread (the kernel stays free, so a
+reloaded page gets its widgets back) and records itself in a run folder
+(:mod:`kit.teach.panel_runs`); the panel shows whatever that folder says, so the outcome
+survives the browser. Without ipywidgets (headless runs) notebooks call :func:`run_selection`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
 from kit.quant.methods import method_bits
 from kit.quant.spec import DEFAULT_CALIBRATION, CalibrationSpec, QuantSpec
+from kit.teach.panel_runs import (LOG_FILE, active_run, latest_run, read_result, read_status, start_run)
+from kit.teach.panel_view import decision_sentence, log_html, result_html, status_html
 
-__all__ = ["METHOD_BITS", "Panel", "Selection", "build_panel", "render_result", "run_selection", "widgets_available"]
+__all__ = ["METHOD_BITS", "PRESETS", "Panel", "Preset", "Selection", "build_panel", "render_result", "run_selection",
+           "widgets_available"]
 
 #: Method → the bits its picker offers: exactly what the method table says the method supports.
 METHOD_BITS: dict[str, list[int]] = method_bits()
@@ -35,6 +45,7 @@ class Selection:
     seq_len: int = 128
     max_tokens: int = 1024
     limit: int = 0
+    measure_speed: bool = True
 
     def quant_spec(self) -> QuantSpec:
         """The method, bits and calibration picked, as a :class:`~kit.quant.spec.QuantSpec`."""
@@ -48,6 +59,35 @@ class Selection:
         return Protocol(max_tokens=self.max_tokens or None, limit=self.limit or None)
 
 
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A run size: calibration and evaluation sizes, whether to time, and what the size means."""
+
+    samples: int
+    seq_len: int
+    max_tokens: int  # text sets: tokens scored (0 = whole set)
+    limit: int  # multiple-choice / generation sets: items (0 = whole set)
+    measure_speed: bool
+    note: str
+
+
+#: The sizes the panel offers; "quick look" is the default first run.
+PRESETS = {
+    "quick look": Preset(samples=8, seq_len=64, max_tokens=256, limit=4, measure_speed=False, note=(
+        "quick look: 256 text tokens and 4 items per task set, no speed timing; about a minute on a 2-core CPU. "
+        "Far below the policy's sample minimums, so the gate cannot pass it: a look at the flow, not a validation.")),
+    "start small": Preset(samples=16, seq_len=128, max_tokens=1024, limit=50, measure_speed=False, note=(
+        "start small: 1,024 text tokens and 50 items per task set; about 10 minutes on a busy 2-core CPU. "
+        "Still below the policy's minimums: not a validation.")),
+    "validation (full sets)": Preset(
+        samples=DEFAULT_CALIBRATION.samples, seq_len=DEFAULT_CALIBRATION.seq_len, max_tokens=0, limit=0,
+        measure_speed=True, note=("validation: the whole eval sets, the size the policy asks for; the only size "
+                                  "whose verdict can pass. Tens of minutes on CPU.")),
+    "custom": Preset(samples=16, seq_len=128, max_tokens=1024, limit=0, measure_speed=True,
+                     note="custom: the sizes as set below (0 = whole set)."),
+}
+
+
 def widgets_available() -> bool:
     """True when ipywidgets can be imported (it is a kit dependency, but stay headless-safe)."""
     try:
@@ -58,20 +98,22 @@ def widgets_available() -> bool:
 
 
 def run_selection(selection: Selection, *, runner: Callable[..., dict[str, Any]] | None = None,
-                  registry: Any = None) -> dict[str, Any]:
+                  registry: Any = None, out_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Run the pilot flow for one selection and return its result.
 
     Args:
         selection: the panel's choices.
         runner: the flow to call (default :func:`kit.govern.pilot.run_pilot`); tests pass a stand-in.
         registry: registry (object, path or URL) passed through to the flow.
+        out_dir: the artifact folder (default: the flow's own choice).
     """
     if selection.bits not in METHOD_BITS.get(selection.method, []):
         raise KitError(f"{selection.method} does not do {selection.bits}-bit; choose {METHOD_BITS.get(selection.method)}")
     if runner is None:
         from kit.govern.pilot import run_pilot as runner
     return runner(model=selection.model, use_case=selection.use_case, candidates=[selection.quant_spec()],
-                  reason=selection.reason or None, protocol=selection.protocol(), registry=registry)
+                  reason=selection.reason or None, protocol=selection.protocol(), registry=registry,
+                  out_dir=out_dir, measure_speed=selection.measure_speed)
 
 
 def render_result(result: dict[str, Any]) -> str:
@@ -84,47 +126,123 @@ def render_result(result: dict[str, Any]) -> str:
 
     parts = [format_table(result["table"])]
     parts += [c["verdict_text"] for c in result["candidates"]]
-    d = result["decision"]
-    parts.append(f"decision: {d['recommended'] or 'keep the baseline'} — {d['why']}")
+    parts.append(decision_sentence(result)[0])
     return "\n\n".join(parts)
 
 
 @dataclasses.dataclass
 class Panel:
-    """The widget tree plus the handles the callbacks use."""
+    """The widget tree plus the handles the callbacks use (``parts``: run, cancel, preset, status, result, details)."""
 
     widget: Any
     controls: dict[str, Any]
-    output: Any
+    output: Any  # live view: the kit's progress bars and stage lines
+    parts: dict[str, Any]
     results: list[dict[str, Any]]
     runner: Callable[..., dict[str, Any]] | None = None
     registry: Any = None
+    runs_root: str | os.PathLike[str] | None = None
+    background: bool = True
+    shown: Path | None = None  # the run folder this panel shows
 
     def selection(self) -> Selection:
-        """The current choices as a :class:`Selection`."""
-        return Selection(**{name: w.value for name, w in self.controls.items()})
+        """The current choices as a :class:`Selection` (speed timing from the size preset)."""
+        preset = PRESETS[self.parts["preset"].value]
+        return Selection(**{name: w.value for name, w in self.controls.items()}, measure_speed=preset.measure_speed)
+
+    def on_preset(self, change: dict[str, Any]) -> None:
+        """Preset callback: set the size fields and say what the size means."""
+        p = PRESETS[change["new"]]
+        if change["new"] != "custom":
+            for name in ("samples", "seq_len", "max_tokens", "limit"):
+                self.controls[name].value = getattr(p, name)
+        self.parts["preset_note"].value = p.note
 
     def on_run(self, _button: Any = None) -> None:
-        """Button callback: run the selection, show progress and the result in the output area."""
+        """Run button: start the pilot in its own run folder and show it; refused while a run goes on."""
+        sel = self.selection()
         self.output.clear_output()
-        with self.output:
-            try:
-                result = run_selection(self.selection(), runner=self.runner, registry=self.registry)
-            except KitError as exc:
-                print(f"error: {exc}")
-                return
-            self.results.append(result)
-            print(render_result(result))
+        self.parts["result"].value = ""
+
+        def work(run_dir: Path) -> dict[str, Any]:
+            with self.output:  # in the run's thread: the kit's bars and stage lines land in the live view
+                return run_selection(sel, runner=self.runner, registry=self.registry, out_dir=run_dir)
+
+        try:
+            run = start_run(work=work, label=f"{Path(sel.model).name}-{sel.use_case}", runs_root=self.runs_root,
+                            selection=dataclasses.asdict(sel) | {"preset": self.parts["preset"].value},
+                            background=self.background)
+        except KitError as exc:
+            self.parts["status"].value = f'<span style="color: #8f1d14;">error: {exc}</span>'
+            return
+        self.show(run.dir)
+
+    def on_cancel(self, _button: Any = None) -> None:
+        """Cancel button: ask the run to stop at its next safe point (nothing half-written is kept)."""
+        run = active_run()
+        if run is not None and run.dir == self.shown:
+            run.cancel.set()
+            self.parts["cancel"].disabled, self.parts["cancel"].description = True, "Cancelling…"
+
+    def on_details(self, change: dict[str, Any]) -> None:
+        """Details toggle: show or hide the run's log (library warnings and messages)."""
+        self.parts["details"].layout.display = "block" if change["new"] else "none"
+        self.refresh()
+
+    def show(self, run_dir: Path | None) -> None:
+        """Show a run folder's state from now on; a running one is followed by a one-second ticker."""
+        self.shown = run_dir
+        if self.refresh() == "running" and self.background:
+            threading.Thread(target=self._follow, args=(run_dir,), daemon=True, name="kit-panel-ticker").start()
+
+    def _follow(self, run_dir: Path) -> None:
+        while self.shown == run_dir and self.refresh() == "running":
+            time.sleep(1.0)
+
+    def refresh(self) -> str | None:
+        """Redraw status, buttons, result and details from the shown run's files; return its state."""
+        status = read_status(self.shown) if self.shown else None
+        state = status["state"] if status else None
+        run = active_run()
+        mine = run is not None and run.dir == self.shown
+        busy = state == "running"
+        self.parts["status"].value = status_html(status, bar=run.bar if mine else "")
+        button = self.parts["run"]
+        button.disabled = busy
+        button.description, button.icon = ("Running…", "spinner") if busy else ("Run pilot", "play")
+        cancel = self.parts["cancel"]
+        if not busy or not mine:
+            cancel.disabled, cancel.description = True, "Cancel"
+        elif cancel.description != "Cancelling…":
+            cancel.disabled = False
+        for w in self.controls.values():
+            w.disabled = busy
+        if state == "done" and not self.parts["result"].value:
+            result = read_result(self.shown)
+            if result is not None:
+                preset = PRESETS.get((status.get("selection") or {}).get("preset", ""))
+                quick = preset is not None and (preset.max_tokens or preset.limit)
+                self.parts["result"].value = result_html(result, note=preset.note if quick else "")
+                self.results.append(result)
+        if self.parts["toggle"].value and self.shown:
+            self.parts["details"].value = log_html(self.shown / LOG_FILE)
+        return state
 
 
-def build_panel(*, selection: Selection | None = None, runner: Callable[..., dict[str, Any]] | None = None,
-                registry: Any = None) -> Panel:
-    """Build the panel: dropdowns and fields for a :class:`Selection`, a run button, an output area.
+def build_panel(*, selection: Selection | None = None, preset: str | None = None,
+                runner: Callable[..., dict[str, Any]] | None = None, registry: Any = None,
+                runs_root: str | os.PathLike[str] | None = None, background: bool = True) -> Panel:
+    """Build the panel: pickers for a :class:`Selection`, a size preset, Run and Cancel, status, result, details.
+
+    Shows the latest panel run under ``runs_root`` at once (its result, or "running" for one in progress).
 
     Args:
         selection: initial values.
+        preset: a :data:`PRESETS` key (default "quick look", or "custom" when ``selection`` is given).
         runner: the flow (default :func:`kit.govern.pilot.run_pilot`).
         registry: registry passed to the flow.
+        runs_root: where run folders go (default :func:`kit.io.runs_dir`).
+        background: run in a thread (the notebook) or in the callback itself (tests).
     """
     import ipywidgets as w
 
@@ -133,18 +251,28 @@ def build_panel(*, selection: Selection | None = None, runner: Callable[..., dic
     from kit.govern.policy import load_policies
 
     s = selection or Selection()
+    preset = preset or ("custom" if selection else "quick look")
+    if preset not in PRESETS:
+        raise KitError(f"unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}")
     use_cases = sorted(load_policies())
+    left, right = {"description_width": "110px"}, {"description_width": "250px"}
+    lw, rw = {"width": "360px"}, {"width": "520px"}
     controls = {
-        "model": w.Combobox(value=s.model, options=sorted(ALIASES), description="model"),
-        "method": w.Dropdown(value=s.method, options=list(METHOD_BITS), description="method"),
-        "bits": w.Dropdown(value=s.bits, options=[4, 8], description="bits"),
-        "calibration": w.Dropdown(value=s.calibration, options=list(bundled_sets("calibration")), description="calibration"),
-        "use_case": w.Dropdown(value=s.use_case, options=use_cases, description="use case"),
-        "reason": w.Text(value=s.reason, description="reason", placeholder="required if not the sanctioned method"),
-        "samples": w.IntSlider(value=s.samples, min=4, max=256, step=4, description="cal. samples"),
-        "seq_len": w.IntSlider(value=s.seq_len, min=64, max=1024, step=64, description="cal. seq len"),
-        "max_tokens": w.IntText(value=s.max_tokens, description="eval tokens"),
-        "limit": w.IntText(value=s.limit, description="items (0=all)"),
+        "model": w.Combobox(value=s.model, options=sorted(ALIASES), description="model", style=left, layout=lw),
+        "method": w.Dropdown(value=s.method, options=list(METHOD_BITS), description="method", style=left, layout=lw),
+        "bits": w.Dropdown(value=s.bits, options=[4, 8], description="bits", style=left, layout=lw),
+        "calibration": w.Dropdown(value=s.calibration, options=list(bundled_sets("calibration")),
+                                  description="calibration set", style=left, layout=lw),
+        "use_case": w.Dropdown(value=s.use_case, options=use_cases, description="use case", style=left, layout=lw),
+        "reason": w.Text(value=s.reason, description="reason (other than the sanctioned method)",
+                         placeholder="required if not the sanctioned method", style=right, layout=rw),
+        "samples": w.IntSlider(value=s.samples, min=4, max=256, step=4, description="calibration samples",
+                               style=right, layout=rw),
+        "seq_len": w.IntSlider(value=s.seq_len, min=64, max=1024, step=64,
+                               description="calibration tokens per sample", style=right, layout=rw),
+        "max_tokens": w.IntText(value=s.max_tokens, description="text tokens scored (0 = whole set)",
+                                style=right, layout=rw),
+        "limit": w.IntText(value=s.limit, description="items per task set (0 = whole set)", style=right, layout=rw),
     }
 
     def sync_bits(change: dict[str, Any]) -> None:
@@ -153,10 +281,32 @@ def build_panel(*, selection: Selection | None = None, runner: Callable[..., dic
     controls["method"].observe(sync_bits, names="value")
     controls["bits"].options = METHOD_BITS[s.method]
     controls["bits"].value = s.bits if s.bits in METHOD_BITS[s.method] else METHOD_BITS[s.method][0]
-    button = w.Button(description="Run pilot", button_style="primary", icon="play")
-    output = w.Output(layout={"border": "1px solid #ddd", "max_height": "480px", "overflow": "auto"})
-    panel = Panel(widget=w.VBox([w.HBox([w.VBox(list(controls.values())[:5]), w.VBox(list(controls.values())[5:])]),
-                                 button, output]),
-                  controls=controls, output=output, results=[], runner=runner, registry=registry)
-    button.on_click(panel.on_run)
+    parts = {
+        "preset": w.Dropdown(value=preset, options=list(PRESETS), description="run size", style=left, layout=lw),
+        "preset_note": w.HTML(PRESETS[preset].note, layout={"width": "880px"}),
+        "run": w.Button(description="Run pilot", button_style="primary", icon="play"),
+        "cancel": w.Button(description="Cancel", icon="stop", disabled=True),
+        "status": w.HTML(),
+        "result": w.HTML(layout={"width": "100%"}),
+        "toggle": w.ToggleButton(value=False, description="details", icon="list",
+                                 tooltip="library warnings and messages of this run, and its log file"),
+        "details": w.HTML(layout={"display": "none"}),
+    }
+    for name, part in parts.items():
+        part.add_class(f"kit-{name.replace('_', '-')}")
+    output = w.Output(layout={"border": "1px solid #ddd", "max_height": "240px", "overflow": "auto"})
+    box = w.VBox([w.HBox([w.VBox(list(controls.values())[:5]), w.VBox(list(controls.values())[5:])]),
+                  w.HBox([parts["preset"], parts["preset_note"]]),
+                  w.HBox([parts["run"], parts["cancel"], parts["toggle"]]),
+                  parts["status"], output, parts["result"], parts["details"]])
+    box.add_class("kit-panel")
+    panel = Panel(widget=box, controls=controls, output=output, parts=parts, results=[], runner=runner,
+                  registry=registry, runs_root=runs_root, background=background)
+    if selection is None:
+        panel.on_preset({"new": preset})
+    parts["preset"].observe(panel.on_preset, names="value")
+    parts["run"].on_click(panel.on_run)
+    parts["cancel"].on_click(panel.on_cancel)
+    parts["toggle"].observe(panel.on_details, names="value")
+    panel.show(latest_run(runs_root=runs_root))
     return panel

@@ -60,6 +60,11 @@ def test_strided_batched_perplexity_matches_a_direct_loop(smol):
     total, n = _direct_nll(smol.model, ids, windows)
     assert out["tokens_scored"] == n == len(ids) - 1
     assert out["nll_per_token"] == pytest.approx(total / n, rel=1e-4)
+    per = out["per_window"]  # what the gate's bootstrap resamples: one NLL sum and token count per window
+    assert len(per["nll"]) == len(per["tokens"]) == out["windows"] == len(windows)
+    assert sum(per["tokens"]) == n and sum(per["nll"]) == pytest.approx(total, rel=1e-4)
+    for k in (0, 2, len(windows) - 1):  # windows from different batches, including the short last one
+        assert per["nll"][k] == pytest.approx(_direct_nll(smol.model, ids, [windows[k]])[0], rel=1e-4)
 
 
 def test_agreement_of_a_model_with_an_identical_copy_is_exact(smol):
@@ -84,6 +89,10 @@ def test_agreement_detects_a_perturbed_model(smol):
     out = score_perplexity(other.model, ids, context_length=64, stride=64, batch_size=2,
                            pad_id=smol.tokenizer.pad_token_id, reference=smol.model, progress=False)
     assert out["agreement"]["kl_mean"] > 1e-4 and out["agreement"]["top1"] < 1.0
+    per, n = out["agreement"]["per_window"], out["tokens_scored"]
+    assert len(per["top1"]) == len(per["kl"]) == out["windows"]
+    assert sum(per["top1"]) / n == pytest.approx(out["agreement"]["top1"])
+    assert sum(per["kl"]) / n == pytest.approx(out["agreement"]["kl_mean"], rel=1e-4)
 
 
 ITEMS = [

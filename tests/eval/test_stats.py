@@ -5,8 +5,16 @@ import math
 import numpy as np
 import pytest
 
-from kit.eval.stats import (bootstrap_bounds, discordant, items_needed, mcnemar_exact, paired_bounds, paired_z,
-                            resolvable_items, z_for)
+from kit.eval.stats import (
+    bootstrap_bounds,
+    discordant,
+    items_needed,
+    mcnemar_exact,
+    paired_bounds,
+    paired_z,
+    resolvable_items,
+    z_for,
+)
 
 
 def test_mcnemar_and_discordant_counts():

@@ -66,6 +66,11 @@ def pilot_records(*, method, sha, bits, ppl, top1, kl, mc_lost, mc_gained, gen_l
 @pytest.fixture
 def fixed_pilot(tmp_path):
     """A registry holding one fixed two-method pilot of smollm2-135m for chat-assistant; returns (path, entries)."""
+    return make_fixed_pilot(tmp_path)
+
+
+def make_fixed_pilot(folder):
+    """Write the fixed pilot's registry into ``folder``; return (path, entries)."""
     from conftest import BASE_SHA
     from kit.govern.gate import gate
     from kit.govern.registry import Registry
@@ -83,7 +88,7 @@ def fixed_pilot(tmp_path):
                     {"method": "bnb-nf4", "bits": 4, "weight_bytes": 118_000_000, "quantize_seconds": 2.1,
                      "library": "bitsandbytes"}),
     }
-    path = tmp_path / "registry.sqlite"
+    path = folder / "registry.sqlite"
     with Registry.open(path) as reg:
         entries = [reg.add(baseline=base, candidate=recs, verdict=gate(baseline=base, candidate=recs, policy=policy),
                            quant_config=config, volume_per_day=450_000, reason=None if m == "bnb-int8" else "size")

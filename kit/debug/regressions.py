@@ -1,0 +1,198 @@
+"""Planted regressions: small declarative YAML configs in ``data/regressions/`` the kit applies reproducibly.
+
+A config names a real ``kit quantize`` recipe (``quantize:``), weight faults applied on top
+(``faults:``, see :mod:`kit.debug.faults`), an optional chat template swapped into the
+tokenizer (``chat_template:``), what the configuration log claims (``log:``), the use case
+whose gate catches it, and a hidden ``answer`` (cause, targets, fix, explanation) that only
+:func:`kit.teach.check.diagnosis` reads. The base recipe's artifact is built once and cached.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kit.errors import KitError
+from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_dir
+
+__all__ = ["CAUSES", "Regression", "base_artifact", "build_candidate", "list_regressions", "load_candidate",
+           "load_regression", "plant", "regressions_dir"]
+
+#: What a planted regression's cause can be (the diagnosis's finding kinds).
+CAUSES = ("module", "block", "scheme", "calibration", "chat_template", "tokenizer", "stack")
+
+
+@dataclasses.dataclass(frozen=True)
+class Regression:
+    """One planted regression (``answer`` is the hidden solution; do not print it to learners)."""
+
+    name: str
+    title: str
+    symptom: str
+    use_case: str
+    quantize: dict[str, Any]
+    faults: tuple[dict[str, Any], ...]
+    chat_template: str | None
+    log: dict[str, Any]
+    answer: dict[str, Any]
+    path: Path
+
+
+def regressions_dir() -> Path:
+    """The bundled ``data/regressions`` folder."""
+    from kit.eval.sets import data_dir
+
+    return data_dir() / "regressions"
+
+
+def list_regressions() -> list[str]:
+    """Names of the bundled planted regressions."""
+    return sorted(p.stem for p in regressions_dir().glob("*.yaml"))
+
+
+def load_regression(name: str) -> Regression:
+    """Read and validate one planted regression (a bundled name or a YAML path).
+
+    Args:
+        name: e.g. ``misscaled-down-proj`` or a path.
+    """
+    path = Path(name) if name.endswith((".yaml", ".yml")) else regressions_dir() / f"{name}.yaml"
+    if not path.is_file():
+        raise KitError(f"no planted regression '{name}'; choose one of: {', '.join(list_regressions())}")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    missing = [k for k in ("title", "symptom", "use_case", "quantize", "answer") if k not in raw]
+    if missing:
+        raise KitError(f"{path}: missing {', '.join(missing)}")
+    answer = raw["answer"]
+    if answer.get("cause") not in CAUSES:
+        raise KitError(f"{path}: answer.cause must be one of {', '.join(CAUSES)}")
+    return Regression(name=path.stem, title=raw["title"], symptom=raw["symptom"].strip(), use_case=raw["use_case"],
+                      quantize=dict(raw["quantize"]), faults=tuple(raw.get("faults") or ()),
+                      chat_template=raw.get("chat_template"), log=dict(raw.get("log") or {}), answer=dict(answer),
+                      path=path)
+
+
+def base_artifact(quantize: dict[str, Any], *, model: str = "smollm2-135m", progress: bool = False) -> Path:
+    """The real ``kit quantize`` artifact of a recipe, built once into the cache (keyed by the recipe).
+
+    Args:
+        quantize: keyword arguments of :func:`kit.quant.quantize.quantize` (method, bits, group_size, ...).
+        model: the baseline.
+        progress: progress bars.
+    """
+    from kit.quant.quantize import quantize as run
+
+    recipe = {"model": model, **quantize}
+    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    out = cache_dir() / "debug" / f"{quantize.get('method', 'q')}-{key}"
+    if not (out / "kit-quantization.json").is_file():
+        run(model=model, out=out, overwrite=out.exists(), progress=progress, **quantize)
+    return out
+
+
+def load_candidate(ref: str | Path, *, device: str = "cpu") -> Any:
+    """Load a candidate with dense weights (compressed-tensors artifacts decompressed) as a ``LoadedModel``.
+
+    Args:
+        ref: the artifact folder.
+        device: where to load it.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, CompressedTensorsConfig
+
+    from kit.models import QUANT_FILE, LoadedModel, load_model, resolve_path
+
+    path = resolve_path(str(ref))
+    config = json.loads((path / "config.json").read_text()) if path else {}
+    if (config.get("quantization_config") or {}).get("quant_method") != "compressed-tensors":
+        return load_model(str(ref), device=device)
+    quant = json.loads((path / QUANT_FILE).read_text()) if (path / QUANT_FILE).is_file() else None
+    sha = sha256_dir(path)
+    if quant and quant.get("weights_sha256") not in (None, sha):
+        raise KitError(f"artifact {path} does not match the weights_sha256 in its {QUANT_FILE}; re-create it")
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, use_safetensors=True,
+                                                 quantization_config=CompressedTensorsConfig(run_compressed=False))
+    tokenizer = AutoTokenizer.from_pretrained(path, clean_up_tokenization_spaces=False)
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return LoadedModel(model=model.to(device).eval(), tokenizer=tokenizer, ref=str(ref), path=path, sha256=sha,
+                       device=device, quantization=quant)
+
+
+def _dense_copy(model: Any, *, baseline_path: Path) -> Any:
+    """A plain fp32 model of the baseline's architecture holding ``model``'s weights (no quantization leftovers)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    fresh = AutoModelForCausalLM.from_pretrained(baseline_path, dtype=torch.float32, use_safetensors=True)
+    if model.lm_head.weight is not model.get_input_embeddings().weight:
+        fresh.lm_head.weight = torch.nn.Parameter(fresh.lm_head.weight.detach().clone(), requires_grad=False)
+        fresh.config.tie_word_embeddings = False
+    source = model.state_dict()
+    with torch.no_grad():
+        for key, value in fresh.state_dict().items():
+            value.copy_(source[key])
+    return fresh
+
+
+def build_candidate(reg: Regression, *, base: Any, baseline: Any, ignore: tuple[str, ...] = ()) -> Any:
+    """The planted candidate in memory: a copy of ``base`` with the faults (skipping ``ignore``), template and log.
+
+    Args:
+        reg: the planted regression.
+        base: the dense ``LoadedModel`` of :func:`base_artifact` for ``reg.quantize``.
+        baseline: the loaded baseline (``quantize`` faults round its weights).
+        ignore: modules kept in full precision (a fix under test): faults skip them and they get baseline weights.
+    """
+    from kit.debug.faults import apply_faults, editable, restore_modules
+    from kit.models import LoadedModel
+
+    model = editable(copy.deepcopy(base.model))
+    apply_faults(model, faults=reg.faults, ignore=ignore, baseline=baseline.model)
+    if ignore:
+        restore_modules(model, baseline=baseline.model, names=ignore)
+    tokenizer = copy.deepcopy(base.tokenizer)
+    if reg.chat_template is not None:
+        tokenizer.chat_template = reg.chat_template
+    config = copy.deepcopy(base.quantization or {})
+    config.update(copy.deepcopy(reg.log))
+    config["planted"] = {"name": reg.name, "title": reg.title}
+    if ignore:
+        config["ignore"] = sorted(set(config.get("ignore") or []) | set(ignore))
+    return LoadedModel(model=model, tokenizer=tokenizer, ref=f"planted:{reg.name}", path=None, sha256=None,
+                       device=base.device, quantization=config)
+
+
+def plant(name: str, *, out: str | Path, overwrite: bool = False, progress: bool = False) -> Path:
+    """Write a planted regression as an artifact folder (dense weights, tokenizer, configuration log).
+
+    Args:
+        name: the planted regression.
+        out: the folder to create.
+        overwrite: replace an existing folder.
+        progress: progress bars.
+    """
+    from kit.models import QUANT_FILE, load_model
+
+    reg = load_regression(name)
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
+    baseline = load_model(reg.quantize.get("model", "smollm2-135m"), device="cpu")
+    base = load_candidate(base_artifact({k: v for k, v in reg.quantize.items() if k != "model"}, progress=progress))
+    cand = build_candidate(reg, base=base, baseline=baseline)
+    config = cand.quantization
+    config["format"] = "dense fp32 (planted regression: weights hold the dequantized values)"
+    model = _dense_copy(cand.model, baseline_path=baseline.path)
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        model.save_pretrained(tmp, safe_serialization=True)
+        cand.tokenizer.save_pretrained(tmp)
+        config["weights_sha256"] = sha256_dir(tmp)
+        atomic_write_json(tmp / QUANT_FILE, config)
+    return out
