@@ -29,14 +29,15 @@ def _add_quant_args(p: argparse.ArgumentParser) -> None:
 
 def cmd_quantize(args: argparse.Namespace) -> int:
     """Quantize one model with one method and save the artifact + config log."""
+    from kit.cli._args import calibration_from_args
     from kit.console import stage
     from kit.models import QUANT_FILE
-    from kit.cli._args import calibration_from_args
     from kit.quant.quantize import quantize
     from kit.quant.spec import QuantSpec
 
+    ignore = tuple(x.strip() for x in (args.ignore or "").split(",") if x.strip())
     spec = QuantSpec(method=args.method, bits=args.bits, group_size=args.group_size,
-                     calibration=calibration_from_args(args))
+                     calibration=calibration_from_args(args), ignore=ignore)
     r = quantize(model=args.model, spec=spec, out=args.out, device=args.device, overwrite=args.overwrite)
     c = r.config
     stage("baseline", f"{c['baseline']['ref']} verified (weights sha256 {c['baseline']['sha256'][:12]})")
@@ -54,8 +55,8 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Quantize with several methods and compare them with the baseline on the same sets."""
     from kit.cli._args import calibration_from_args, protocol_from_args
-    from kit.quant.compare import compare, format_compare
     from kit.io import atomic_write_json
+    from kit.quant.compare import compare, format_compare
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if not methods:
@@ -88,6 +89,9 @@ def register(sub: Any) -> None:
     p.add_argument("--out", required=True, help="artifact folder to create")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     _add_quant_args(p)
+    p.add_argument("--ignore", default=None, help="gptq/awq/rtn: comma-separated modules kept in full precision "
+                   "besides lm_head (names, block prefixes such as model.layers.3, or re:<regex>); "
+                   "`kit debug --bisect` prints one")
     p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("compare", help="quantize with several methods and compare them with the baseline")

@@ -76,7 +76,10 @@ def cmd_onboarding(args: argparse.Namespace) -> int:
     times_file = Path(args.times)
     times: dict[str, Any] = json.loads(times_file.read_text()) if times_file.is_file() else {}
     if args.measure:  # merged into the saved times, so notebooks can be measured one at a time
-        measured = measure_run_seconds(paths=paths)
+        from kit.io import check_writable
+
+        check_writable(times_file, what="--times")  # before minutes of running, not after
+        measured = measure_run_seconds(paths=paths, timeout=args.timeout)
         times = {"seconds": {**times.get("seconds", {}), **{k: round(v, 1) for k, v in measured.items()}},
                  "notes": {**times.get("notes", {}), **{k: args.note for k in measured}}}
         atomic_write_json(times_file, times)
@@ -109,5 +112,6 @@ def register(sub: Any) -> None:
     p.add_argument("paths", nargs="*", help="notebooks (default: notebooks/*.ipynb, then solutions/*.ipynb)")
     p.add_argument("--measure", action="store_true", help="run each notebook headless first and save the times")
     p.add_argument("--times", default=str(_TIMES), help=f"measured run times (JSON; default {_TIMES})")
+    p.add_argument("--timeout", type=int, default=1800, help="with --measure: per-cell timeout in seconds")
     p.add_argument("--note", default="", help="with --measure: how the times were taken (machine, load)")
     p.set_defaults(func=cmd_onboarding)

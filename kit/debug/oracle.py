@@ -59,6 +59,7 @@ class GateOracle:
         self.sets = sorted({m.eval_set for m in self.policy.metrics})
         self.baseline_records = [self._eval(baseline, name, None) for name in self.sets]
         self.calls = 0
+        self.last_records: list[dict[str, Any]] = []  # the candidate records of the latest call
 
     def _eval(self, model: Any, name: str, reference: Any) -> dict[str, Any]:
         return evaluate(model=model, eval_set=name, baseline=reference, protocol=self.protocol,
@@ -79,4 +80,5 @@ class GateOracle:
             candidate: the loaded candidate.
         """
         self.calls += 1
-        return gate(baseline=self.baseline_records, candidate=self.records(candidate), policy=self.policy)
+        self.last_records = self.records(candidate)
+        return gate(baseline=self.baseline_records, candidate=self.last_records, policy=self.policy)

@@ -19,10 +19,10 @@ from typing import Any
 import yaml
 
 from kit.errors import KitError
-from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_dir
+from kit.io import atomic_dir, atomic_write_json, cache_dir
 
 __all__ = ["CAUSES", "Regression", "base_artifact", "build_candidate", "list_regressions", "load_candidate",
-           "load_regression", "plant", "regressions_dir"]
+           "load_regression", "plant", "recipe", "regressions_dir"]
 
 #: What a planted regression's cause can be (the diagnosis's finding kinds).
 CAUSES = ("module", "block", "scheme", "calibration", "chat_template", "tokenizer", "stack")
@@ -106,16 +106,14 @@ def load_candidate(ref: str | Path, *, device: str = "cpu") -> Any:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, CompressedTensorsConfig
 
-    from kit.models import QUANT_FILE, LoadedModel, load_model, resolve_path
+    from kit.model_files import verify_folder
+    from kit.models import LoadedModel, load_model, resolve_path
 
     path = resolve_path(str(ref))
     config = json.loads((path / "config.json").read_text()) if path else {}
     if (config.get("quantization_config") or {}).get("quant_method") != "compressed-tensors":
         return load_model(str(ref), device=device)
-    quant = json.loads((path / QUANT_FILE).read_text()) if (path / QUANT_FILE).is_file() else None
-    sha = sha256_dir(path)
-    if quant and quant.get("weights_sha256") not in (None, sha):
-        raise KitError(f"artifact {path} does not match the weights_sha256 in its {QUANT_FILE}; re-create it")
+    sha, _, quant = verify_folder(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, use_safetensors=True,
                                                  quantization_config=CompressedTensorsConfig(run_compressed=False))
     tokenizer = AutoTokenizer.from_pretrained(path, clean_up_tokenization_spaces=False)
@@ -141,32 +139,55 @@ def _dense_copy(model: Any, *, baseline_path: Path) -> Any:
     return fresh
 
 
-def build_candidate(reg: Regression, *, base: Any, baseline: Any, ignore: tuple[str, ...] = ()) -> Any:
-    """The planted candidate in memory: a copy of ``base`` with the faults (skipping ``ignore``), template and log.
+_SCHEME_KEYS = ("method", "bits", "group_size", "calibration", "samples", "seq_len", "seed")
+
+
+def recipe(reg: Regression, *, fix: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``kit quantize`` arguments of the regression's base artifact, with a scheme fix applied.
 
     Args:
         reg: the planted regression.
-        base: the dense ``LoadedModel`` of :func:`base_artifact` for ``reg.quantize``.
+        fix: a fix dict (``ignore``, ``tokenizer: baseline`` and/or scheme keys such as ``bits``, ``group_size``).
+    """
+    return {**reg.quantize, **{k: v for k, v in (fix or {}).items() if k in _SCHEME_KEYS}}
+
+
+def build_candidate(reg: Regression, *, base: Any, baseline: Any, fix: dict[str, Any] | None = None) -> Any:
+    """The planted candidate in memory: a copy of ``base`` with the faults, template and log — or with ``fix`` applied.
+
+    A fix keeps modules in full precision (``ignore``: faults skip them, they get baseline weights),
+    restores the baseline tokenizer (``tokenizer: baseline``), or changes the scheme (any of
+    ``bits``/``group_size``/...: the faults and log claims of the bad scheme are dropped; pass the
+    artifact of :func:`recipe` with that fix as ``base``).
+
+    Args:
+        reg: the planted regression.
+        base: the dense ``LoadedModel`` of :func:`base_artifact` for the (fixed) recipe.
         baseline: the loaded baseline (``quantize`` faults round its weights).
-        ignore: modules kept in full precision (a fix under test): faults skip them and they get baseline weights.
+        fix: the fix to apply, None for the regression itself.
     """
     from kit.debug.faults import apply_faults, editable, restore_modules
     from kit.models import LoadedModel
 
+    fix = fix or {}
+    ignore = tuple(fix.get("ignore") or ())
+    scheme_fixed = any(k in fix for k in _SCHEME_KEYS)
     model = editable(copy.deepcopy(base.model))
-    apply_faults(model, faults=reg.faults, ignore=ignore, baseline=baseline.model)
+    if not scheme_fixed:
+        apply_faults(model, faults=reg.faults, ignore=ignore, baseline=baseline.model)
     if ignore:
         restore_modules(model, baseline=baseline.model, names=ignore)
     tokenizer = copy.deepcopy(base.tokenizer)
-    if reg.chat_template is not None:
+    if reg.chat_template is not None and fix.get("tokenizer") != "baseline":
         tokenizer.chat_template = reg.chat_template
     config = copy.deepcopy(base.quantization or {})
-    config.update(copy.deepcopy(reg.log))
-    config["planted"] = {"name": reg.name, "title": reg.title}
+    if not scheme_fixed:
+        config.update(copy.deepcopy(reg.log))
+    config["planted"] = {"name": reg.name, "title": reg.title, "fix": fix or None}
     if ignore:
         config["ignore"] = sorted(set(config.get("ignore") or []) | set(ignore))
-    return LoadedModel(model=model, tokenizer=tokenizer, ref=f"planted:{reg.name}", path=None, sha256=None,
-                       device=base.device, quantization=config)
+    return LoadedModel(model=model, tokenizer=tokenizer, ref=f"planted:{reg.name}" + ("+fix" if fix else ""),
+                       path=None, sha256=None, device=base.device, quantization=config)
 
 
 def plant(name: str, *, out: str | Path, overwrite: bool = False, progress: bool = False) -> Path:
@@ -178,14 +199,15 @@ def plant(name: str, *, out: str | Path, overwrite: bool = False, progress: bool
         overwrite: replace an existing folder.
         progress: progress bars.
     """
-    from kit.models import QUANT_FILE, load_model
+    from kit.model_files import QUANT_FILE, manifest, weights_sha256
+    from kit.models import load_model
 
     reg = load_regression(name)
     out = Path(out)
     if out.exists() and not overwrite:
         raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
     baseline = load_model(reg.quantize.get("model", "smollm2-135m"), device="cpu")
-    base = load_candidate(base_artifact({k: v for k, v in reg.quantize.items() if k != "model"}, progress=progress))
+    base = load_candidate(base_artifact(recipe(reg), progress=progress))
     cand = build_candidate(reg, base=base, baseline=baseline)
     config = cand.quantization
     config["format"] = "dense fp32 (planted regression: weights hold the dequantized values)"
@@ -193,6 +215,7 @@ def plant(name: str, *, out: str | Path, overwrite: bool = False, progress: bool
     with atomic_dir(out, overwrite=overwrite) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         cand.tokenizer.save_pretrained(tmp)
-        config["weights_sha256"] = sha256_dir(tmp)
+        config["files"] = manifest(tmp)
+        config["weights_sha256"] = weights_sha256(config["files"])
         atomic_write_json(tmp / QUANT_FILE, config)
     return out

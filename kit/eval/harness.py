@@ -9,10 +9,10 @@ from typing import Any
 from kit.environment import describe_environment
 from kit.errors import KitError
 from kit.eval.record import SCHEMA, EvalRecord
-from kit.eval.sets import EvalSet, load_set
-from kit.models import LoadedModel, load_model
 from kit.eval.scoring import score_generation, score_multiple_choice, score_perplexity
+from kit.eval.sets import EvalSet, load_set
 from kit.eval.timing import measure_latency, peak_memory
+from kit.models import LoadedModel, load_model
 
 __all__ = ["SCHEMA", "Protocol", "evaluate", "tokens_for"]
 

@@ -151,12 +151,12 @@ def _noise(raw: Any, where: str) -> NoisePolicy:
     return noise
 
 
-def _bundled_items() -> dict[str, int]:
-    """Records per bundled evaluation set (non-empty lines of its JSONL file)."""
+def _bundled_items(name: str) -> int | None:
+    """Records of a bundled evaluation set (non-empty lines of its JSONL file); None for other names."""
     from kit.eval.sets import bundled_sets
 
-    return {name: sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-            for name, path in bundled_sets("eval").items()}
+    path = bundled_sets("eval").get(name)
+    return None if path is None else sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
 def check_resolution(policy: UseCasePolicy) -> None:
@@ -173,7 +173,6 @@ def check_resolution(policy: UseCasePolicy) -> None:
     from kit.eval.stats import resolvable_items
 
     where, alpha = f"{policy.source}: use_cases.{policy.name}.metrics", policy.noise.alpha
-    sizes = None
     for m in policy.metrics:
         if not m.spec.paired:
             continue
@@ -183,8 +182,7 @@ def check_resolution(policy: UseCasePolicy) -> None:
         _need(m.min_samples >= needed, f"{where}.{m.metric}.min_samples",
               f"{m.min_samples} items cannot resolve a limit of {m.limit:g} at alpha {alpha:g}: even an unchanged "
               f"model needs ≥ {needed} items (ceil(z²(1−L)/L)); raise min_samples to ≥ {needed} or widen the limit")
-        sizes = _bundled_items() if sizes is None else sizes
-        have = sizes.get(m.eval_set)
+        have = _bundled_items(m.eval_set)
         _need(have is None or have >= m.min_samples, f"{where}.{m.metric}.eval_set",
               f"bundled set '{m.eval_set}' has {have} items, fewer than min_samples {m.min_samples} (a limit of "
               f"{m.limit:g} needs ≥ {needed} at alpha {alpha:g}); grow the set or widen the limit")

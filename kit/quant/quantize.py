@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,35 @@ def _linear_widths(model: Any, ignore: tuple[str, ...]) -> dict[str, int]:
         with torch.device("meta"):
             model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(path))
     return {name: int(m.in_features) for name, m in model.named_modules()
-            if isinstance(m, torch.nn.Linear) and name.split(".")[-1] not in ignore}
+            if isinstance(m, torch.nn.Linear) and name.split(".")[-1] not in ignore and name not in ignore}
+
+
+def module_matches(name: str, patterns: Sequence[str]) -> bool:
+    """Whether ``patterns`` name a module: exactly, as a block prefix (``model.layers.4``), by last component, or ``re:<regex>``.
+
+    Args:
+        name: the module name.
+        patterns: the ignore-list entries.
+    """
+    import re
+
+    return any(re.fullmatch(p[3:], name) if p.startswith("re:") else
+               (name == p or name.startswith(p + ".") or name.split(".")[-1] == p) for p in patterns)
+
+
+def ignored_linears(model: Any, patterns: Sequence[str]) -> list[str]:
+    """The Linear module names an ignore list keeps in full precision; an entry naming none is an error.
+
+    Args:
+        model: a ``LoadedModel``, a torch module, or a reference (alias / folder).
+        patterns: names, block prefixes, last components or ``re:<regex>``.
+    """
+    names = list(_linear_widths(model, ()))
+    for p in patterns:
+        if not any(module_matches(n, [p]) for n in names):
+            raise KitError(f"--ignore entry '{p}' names no Linear module; names look like {names[0]} "
+                           "(a block such as model.layers.3 keeps all of its projections)")
+    return [n for n in names if module_matches(n, patterns)]
 
 
 def default_group_size(model: Any, requested: int | None = None, *, ignore: tuple[str, ...] = ("lm_head",)) -> int:
@@ -162,6 +191,7 @@ def quantize(
     samples: int | None = None,
     seq_len: int | None = None,
     seed: int | None = None,
+    ignore: Sequence[str] | None = None,
     device: str | None = None,
     overwrite: bool = False,
     progress: bool | None = None,
@@ -182,6 +212,7 @@ def quantize(
         samples: calibration chunks.
         seq_len: tokens per chunk.
         seed: seed for choosing the chunks.
+        ignore: modules kept in full precision besides lm_head (names, block prefixes, ``re:``); gptq/awq/rtn only.
         device: where the result lives (``cpu``/``cuda``); automatic when None.
         overwrite: replace an existing ``out``.
         progress: progress bars and library logs; :func:`kit.console.progress_default` when None.
@@ -189,7 +220,7 @@ def quantize(
     from transformers import AutoTokenizer
 
     spec = _spec(spec, method=method, bits=bits, group_size=group_size, calibration=calibration,
-                 samples=samples, seq_len=seq_len, seed=seed)
+                 samples=samples, seq_len=seq_len, seed=seed, ignore=ignore)
     adapter = get_method(spec.method)
     bits, group_size, cal_spec = spec.bits, spec.group_size, spec.calibration
     out = Path(out).expanduser()
@@ -197,14 +228,18 @@ def quantize(
     bits = _check_args(adapter, bits, out, base_path, overwrite)
     if group_size is not None and not adapter.grouped:
         raise KitError(f"method {adapter.name} has no user group size (bitsandbytes fixes it); drop --group-size")
-    group_size = default_group_size(base_path, group_size, ignore=adapter.ignore) if adapter.grouped else None
+    if spec.ignore and adapter.library != "llmcompressor":
+        raise KitError(f"method {adapter.name} takes no ignore list; use gptq, awq or rtn with --ignore")
+    ignored = tuple(ignored_linears(base_path, spec.ignore)) if spec.ignore else ()
+    group_size = (default_group_size(base_path, group_size, ignore=(*adapter.ignore, *ignored))
+                  if adapter.grouped else None)
     device = check_device(device)
     progress = progress_default() if progress is None else progress
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     cal = (calibration_chunks(name=cal_spec.name, tokenizer=tokenizer, samples=cal_spec.samples,
                               seq_len=cal_spec.seq_len, seed=cal_spec.seed) if adapter.calibrated else None)
     request = Request(baseline=base_path, bits=bits, group_size=group_size, calibration=cal,
-                      device=device, progress=progress)
+                      device=device, progress=progress, ignore=ignored)
 
     with peak_memory(device) as memory, hf_progress(progress):
         started = time.perf_counter()
@@ -219,6 +254,7 @@ def quantize(
         "bits": bits,
         "group_size": group_size if adapter.grouped else notes.get("block_size"),
         **adapter.settings(bits=bits, group_size=group_size),
+        "ignore": [*adapter.ignore, *ignored],  # what stayed in full precision (--ignore expanded to names)
         "resolved_weights": notes.get("resolved_weights"),
         "quantized_modules": notes.get("quantized_modules"),
         "shims": notes.get("shims", []),

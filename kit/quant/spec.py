@@ -7,6 +7,7 @@ compare, the pilot, the CLI flags and the widgets read them from :data:`DEFAULT_
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from typing import Any
 
 from kit.errors import KitError
@@ -55,6 +56,7 @@ class QuantSpec:
     bits: int | None = None  # None → the method's default
     group_size: int | None = None  # None → the largest that divides every width (grouped methods)
     calibration: CalibrationSpec = DEFAULT_CALIBRATION
+    ignore: tuple[str, ...] = ()  # modules kept in full precision (names, block prefixes, ``re:``), besides lm_head
 
     @property
     def info(self) -> MethodInfo:
@@ -71,12 +73,12 @@ class QuantSpec:
     def to_dict(self) -> dict[str, Any]:
         """The spec as JSON data (calibration included)."""
         return {"method": self.method, "bits": self.bits, "group_size": self.group_size,
-                "calibration": self.calibration.to_dict()}
+                "calibration": self.calibration.to_dict(), "ignore": list(self.ignore)}
 
     @classmethod
     def build(cls, *, method: str, bits: int | None = None, group_size: int | None = None,
               calibration: CalibrationSpec | str | None = None, samples: int | None = None,
-              seq_len: int | None = None, seed: int | None = None) -> QuantSpec:
+              seq_len: int | None = None, seed: int | None = None, ignore: Sequence[str] | None = None) -> QuantSpec:
         """A spec from loose keyword values (what the CLI flags and ``quantize(method=...)`` give).
 
         Args:
@@ -87,6 +89,7 @@ class QuantSpec:
             samples: calibration chunks (default when None).
             seq_len: tokens per chunk (default when None).
             seed: seed for the choice of chunks (default when None).
+            ignore: modules kept in full precision (none when None).
         """
         if isinstance(calibration, CalibrationSpec):
             if (samples, seq_len, seed) != (None, None, None):
@@ -94,7 +97,7 @@ class QuantSpec:
             cal = calibration
         else:
             cal = CalibrationSpec.build(name=calibration, samples=samples, seq_len=seq_len, seed=seed)
-        return cls(method=method, bits=bits, group_size=group_size, calibration=cal)
+        return cls(method=method, bits=bits, group_size=group_size, calibration=cal, ignore=tuple(ignore or ()))
 
     @classmethod
     def of(cls, spec: QuantSpec | str) -> QuantSpec:

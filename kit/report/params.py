@@ -50,8 +50,8 @@ PILOT: dict[str, Param] = {
 }
 #: notebooks/07_adoption_dashboard.ipynb
 ADOPTION: dict[str, Param] = {
-    "inventory": Param((str,), "data/examples/inventory.csv", "inventory CSV to import ('' = use the registry's)"),
-    "incidents": Param((str,), "data/examples/incidents.csv", "incident log CSV to import ('' = the registry's)"),
+    "inventory": Param((str,), "data/examples/inventory.csv", "inventory CSV to import (empty: use the registry table)"),
+    "incidents": Param((str,), "data/examples/incidents.csv", "incident log CSV to import (empty: use the registry table)"),
     "top_n": Param((int,), 5, "coverage of the top-N models by volume"),
     "cost_basis": PILOT["cost_basis"],
     "as_of": Param((str,), "", "end date of the cumulative savings, YYYY-MM-DD (default: today)"),

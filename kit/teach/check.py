@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["CheckFailed", "complete", "failing_metrics", "perplexity_from_record", "question", "recovery",
+__all__ = ["CheckFailed", "complete", "diagnosis", "failing_metrics", "perplexity_from_record", "question", "recovery",
            "sanctioned_methods", "savings", "standard_error", "tolerance", "written"]
 
 
@@ -246,3 +246,48 @@ def complete(item: str) -> None:
     if qs:
         line += f"; questions right {len(right)}/{len(qs)}" + (f" (open: {', '.join(todo)})" if todo else "")
     print(line + "; `kit progress` lists everything")
+
+
+def _same_place(a: str, b: str) -> bool:
+    """Two targets name the same place: equal, or one is the block holding the other."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def diagnosis(answer: dict[str, Any], *, regression: str) -> bool:
+    """Score a pair's diagnosis of a planted regression against its hidden answer; explain what was missed.
+
+    Args:
+        answer: ``{"cause": ..., "targets": [...], "fix": {...}}`` — cause one of
+            ``kit.debug.regressions.CAUSES``, targets module names (or ``chat_template``, ``group_size``...),
+            fix an ignore list (``{"ignore": [...]}``), a scheme (``{"bits": 8, "group_size": 64}``) or
+            ``{"tokenizer": "baseline"}``.
+        regression: the planted regression's name.
+    """
+    from kit.debug.regressions import CAUSES, load_regression
+
+    truth = load_regression(regression).answer
+    if not isinstance(answer, dict) or answer.get("cause") not in CAUSES:
+        raise CheckFailed(f"answer must be a dict with 'cause' one of {', '.join(CAUSES)}, 'targets' and 'fix'; "
+                          f"got {answer!r}")
+    numeric = {"module", "block"}
+    cause_ok = answer["cause"] == truth["cause"] or {answer["cause"], truth["cause"]} <= numeric
+    targets = [str(t) for t in answer.get("targets") or []]
+    hit = [t for t in targets if any(_same_place(t, w) for w in truth["targets"])]
+    fix, want = answer.get("fix") or {}, truth["fix"]
+    if "ignore" in want:
+        kept = [str(x) for x in fix.get("ignore") or []]
+        fix_ok = bool(kept) and all(any(_same_place(k, w) for k in kept) for w in want["ignore"]) and len(kept) <= 3
+    else:
+        fix_ok = all(fix.get(k) == v for k, v in want.items())
+    problems = []
+    if not cause_ok:
+        problems.append(f"cause: you said {answer['cause']!r}, it is {truth['cause']!r}")
+    if not hit:
+        problems.append(f"targets: {targets or 'none'} miss the planted place")
+    if not fix_ok:
+        problems.append(f"fix: {fix or 'none'} would not be the documented fix")
+    if problems:
+        raise CheckFailed("; ".join(problems) + f". What you missed: {truth.get('missed', '').strip()} "
+                          f"What happened: {truth['explanation'].strip()}")
+    return _ok(f"diagnosis of {regression} matches the planted cause ({truth['cause']}: "
+               f"{', '.join(truth['targets'])}). {truth['explanation'].strip()}")

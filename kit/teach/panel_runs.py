@@ -32,6 +32,7 @@ __all__ = ["LOG_FILE", "RESULT_FILE", "STATUS_FILE", "STATUS_SCHEMA", "PanelRun"
 STATUS_SCHEMA = "kit.panel-run/1"
 STATUS_FILE, RESULT_FILE, LOG_FILE = "panel-status.json", "result.json", "run.log"
 _PREFIX = "panel-"
+_LINES = 12  # stage lines kept in the status file
 _ACTIVE: dict[str, PanelRun] = {}  # run folder → the run going on in this process
 _LOCK = threading.Lock()
 
@@ -47,7 +48,7 @@ class PanelRun:
     dir: Path
     cancel: threading.Event
     thread: threading.Thread | None = None
-    bar: str = ""
+    bar: tuple[str, int, int] | None = None  # the latest tick of a kit progress bar: (what, done, total)
 
     def wait(self, timeout: float | None = None) -> dict[str, Any]:
         """Wait for the run's thread (if any) and return its final status.
@@ -140,7 +141,7 @@ def _progress_hook(run: PanelRun) -> Callable[..., Any]:
                 and frame.f_globals.get("__name__", "").startswith("tqdm"):
             bar = frame.f_locals.get("self")
             if bar is not None and not getattr(bar, "disable", True) and getattr(bar, "total", None):
-                run.bar = f"{getattr(bar, 'desc', '') or 'progress'} {getattr(bar, 'n', 0)}/{bar.total}"
+                run.bar = (getattr(bar, "desc", "") or "progress", int(getattr(bar, "n", 0)), int(bar.total))
             if run.cancel.is_set():
                 raise RunCancelled()
         return None
@@ -175,13 +176,14 @@ def start_run(
     status: dict[str, Any] = {"schema": STATUS_SCHEMA, "state": "running", "pid": os.getpid(), "started": now,
                               "updated": now, "stage": "starting", "message": "loading the baseline",
                               "selection": selection, "log": str(run.dir / LOG_FILE), "result": None,
-                              "error": None}
+                              "error": None, "lines": []}
     atomic_write_json(run.dir / STATUS_FILE, status)
 
     def on_line(name: str, message: str) -> None:
         if threading.current_thread() is not worker:
             return
-        status.update(stage=name, message=message, updated=time.time())
+        status.update(stage=name, message=message, updated=time.time(),
+                      lines=[*status["lines"], f"[{name}] {message}"][-_LINES:])
         atomic_write_json(run.dir / STATUS_FILE, status)
         if run.cancel.is_set():
             raise RunCancelled()

@@ -67,12 +67,13 @@ def _clock(seconds: float) -> str:
     return f"{m}:{s:02d}"
 
 
-def status_html(status: dict[str, Any] | None, *, bar: str = "", now: float | None = None) -> str:
-    """The status line: state, stage, elapsed time and a heartbeat (time since the last sign of life).
+def status_html(status: dict[str, Any] | None, *, bar: tuple[str, int, int] | None = None,
+                now: float | None = None) -> str:
+    """The status line (state, stage, elapsed time, the latest bar tick, time since the last stage line), then the stage lines.
 
     Args:
         status: a run's status (:func:`kit.teach.panel_runs.read_status`), or None for "no run yet".
-        bar: the latest progress-bar tick, e.g. ``perplexity 3/12``.
+        bar: the latest tick of a kit progress bar, ``(what, done, total)``.
         now: the clock (tests pass one).
     """
     if not status:
@@ -83,7 +84,8 @@ def status_html(status: dict[str, Any] | None, *, bar: str = "", now: float | No
     elapsed = _clock(end - status["started"])
     if state == "running":
         quiet = _clock(now - status["updated"])
-        detail = f" · {html.escape(bar)}" if bar else ""
+        detail = (f' · {html.escape(bar[0])} <progress value="{bar[1]}" max="{bar[2]}" style="width: 90px; '
+                  f'vertical-align: middle;"></progress> {bar[1]}/{bar[2]}') if bar else ""
         text = (f"{render_badge('running', text='running')} stage <b>{html.escape(status['stage'])}</b>: "
                 f"{html.escape(status['message'])}{detail} · {elapsed} elapsed · last stage line {quiet} ago")
     elif state == "done":
@@ -95,7 +97,10 @@ def status_html(status: dict[str, Any] | None, *, bar: str = "", now: float | No
                 f"{html.escape(status['stage'])}; run again")
     else:
         text = f"{render_badge('cancelled', text=state)} after {elapsed}: {html.escape(status.get('message') or '')}"
-    return f'<div style="font-size: 13px; padding: 2px 0;">{text}</div>'
+    lines = "".join(f"<div>{html.escape(line)}</div>" for line in status.get("lines") or [])
+    log = (f'<div style="font-family: monospace; font-size: 11px; color: #555; overflow-x: auto; white-space: nowrap;">'
+           f'{lines}</div>') if lines else ""
+    return f'<div style="font-size: 13px; padding: 2px 0;">{text}</div>{log}'
 
 
 def log_html(path: Path, *, lines: int = 40) -> str:

@@ -255,8 +255,8 @@ def build_panel(*, selection: Selection | None = None, preset: str | None = None
     if preset not in PRESETS:
         raise KitError(f"unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}")
     use_cases = sorted(load_policies())
-    left, right = {"description_width": "110px"}, {"description_width": "250px"}
-    lw, rw = {"width": "360px"}, {"width": "520px"}
+    left, right = {"description_width": "100px"}, {"description_width": "240px"}
+    lw, rw = {"width": "310px"}, {"width": "480px"}
     controls = {
         "model": w.Combobox(value=s.model, options=sorted(ALIASES), description="model", style=left, layout=lw),
         "method": w.Dropdown(value=s.method, options=list(METHOD_BITS), description="method", style=left, layout=lw),
@@ -264,7 +264,7 @@ def build_panel(*, selection: Selection | None = None, preset: str | None = None
         "calibration": w.Dropdown(value=s.calibration, options=list(bundled_sets("calibration")),
                                   description="calibration set", style=left, layout=lw),
         "use_case": w.Dropdown(value=s.use_case, options=use_cases, description="use case", style=left, layout=lw),
-        "reason": w.Text(value=s.reason, description="reason (other than the sanctioned method)",
+        "reason": w.Text(value=s.reason, description="reason (non-sanctioned method)",
                          placeholder="required if not the sanctioned method", style=right, layout=rw),
         "samples": w.IntSlider(value=s.samples, min=4, max=256, step=4, description="calibration samples",
                                style=right, layout=rw),
@@ -283,7 +283,7 @@ def build_panel(*, selection: Selection | None = None, preset: str | None = None
     controls["bits"].value = s.bits if s.bits in METHOD_BITS[s.method] else METHOD_BITS[s.method][0]
     parts = {
         "preset": w.Dropdown(value=preset, options=list(PRESETS), description="run size", style=left, layout=lw),
-        "preset_note": w.HTML(PRESETS[preset].note, layout={"width": "880px"}),
+        "preset_note": w.HTML(PRESETS[preset].note, layout={"flex": "1 1 300px"}),
         "run": w.Button(description="Run pilot", button_style="primary", icon="play"),
         "cancel": w.Button(description="Cancel", icon="stop", disabled=True),
         "status": w.HTML(),
@@ -295,8 +295,9 @@ def build_panel(*, selection: Selection | None = None, preset: str | None = None
     for name, part in parts.items():
         part.add_class(f"kit-{name.replace('_', '-')}")
     output = w.Output(layout={"border": "1px solid #ddd", "max_height": "240px", "overflow": "auto"})
-    box = w.VBox([w.HBox([w.VBox(list(controls.values())[:5]), w.VBox(list(controls.values())[5:])]),
-                  w.HBox([parts["preset"], parts["preset_note"]]),
+    wrap = {"flex_flow": "row wrap", "max_width": "1000px"}  # columns stack on a narrow window
+    box = w.VBox([w.HBox([w.VBox(list(controls.values())[:5]), w.VBox(list(controls.values())[5:])], layout=wrap),
+                  w.HBox([parts["preset"], parts["preset_note"]], layout=wrap),
                   w.HBox([parts["run"], parts["cancel"], parts["toggle"]]),
                   parts["status"], output, parts["result"], parts["details"]])
     box.add_class("kit-panel")

@@ -63,7 +63,8 @@ def test_strided_batched_perplexity_matches_a_direct_loop(smol):
     per = out["per_window"]  # what the gate's bootstrap resamples: one NLL sum and token count per window
     assert len(per["nll"]) == len(per["tokens"]) == out["windows"] == len(windows)
     assert sum(per["tokens"]) == n and sum(per["nll"]) == pytest.approx(total, rel=1e-4)
-    for k in (0, 2, len(windows) - 1):  # windows from different batches, including the short last one
+    assert len(windows) >= 2
+    for k in sorted({0, len(windows) // 2, len(windows) - 1}):  # first, middle and the short last window
         assert per["nll"][k] == pytest.approx(_direct_nll(smol.model, ids, [windows[k]])[0], rel=1e-4)
 
 

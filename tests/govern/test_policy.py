@@ -1,5 +1,7 @@
 """The reviewed policy file: structure, calibration against measured deltas, validation errors, reasons."""
 
+import dataclasses
+
 import pytest
 import yaml
 
@@ -9,13 +11,19 @@ from kit.govern.policy import METRICS, get_policy, load_policies, policy_path, r
 
 Q = "q" * 64
 # Measured by `kit pilot` on smollm2-135m, full sets, CPU (see the header of policies/tolerances.yaml):
-# relative perplexity change, top-1 agreement, KL, and (lost, gained) items on everyday-mc / short-answers.
+# relative perplexity change, top-1 agreement, KL, and (lost, gained) items on everyday-mc / short-answers
+# with the set sizes and baseline right answers they were measured on ("mc_of", "sa_of": (right, total)).
+# GPTQ and NF4 were measured on the original 231 / 41 items, before the sets were grown.
 MEASURED = {
-    "bnb-int8": {"ppl": 0.015, "top1": 0.931, "kl": 0.018, "mc": (4, 4), "sa": (5, 0)},
-    "gptq": {"ppl": 0.214, "top1": 0.805, "kl": 0.196, "mc": (35, 8), "sa": (13, 4)},
-    "bnb-nf4": {"ppl": 0.242, "top1": 0.763, "kl": 0.250, "mc": (16, 5), "sa": (9, 3)},
+    "bnb-int8": {"ppl": 0.015, "top1": 0.931, "kl": 0.018, "mc": (4, 4), "sa": (5, 0),
+                 "mc_of": (160, 231), "sa_of": (24, 41)},
+    "gptq": {"ppl": 0.214, "top1": 0.805, "kl": 0.196, "mc": (35, 8), "sa": (13, 4),
+             "mc_of": (160, 231), "sa_of": (24, 41)},
+    "bnb-nf4": {"ppl": 0.242, "top1": 0.763, "kl": 0.250, "mc": (16, 5), "sa": (9, 3),
+                "mc_of": (160, 231), "sa_of": (24, 41)},
 }
-BASE_PPL, MC_RIGHT, SA_RIGHT = 11.592, 160, 24  # baseline: 160 of 231 and 24 of 41 right
+BASE_PPL = 11.592
+TOKEN_METRICS = ("perplexity", "top1_agreement", "kl_mean")
 
 
 def test_bundled_file_has_the_sanctioned_defaults():
@@ -38,16 +46,18 @@ def _flip(right, total, lost, gained):
     return correct
 
 
-def _verdict(use_case, method, make_record):
-    """Full-size synthetic records reproducing what ``method`` measured on the real model."""
+def _verdict(use_case, method, make_record, *, only=None):
+    """Full-size synthetic records reproducing what ``method`` measured on the real model (``only``: these metrics)."""
     policy, m = get_policy(use_case), MEASURED[method]
+    if only:
+        policy = dataclasses.replace(policy, metrics=tuple(x for x in policy.metrics if x.metric in only))
     base = {"stdlib-docs": make_record(perplexity=BASE_PPL, tokens=24606),
-            "everyday-mc": make_record(kind="multiple_choice", correct=_flip(MC_RIGHT, 231, 0, 0)),
-            "short-answers": make_record(kind="generation", correct=_flip(SA_RIGHT, 41, 0, 0))}
+            "everyday-mc": make_record(kind="multiple_choice", correct=_flip(*m["mc_of"], 0, 0)),
+            "short-answers": make_record(kind="generation", correct=_flip(*m["sa_of"], 0, 0))}
     cand = {"stdlib-docs": make_record(sha=Q, method=method, perplexity=BASE_PPL * (1 + m["ppl"]), tokens=24606,
                                        top1=m["top1"], kl=m["kl"]),
-            "everyday-mc": make_record(kind="multiple_choice", sha=Q, correct=_flip(MC_RIGHT, 231, *m["mc"])),
-            "short-answers": make_record(kind="generation", sha=Q, correct=_flip(SA_RIGHT, 41, *m["sa"]))}
+            "everyday-mc": make_record(kind="multiple_choice", sha=Q, correct=_flip(*m["mc_of"], *m["mc"])),
+            "short-answers": make_record(kind="generation", sha=Q, correct=_flip(*m["sa_of"], *m["sa"]))}
     return gate(baseline=[base[s] for s in policy.eval_sets], candidate=[cand[s] for s in policy.eval_sets],
                 policy=policy)
 
@@ -58,9 +68,18 @@ def _verdict(use_case, method, make_record):
     ("code-completion", "gptq", True), ("code-completion", "bnb-nf4", False),
     ("accuracy-critical", "bnb-int8", False), ("accuracy-critical", "gptq", False),
 ])
-def test_limits_are_calibrated_on_measured_deltas(use_case, method, passes, make_record):
-    v = _verdict(use_case, method, make_record)
-    assert v.passed is passes, v.format()
+def test_token_limits_are_calibrated_on_measured_deltas(use_case, method, passes, make_record):
+    v = _verdict(use_case, method, make_record, only=TOKEN_METRICS)
+    assert v.passed is passes and v.decision == ("pass" if passes else "fail"), v.format()
+
+
+def test_old_per_item_measurements_do_not_pass_on_evidence(make_record):
+    """On the original 231 / 41 items the measured churn cannot show the per-item limits: the sets had to grow."""
+    chat = {m.metric: m for m in _verdict("chat-assistant", "bnb-int8", make_record).metrics}
+    assert chat["contains_match"].status == "insufficient-samples"  # 41 < min_samples 400
+    gptq = {m.metric: m for m in _verdict("batch-summaries", "gptq", make_record).metrics}
+    acc = gptq["accuracy"]  # 35 lost, 8 gained of 231: −11.7 points against the 15-point collapse guard
+    assert acc.status == "inconclusive" and acc.needed > 231 and acc.interval[0] < -0.15 < acc.interval[1]
 
 
 def _write(tmp_path, mutate):
@@ -175,8 +194,5 @@ def test_custom_use_cases_are_checked_too():
 
 
 def test_measured_int8_verdicts_read_as_intended(make_record):
-    chat = {m.metric: m for m in _verdict("chat-assistant", "bnb-int8", make_record).metrics}
-    assert chat["contains_match"].status == "within-noise"  # 5 answers lost, 0 gained: p = 0.0625 on 41 items
-    assert chat["contains_match"].test["p_value"] == pytest.approx(0.0625)
     strict = {m.metric: m.status for m in _verdict("accuracy-critical", "bnb-int8", make_record).metrics}
-    assert strict["top1_agreement"] == "fail" and strict["perplexity"] == "pass"
+    assert strict["top1_agreement"] == "fail" and strict["perplexity"] == "pass"  # top-1 0.931 < 0.95; +1.5 % < 2 %

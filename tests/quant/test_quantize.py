@@ -13,7 +13,7 @@ from kit.eval.harness import Protocol, evaluate
 from kit.quant.methods import METHODS
 from kit.models import QUANT_FILE, load_model
 from kit.quant.quantize import quantize
-from kit.quant.spec import CalibrationSpec, QuantSpec
+from kit.quant.spec import CalibrationSpec
 
 SMALL = {"samples": 4, "seq_len": 64, "device": "cpu", "progress": False}
 PROTOCOL = Protocol(max_tokens=256, limit=12)

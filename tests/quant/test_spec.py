@@ -9,7 +9,7 @@ from kit.quant.spec import DEFAULT_CALIBRATION, CalibrationSpec, QuantSpec
 
 
 def test_defaults_are_stated_once_and_reused():
-    assert DEFAULT_CALIBRATION == CalibrationSpec(name="stdlib-docs-calib", samples=64, seq_len=256, seed=0)
+    assert CalibrationSpec(name="stdlib-docs-calib", samples=64, seq_len=256, seed=0) == DEFAULT_CALIBRATION
     assert CalibrationSpec.build() == DEFAULT_CALIBRATION
     assert CalibrationSpec.build(samples=8) == CalibrationSpec(samples=8)
     assert QuantSpec(method="gptq").calibration is DEFAULT_CALIBRATION
@@ -32,7 +32,7 @@ def test_build_from_loose_values_and_method_facts():
     assert QuantSpec.of("rtn") == QuantSpec(method="rtn") and QuantSpec.of(spec) is spec
     assert spec.to_dict()["calibration"]["samples"] == 4
     with pytest.raises(KitError, match="unknown method 'hqq'; choose one of: bnb-int8"):
-        QuantSpec(method="hqq").info
+        _ = QuantSpec(method="hqq").info
     with pytest.raises(KitError, match="inside the CalibrationSpec"):
         QuantSpec.build(method="gptq", calibration=CalibrationSpec(), samples=4)
 

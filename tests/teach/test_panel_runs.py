@@ -66,8 +66,10 @@ def test_a_run_in_progress_reads_as_running_then_its_outcome(tmp_path):
         time.sleep(0.02)
     status = read_status(run.dir)
     assert status["state"] == "running"  # what a reloaded page or a re-run cell shows
-    line = status_html(status, bar="perplexity 3/12", now=status["started"] + 75)
-    assert "running" in line and "quantize" in line and "1:15 elapsed" in line and "perplexity 3/12" in line
+    line = status_html(status, bar=("perplexity", 3, 12), now=status["started"] + 75)
+    assert "running" in line and "quantize" in line and "1:15 elapsed" in line and "perplexity" in line
+    assert '<progress value="3" max="12"' in line and "3/12" in line
+    assert "[quantize] bnb-int8 done" in line  # the stage lines so far, from the status file
     with pytest.raises(KitError, match="already going on"):  # one run at a time: a second click is refused
         start_run(work=work, label="m-uc", selection={}, runs_root=tmp_path)
     gate_open.set()

@@ -27,6 +27,7 @@ class Request:
     calibration: Calibration | None  # None for data-free methods
     device: str
     progress: bool
+    ignore: tuple[str, ...] = ()  # module names kept in full precision besides the method's own ``ignore``
 
 
 class Method(abc.ABC):

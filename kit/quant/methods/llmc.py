@@ -103,12 +103,13 @@ class LlmcMethod(Method):
         return QuantizationScheme(targets=["Linear"], weights=QuantizationArgs(
             num_bits=bits, type="int", symmetric=True, strategy="group", group_size=group_size))
 
-    def recipe(self, *, bits: int, group_size: int | None) -> list[Any]:
+    def recipe(self, *, bits: int, group_size: int | None, ignore: tuple[str, ...] = ()) -> list[Any]:
         """The llm-compressor modifiers for this method.
 
         Args:
             bits: weight bits.
             group_size: weights per scale.
+            ignore: module names kept in full precision besides ``lm_head``.
         """
         from llmcompressor.modifiers.gptq import GPTQModifier
         from llmcompressor.modifiers.quantization import QuantizationModifier
@@ -116,8 +117,8 @@ class LlmcMethod(Method):
 
         groups = {"group_0": self.scheme(bits=bits, group_size=group_size)}
         if self.name == "gptq":
-            return [GPTQModifier(config_groups=groups, ignore=list(self.ignore))]
-        quant = QuantizationModifier(config_groups=groups, ignore=list(self.ignore))
+            return [GPTQModifier(config_groups=groups, ignore=[*self.ignore, *ignore])]
+        quant = QuantizationModifier(config_groups=groups, ignore=[*self.ignore, *ignore])
         return [AWQModifier(), quant] if self.name == "awq" else [quant]
 
     def settings(self, *, bits: int, group_size: int | None) -> dict[str, Any]:
@@ -153,7 +154,7 @@ class LlmcMethod(Method):
         with _quiet(not request.progress):  # importing llm-compressor logs "No accelerator" lines
             from llmcompressor import oneshot
 
-            recipe = self.recipe(bits=request.bits, group_size=request.group_size)
+            recipe = self.recipe(bits=request.bits, group_size=request.group_size, ignore=request.ignore)
         model = AutoModelForCausalLM.from_pretrained(request.baseline, dtype=torch.float32, use_safetensors=True)
         kwargs: dict[str, Any] = {}
         if request.calibration is not None:

@@ -1,0 +1,161 @@
+"""The diagnosis: every instrument on one baseline/candidate pair, findings ranked, printable and JSON-ready.
+
+Ranking: what makes the comparison itself meaningless first (tokenizer, chat template), then
+what the configuration log says is a known-bad scheme, then a module or block that stands out
+numerically (with its sensitivity), then calibration and stack warnings, then the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from kit.debug.checks import calibration_checks, scheme_checks, stack_checks, tokenizer_checks
+from kit.debug.compare import ModuleTable, compare_modules, shape_verdict
+from kit.debug.sensitivity import sensitivity
+from kit.errors import KitError
+
+__all__ = ["SCHEMA", "Diagnosis", "diagnose", "probe_tokens"]
+
+SCHEMA = "kit.diagnosis/1"
+_ORDER = {("critical", "tokenizer"): 0, ("critical", "chat_template"): 0, ("warning", "scheme"): 1,
+          ("warning", "module"): 2, ("warning", "block"): 2, ("warning", "calibration"): 3, ("warning", "stack"): 4}
+
+
+@dataclasses.dataclass
+class Diagnosis:
+    """Ranked findings, the module table, shape verdict and sensitivity of one candidate."""
+
+    baseline: str
+    candidate: str
+    use_case: str
+    findings: list[dict[str, Any]]
+    shape: dict[str, Any]
+    table: ModuleTable
+    sensitivity: list[dict[str, Any]]
+    seconds: float
+    fix: dict[str, Any] | None = None
+
+    @property
+    def top(self) -> dict[str, Any] | None:
+        """The first-ranked finding (None when nothing was found)."""
+        return self.findings[0] if self.findings else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {"schema": SCHEMA, "baseline": self.baseline, "candidate": self.candidate, "use_case": self.use_case,
+                "findings": self.findings, "shape": self.shape, "sensitivity": self.sensitivity,
+                "modules": self.table.to_dict(), "fix": self.fix, "seconds": round(self.seconds, 2)}
+
+    def format(self, *, rows: int = 10) -> str:
+        """The terminal report: ranked findings, shape, the worst modules, sensitivity, and the fix if searched.
+
+        Args:
+            rows: how many modules to list.
+        """
+        from kit.eval.tables import format_table
+
+        lines = [f"diagnosis {self.candidate} vs {self.baseline} ({self.use_case}; {self.table.tokens} tokens, "
+                 f"KL {self.table.logits['kl_mean']:.4f}, top-1 {self.table.logits['top1_agreement']:.3f})"]
+        lines += [f"{i}. [{f['severity']}] {f['kind']} {f['target']}: {f['text']}" for i, f in enumerate(self.findings, 1)]
+        if not self.findings:
+            lines.append("no finding: nothing stands out and the inputs match")
+        lines.append(f"shape: {self.shape['shape']} — {self.shape['text']}")
+        top = [{"module": r["name"], "isolated_sqnr_dB": _db(r["isolated"]["sqnr_db"]),
+                "isolated_rel_l2": f"{r['isolated']['rel_l2']:.4f}", "×median": f"{r.get('vs_median', 0):.1f}",
+                "propagated_sqnr_dB": _db(r["propagated"]["sqnr_db"]), "cosine": f"{r['propagated']['cosine']:.4f}",
+                "weight_err_vs_rtn": _num((r.get("weight") or {}).get("vs_rtn"))}
+               for r in self.table.ranked(kind="linear")[:rows]]
+        lines.append(format_table(top))
+        if self.sensitivity:
+            lines.append("sensitivity (KL with the unit kept in full precision): " + "; ".join(
+                f"{s['unit']} {s['kl_as_is']:.4f}→{s['kl_restored']:.4f} ({s['recovered_share']:.0%} recovered)"
+                for s in self.sensitivity))
+        if self.fix:
+            lines.append(f"fix: {self.fix['text']}")
+            if self.fix.get("command"):
+                lines.append(f"  {self.fix['command']}")
+        return "\n".join(lines)
+
+
+def _db(x: float) -> str:
+    return "inf" if x == float("inf") else f"{x:.1f}"
+
+
+def _num(x: Any) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def probe_tokens(*, tokenizer: Any, use_case: str, tokens: int, policies: str | None = None) -> list[int]:
+    """The first ``tokens`` tokens of the use case's first text set (the instruments' input).
+
+    Args:
+        tokenizer: the baseline tokenizer.
+        use_case: the policy's use case.
+        tokens: how many.
+        policies: the policy file.
+    """
+    from kit.eval.harness import tokens_for
+    from kit.eval.sets import load_set
+    from kit.govern.policy import get_policy
+
+    sets = [load_set(s) for s in get_policy(use_case, path=policies).eval_sets]
+    text = [s for s in sets if s.kind == "text"] or [load_set("stdlib-docs")]
+    return tokens_for(text[0], tokenizer, max_tokens=tokens)
+
+
+def _rank(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(findings, key=lambda f: (_ORDER.get((f["severity"], f["kind"]), 9), -f["score"]))
+
+
+def diagnose(
+    *,
+    baseline: Any,
+    candidate: Any,
+    use_case: str,
+    tokens: int = 256,
+    top: int = 3,
+    registry: Any = None,
+    policies: str | None = None,
+    progress: bool = False,
+) -> Diagnosis:
+    """Run every instrument and rank the findings.
+
+    Args:
+        baseline: the loaded baseline (``LoadedModel``).
+        candidate: the loaded candidate with dense weights (``kit.debug.regressions.load_candidate``).
+        use_case: the policy's use case (its sets define the evaluation domain).
+        tokens: tokens of the use case's text set the models are compared on.
+        top: units measured for sensitivity.
+        registry: an open registry for the stack-drift check (None: skipped).
+        policies: the policy file.
+        progress: progress bars.
+    """
+    from kit.govern.policy import get_policy
+
+    started = time.perf_counter()
+    if tokens < 16:
+        raise KitError(f"--tokens {tokens} is too few to compare; use at least 16 (default 256)")
+    policy = get_policy(use_case, path=policies)
+    config = candidate.quantization or {}
+    findings = tokenizer_checks(baseline=baseline.tokenizer, candidate=candidate.tokenizer)
+    findings += scheme_checks(config=config)
+    findings += calibration_checks(config=config, eval_sets=policy.eval_sets, tokenizer=baseline.tokenizer)
+    findings += stack_checks(candidate_sha=candidate.sha256, registry=registry)
+    ids = probe_tokens(tokenizer=baseline.tokenizer, use_case=use_case, tokens=tokens, policies=policies)
+    table = compare_modules(baseline=baseline.model, candidate=candidate.model, tokens=ids, bits=config.get("bits"),
+                            group_size=config.get("group_size"), progress=progress)
+    shape = shape_verdict(table)
+    sens = sensitivity(baseline=baseline.model, candidate=candidate.model, table=table, tokens=ids, top=top)
+    if shape["shape"] == "localized":
+        target = shape["targets"][0]
+        kind = "module" if target in {r["name"] for r in table.rows} and not target.split(".")[-1].isdigit() else "block"
+        recovered = next((s for s in sens if s["unit"] in (target, target.rsplit(".", 2)[0]) or target.startswith(s["unit"] + ".")
+                          or s["unit"] == target), None)
+        extra = f"; keeping its unit in full precision recovers {recovered['recovered_share']:.0%} of the KL" if recovered else ""
+        score = max(r.get("vs_median", 0.0) for r in table.rows if r["name"] == target or r["unit"] == target)
+        findings.append({"kind": kind, "target": target, "severity": "warning", "score": round(score, 2),
+                         "text": shape["text"] + extra})
+    return Diagnosis(baseline=baseline.ref, candidate=candidate.ref, use_case=use_case, findings=_rank(findings),
+                     shape=shape, table=table, sensitivity=sens, seconds=time.perf_counter() - started)
