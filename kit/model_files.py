@@ -119,7 +119,7 @@ def verify_folder(path: Path) -> tuple[str | None, dict[str, Any] | None, dict[s
                            f"so its config and tokenizer cannot be verified; {fix}")
         problems = _differences(recorded, current) if recorded is not None else []
         if log.get("weights_sha256") not in (None, sha) and not problems:
-            problems = ["weights hash differs"]
+            problems = ["weights differ from weights_sha256"]
         if problems:
             raise KitError(f"{what} {path} does not match its recorded hashes ({'; '.join(problems[:3])}); {fix}")
     return sha, baseline, quant

@@ -507,9 +507,19 @@ def test_debug_shows_the_traceback_of_a_user_error_too(capsys):
     assert code == 2 and "Traceback" in err and err.strip().splitlines()[-1].startswith("error: eval set 'nope'")
 
 
-def test_the_installed_entry_point_keeps_the_contract(tmp_path):
+def test_the_installed_entry_point_keeps_the_contract():
     proc = subprocess.run([sys.executable, "-m", "kit", "eval", "--model", "smollm2-135m", "--eval", "stdlib-docs",
-                           "--context-length", "0"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+                           "--context-length", "0"], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [
         "error: --context-length must be ≥ 2, got 0 (a perplexity window needs a token of context and one to score)"]
+
+
+@pytest.mark.parametrize("field, value", [("limit", 0), ("limit", -1), ("max_tokens", 1), ("batch_size", 0),
+                                          ("latency_repeats", 0), ("context_length", 1), ("stride", 0)])
+def test_the_library_protocol_refuses_what_the_flags_refuse(field, value):
+    from kit.errors import KitError
+    from kit.eval.harness import Protocol
+
+    with pytest.raises(KitError, match=f"{field} .* must be an integer ≥"):
+        Protocol(**{field: value})

@@ -50,9 +50,9 @@ def check_args(args: argparse.Namespace) -> None:
 
         check_device(args.device)
     _check_outputs(args)
-    _check_inputs(args)
+    kinds = _check_inputs(args)
     model = getattr(args, "model", None)
-    if context is not None and isinstance(model, str):
+    if context is not None and isinstance(model, str) and (not kinds or "text" in kinds):
         from kit.models import check_context_length
 
         check_context_length(model, context)
@@ -69,8 +69,8 @@ def _check_outputs(args: argparse.Namespace) -> None:
         check_writable(args.out_dir, what="--out-dir", kind="into")
 
 
-def _check_inputs(args: argparse.Namespace) -> None:
-    """Read the eval, calibration and policy files now (UTF-8, format), not after a model has loaded."""
+def _check_inputs(args: argparse.Namespace) -> set[str]:
+    """Read the eval, calibration and policy files now (UTF-8, format), not after a model has loaded; return the set kinds."""
     from kit.eval.sets import load_set
 
     sets = list(getattr(args, "eval", None) or [])
@@ -78,7 +78,7 @@ def _check_inputs(args: argparse.Namespace) -> None:
         from kit.govern.policy import get_policy
 
         sets += get_policy(args.use_case, path=args.policies).eval_sets
-    for ref in sets:
-        load_set(ref)
+    kinds = {load_set(ref).kind for ref in sets}
     if isinstance(getattr(args, "calibration", None), str):
         load_set(args.calibration, folder="calibration")
+    return kinds

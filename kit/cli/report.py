@@ -115,7 +115,8 @@ def register(sub: Any) -> None:
     r.add_argument("--run", action="store_true", help="run a pilot when the registry holds none")
     r.add_argument("--methods", action="append", help="with --run: methods to try (comma-separated or repeated)")
     r.add_argument("--reason", help="with --run: why try a method other than the sanctioned one")
-    r.add_argument("--max-tokens", dest="report_max_tokens", help="with --run: text sets scored on the first N tokens (quick runs)")
+    r.add_argument("--max-tokens", dest="report_max_tokens",
+                   help="with --run: text sets scored on the first N tokens (quick runs)")
     r.add_argument("--limit", dest="report_limit", help="with --run: first N items of MC/generation sets (quick runs)")
     r.add_argument("--requests-per-day", help="inference volume for the savings (default 100000)")
     r.add_argument("--tokens-per-request", help="generated tokens per request (default 300)")

@@ -136,12 +136,12 @@ def evaluate(
     started = time.perf_counter()
     protocol = protocol or Protocol()
     loaded = _as_model(model, device)
-    longest = getattr(getattr(loaded.model, "config", None), "max_position_embeddings", None)
-    if isinstance(longest, int) and protocol.context_length > longest:
-        raise KitError(f"context length {protocol.context_length} exceeds {loaded.ref}'s maximum of {longest} tokens; "
-                       f"pass --context-length {min(longest, 512)}")
     ref = _as_model(baseline, loaded.device) if baseline is not None else None
     dataset = eval_set if isinstance(eval_set, EvalSet) else load_set(eval_set)
+    longest = getattr(getattr(loaded.model, "config", None), "max_position_embeddings", None)
+    if dataset.kind == "text" and isinstance(longest, int) and protocol.context_length > longest:
+        raise KitError(f"context length {protocol.context_length} exceeds {loaded.ref}'s maximum of {longest} tokens; "
+                       f"pass --context-length {min(longest, 512)}")
     with peak_memory(loaded.device) as memory:
         t0 = time.perf_counter()
         scores = _score(loaded, dataset, protocol, ref, progress)

@@ -145,7 +145,7 @@ def _check_args(method: Method, bits: int | None, out: Path, baseline: Path, ove
     if out.exists() and not overwrite:
         raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
     if out.resolve() == baseline.resolve() or out.resolve() in baseline.resolve().parents:
-        raise KitError(f"--out {out} is or holds the baseline folder; choose another --out")
+        raise KitError(f"--out {out} is the baseline folder itself or holds it; choose another --out")
     if out.exists() or out.is_symlink():
         check_replaceable(out, marker=QUANT_FILE)  # --overwrite replaces only a kit artifact
     return bits

@@ -30,8 +30,11 @@ STATUS_STYLES: dict[str, tuple[str, str]] = {
 # Worst first: the order rows take when ``failing_first`` is set.
 STATUS_ORDER = ("fail", "error", "insufficient-samples", "inconclusive", "within-noise", "cancelled", "running", "pass")
 
-_FONT = "font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; font-size: 13px;"
-_CELL = "padding: 3px 10px; border-bottom: 1px solid #e4e4e4; white-space: nowrap;"
+# Explicit white-space and line-height: widget containers (ipywidgets HTML) set nowrap and a 28 px line height.
+_FONT = ("font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; font-size: 13px; line-height: 1.35; "
+         "white-space: normal;")
+_CELL = "padding: 3px 7px; border-bottom: 1px solid #e4e4e4; white-space: nowrap; vertical-align: bottom;"
+_HEAD = "padding: 3px 7px; border-bottom: 2px solid #bbb; text-align: left; vertical-align: bottom; max-width: 7em;"
 
 
 def _text(value: Any) -> str:
@@ -81,7 +84,7 @@ def render_table(
     if failing_first:
         rank = {s: i for i, s in enumerate(STATUS_ORDER)}
         ordered.sort(key=lambda r: rank.get(str(r.get(failing_first)), len(STATUS_ORDER)))
-    head = "".join(f'<th style="{_CELL} text-align: left; border-bottom: 2px solid #bbb;">'
+    head = "".join(f'<th style="{_HEAD}">'
                    f'{html.escape(labels.get(c, c.replace("_", " ")))}</th>' for c in cols)
     body = []
     for r in ordered:

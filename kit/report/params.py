@@ -113,9 +113,8 @@ def coerce(*, schema: Mapping[str, Param], name: str, text: str) -> Any:
         return None
     if list in types:
         return [v.strip() for v in text.split(",") if v.strip()]
-    if bool in types:
-        if text.lower() in ("true", "yes", "1", "false", "no", "0"):
-            return text.lower() in ("true", "yes", "1")
+    if bool in types and text.lower() in ("true", "yes", "1", "false", "no", "0"):
+        return text.lower() in ("true", "yes", "1")
     for t in (int, float):
         if t in types:
             try:

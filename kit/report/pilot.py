@@ -91,7 +91,7 @@ def prepare_pilot_report(**parameters: Any) -> dict[str, Any]:
     summary = build_summary(
         entries=entries, use_case=p["use_case"], default_method=policy.default_method, assumptions=assumptions,
         parameters=public_parameters(p | {"output_dir": str(out)}),
-        provenance={"created_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        provenance={"created_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                     "git_commit": stack["git_commit"], "report_stack": stack, "registry": location,
                     "pilot_run_by_report": ran})
     summary["title"] = f"Pilot report: {summary['model']} for {summary['use_case']}"

@@ -71,7 +71,7 @@ def prepare_revalidation(**parameters: Any) -> dict[str, Any]:
                  f"re-validated {sum(r['passed'] is not None for r in results)} of {len(results)}",
                  f"{len(failing)} now fail; {sum(bool(r['error']) for r in results)} could not be re-run"]
     return {"schema": "kit.revalidation/1", "kind": "revalidation", "title": "Re-validation after upgrade",
-            "created_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "stack": now, "stale": stale, "results": results, "headlines": headlines, "registry": location,
             "figures": [], "output_dir": str(out)}
 

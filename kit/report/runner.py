@@ -26,12 +26,11 @@ from kit.report.params import ADOPTION, PILOT, REVALIDATION, check_parameters
 __all__ = ["MAX_HTML_BYTES", "NOTEBOOKS", "REPORT_FILES", "export_html", "failures_dir", "reader_copy", "run_report",
            "store_summary"]
 
-ROOT = Path(__file__).resolve().parents[2]
-#: report kind → (notebook, parameter schema, page title prefix)
+#: report kind → (notebook under notebooks/, parameter schema, page title prefix)
 NOTEBOOKS = {
-    "pilot": ("notebooks/06_pilot_report.ipynb", PILOT, "Pilot report"),
-    "adoption": ("notebooks/07_adoption_dashboard.ipynb", ADOPTION, "Adoption dashboard"),
-    "revalidation": ("notebooks/08_revalidate_after_upgrade.ipynb", REVALIDATION, "Re-validation after upgrade"),
+    "pilot": ("06_pilot_report.ipynb", PILOT, "Pilot report"),
+    "adoption": ("07_adoption_dashboard.ipynb", ADOPTION, "Adoption dashboard"),
+    "revalidation": ("08_revalidate_after_upgrade.ipynb", REVALIDATION, "Re-validation after upgrade"),
 }
 #: what a finished report folder holds besides the figures (``*.png``)
 REPORT_FILES = ("report.ipynb", "report.html", "summary.json")
@@ -168,13 +167,16 @@ def run_report(*, kind: str, out: str | os.PathLike[str], parameters: Mapping[st
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from kit._bundled import bundled_path
+
     with atomic_dir(out, overwrite=overwrite) as tmp:
         executed = tmp / REPORT_FILES[0]
         try:
             with _quiet_env():
-                papermill.execute_notebook(str(ROOT / path), str(executed), parameters=params | {"output_dir": str(tmp)},
-                                           kernel_name="python3", progress_bar=False, log_output=False,
-                                           cwd=str(ROOT), execution_timeout=timeout)
+                papermill.execute_notebook(str(bundled_path("notebooks", path)), str(executed),
+                                           parameters=params | {"output_dir": str(tmp)}, kernel_name="python3",
+                                           progress_bar=False, log_output=False, cwd=os.getcwd(),
+                                           execution_timeout=timeout)  # relative paths: as the user typed them
         except PapermillExecutionError as exc:
             keep = failures_dir() / f"{out.name}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
             keep.parent.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,7 @@ def result_html(result: dict[str, Any], *, note: str = "") -> str:
         parts.append(f'<div style="color: #7a4b00; font-size: 13px; margin: 0 0 6px 0;">{html.escape(note)}</div>')
     parts.append(render_table(result["table"], labels=TABLE_LABELS, caption="Baseline and candidates"))
     parts += [render_verdict(c["verdict"]) for c in result.get("candidates") or []]
-    return "\n".join(parts)
+    return '<div style="white-space: normal; line-height: 1.35; max-width: 100%;">' + "\n".join(parts) + "</div>"
 
 
 def _clock(seconds: float) -> str:
@@ -97,10 +97,10 @@ def status_html(status: dict[str, Any] | None, *, bar: tuple[str, int, int] | No
                 f"{html.escape(status['stage'])}; run again")
     else:
         text = f"{render_badge('cancelled', text=state)} after {elapsed}: {html.escape(status.get('message') or '')}"
-    lines = "".join(f"<div>{html.escape(line)}</div>" for line in status.get("lines") or [])
-    log = (f'<div style="font-family: monospace; font-size: 11px; color: #555; overflow-x: auto; white-space: nowrap;">'
-           f'{lines}</div>') if lines else ""
-    return f'<div style="font-size: 13px; padding: 2px 0;">{text}</div>{log}'
+    lines = "\n".join(html.escape(line) for line in status.get("lines") or [])
+    log = (f'<pre style="font-size: 11px; line-height: 1.35; color: #555; white-space: pre-wrap; margin: 2px 0;">'
+           f'{lines}</pre>') if lines else ""
+    return f'<div style="font-size: 13px; line-height: 1.5; white-space: normal; padding: 2px 0;">{text}</div>{log}'
 
 
 def log_html(path: Path, *, lines: int = 40) -> str:

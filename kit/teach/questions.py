@@ -54,9 +54,13 @@ def _metric(policies: dict[str, Any], use_case: str, metric: str) -> Any:
     return next(m for m in policies[use_case].metrics if m.metric == metric)
 
 
-def _payback(*, rows: list[dict[str, Any]], engineering_cost: float) -> float:
+def _payback(*, rows: list[dict[str, Any]], cost_per_1k_requests: float, engineering_cost: float) -> float:
+    from kit.teach.costs import monthly_savings
+
     row = next(r for r in rows if r["model"] == "batch-summaries")
-    return engineering_cost / row["savings_per_month"]
+    saved = monthly_savings(requests_per_day=row["requests_per_day"], cost_per_1k_requests=cost_per_1k_requests,
+                            cost_ratio=0.80)
+    return engineering_cost / saved
 
 
 _ALL = [
@@ -187,12 +191,15 @@ _ALL = [
              hint="Read the 'refused' line of the promotion cell."),
     # 05 · when not to quantize
     Question("05-q1", "05_when_not_to_quantize",
-             "From the table: how many months does batch-summaries take to pay back the engineering cost? "
-             "(engineering cost / savings per month)",
-             expected=_payback, needs=("rows", "engineering_cost"), rel=0.02,
-             explanation="Payback = engineering cost / monthly savings. Volume drives the savings: at low volume the "
-                         "same work takes years to pay back.",
-             hint="Divide engineering_cost by the batch-summaries row's savings_per_month."),
+             "Suppose the serving benchmark had measured a cost ratio of 0.80 instead. How many months would "
+             "batch-summaries then take to pay back the engineering cost? (savings = requests/day × 30 / 1000 × "
+             "cost per 1k × (1 − cost ratio); payback = engineering cost / savings)",
+             expected=_payback, needs=("rows", "cost_per_1k_requests", "engineering_cost"), rel=0.02,
+             explanation="The saving per request falls to 20 % of the cost, so the payback grows in proportion. "
+                         "The cost ratio must come from a benchmark on the serving hardware: on a CPU without "
+                         "4-bit kernels it can be close to 1, and then nothing pays back.",
+             hint="Use the batch-summaries row's requests_per_day and the parameters cost_per_1k_requests and "
+                  "engineering_cost, with (1 − 0.80)."),
     Question("05-q2", "05_when_not_to_quantize",
              "compliance-qa failed its gate. If its volume grew 100×, should it be quantized?",
              choices={"A": "not with this candidate: a failing gate ends the discussion, whatever the savings",

@@ -21,7 +21,7 @@ from typing import Any
 from kit.errors import KitError
 from kit.quant.methods import method_bits
 from kit.quant.spec import DEFAULT_CALIBRATION, CalibrationSpec, QuantSpec
-from kit.teach.panel_runs import (LOG_FILE, active_run, latest_run, read_result, read_status, start_run)
+from kit.teach.panel_runs import LOG_FILE, active_run, latest_run, read_result, read_status, start_run
 from kit.teach.panel_view import decision_sentence, log_html, result_html, status_html
 
 __all__ = ["METHOD_BITS", "PRESETS", "Panel", "Preset", "Selection", "build_panel", "render_result", "run_selection",
@@ -74,7 +74,8 @@ class Preset:
 #: The sizes the panel offers; "quick look" is the default first run.
 PRESETS = {
     "quick look": Preset(samples=8, seq_len=64, max_tokens=256, limit=4, measure_speed=False, note=(
-        "quick look: 256 text tokens and 4 items per task set, no speed timing; about a minute on a 2-core CPU. "
+        "quick look: 256 text tokens and 4 items per task set, no speed timing; about 1-2 minutes on a quiet "
+        "2-core CPU (about 110 CPU-seconds), longer on a shared one. "
         "Far below the policy's sample minimums, so the gate cannot pass it: a look at the flow, not a validation.")),
     "start small": Preset(samples=16, seq_len=128, max_tokens=1024, limit=50, measure_speed=False, note=(
         "start small: 1,024 text tokens and 50 items per task set; about 10 minutes on a busy 2-core CPU. "
@@ -206,7 +207,7 @@ class Panel:
         run = active_run()
         mine = run is not None and run.dir == self.shown
         busy = state == "running"
-        self.parts["status"].value = status_html(status, bar=run.bar if mine else "")
+        self.parts["status"].value = status_html(status, bar=run.bar if mine else None)
         button = self.parts["run"]
         button.disabled = busy
         button.description, button.icon = ("Running…", "spinner") if busy else ("Run pilot", "play")
@@ -220,9 +221,9 @@ class Panel:
         if state == "done" and not self.parts["result"].value:
             result = read_result(self.shown)
             if result is not None:
-                preset = PRESETS.get((status.get("selection") or {}).get("preset", ""))
-                quick = preset is not None and (preset.max_tokens or preset.limit)
-                self.parts["result"].value = result_html(result, note=preset.note if quick else "")
+                name = (status.get("selection") or {}).get("preset", "custom")
+                sized = name in PRESETS and name != "custom" and (PRESETS[name].max_tokens or PRESETS[name].limit)
+                self.parts["result"].value = result_html(result, note=PRESETS[name].note if sized else "")
                 self.results.append(result)
         if self.parts["toggle"].value and self.shown:
             self.parts["details"].value = log_html(self.shown / LOG_FILE)
@@ -247,8 +248,8 @@ def build_panel(*, selection: Selection | None = None, preset: str | None = None
     import ipywidgets as w
 
     from kit.eval.sets import bundled_sets
-    from kit.models import ALIASES
     from kit.govern.policy import load_policies
+    from kit.models import ALIASES
 
     s = selection or Selection()
     preset = preset or ("custom" if selection else "quick look")

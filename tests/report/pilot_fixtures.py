@@ -1,8 +1,9 @@
-"""Fixed pilot records for the report tests (import the fixture: `from pilot_fixtures import fixed_pilot`): a baseline, an int8 candidate that passes and an NF4 one that fails."""
+"""Fixed pilot records for the report tests: a baseline, an int8 candidate that passes and an NF4 one that fails.
+
+Use ``from pilot_fixtures import make_fixed_pilot``.
+"""
 
 from __future__ import annotations
-
-import pytest
 
 from conftest import synthetic_record  # tests/conftest.py
 
@@ -63,14 +64,8 @@ def pilot_records(*, method, sha, bits, ppl, top1, kl, mc_lost, mc_gained, gen_l
     return [text, mc, gen]
 
 
-@pytest.fixture
-def fixed_pilot(tmp_path):
-    """A registry holding one fixed two-method pilot of smollm2-135m for chat-assistant; returns (path, entries)."""
-    return make_fixed_pilot(tmp_path)
-
-
 def make_fixed_pilot(folder):
-    """Write the fixed pilot's registry into ``folder``; return (path, entries)."""
+    """A registry in ``folder`` holding one fixed two-method pilot of smollm2-135m for chat-assistant: (path, entries)."""
     from conftest import BASE_SHA
     from kit.govern.gate import gate
     from kit.govern.registry import Registry

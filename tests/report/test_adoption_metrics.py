@@ -3,10 +3,10 @@
 import datetime
 
 import pytest
+from pilot_fixtures import make_fixed_pilot
 
 from kit.govern.registry import Registry
 from kit.report.adoption import collect, coverage, cumulative_savings, incident_counts, time_to_quantize
-from pilot_fixtures import make_fixed_pilot
 
 STACK_OF_ENTRIES = {"packages": {"torch": "2.13.0+cpu", "transformers": "5.17.0"}, "device": "cpu", "gpu": None,
                     "cuda_version": None}

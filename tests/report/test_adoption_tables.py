@@ -90,7 +90,7 @@ def test_cli_incident_and_import(tmp_path, capsys):
         e = _add(reg)
     assert main(["registry", "incident", e.id, "--stage", "production", "--note", "users saw gibberish",
                  "--registry", target]) == 0
-    assert f"recorded production incident" in capsys.readouterr().out
+    assert "recorded production incident" in capsys.readouterr().out
     assert main(["registry", "import", "--inventory", f"{EXAMPLES}/inventory.csv", "--incidents",
                  f"{EXAMPLES}/incidents.csv", "--registry", target]) == 0
     assert main(["registry", "incidents", "--stage", "production", "--registry", target]) == 0

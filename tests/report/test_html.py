@@ -17,7 +17,8 @@ def test_table_escapes_cells_right_aligns_numbers_and_never_wraps():
     assert "&lt;b&gt;x&lt;/b&gt;" in out and "<b>x</b>" not in out
     assert "stdlib ppl" in out and "–" in out  # label used; missing value shown as a dash
     assert re.search(r"text-align: right;\">11.59<", out)
-    assert out.count("white-space: nowrap") >= 4 and "overflow-x: auto" in out
+    assert out.count("<td") == 3 and out.count("white-space: nowrap") == 3 and "overflow-x: auto" in out  # cells
+    assert "max-width: 7em" in out  # long headers wrap instead of widening the table
 
 
 def test_status_cells_are_coloured_badges_and_failing_rows_come_first():

@@ -4,15 +4,16 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+from pilot_fixtures import make_fixed_pilot
 
 from kit.cli.main import main
 from kit.errors import KitError
 from kit.govern.registry import Registry
 from kit.report.runner import MAX_HTML_BYTES, failures_dir, run_report
 from kit.report.summary import comparable
-from pilot_fixtures import make_fixed_pilot
 
 TITLE = "Pilot report: smollm2-135m for chat-assistant"
 FIGURES = ("quality_vs_memory.png", "speed.png", "per_set.png")
@@ -124,5 +125,34 @@ def test_a_failing_cell_is_named_keeps_the_partial_notebook_and_writes_no_folder
     assert not out.exists() and not list(tmp_path.glob(".out.partial-*"))
     kept = re.search(r"partial notebook is kept at (\S+\.ipynb)", message).group(1)
     assert kept.startswith(str(failures_dir()))
-    nb = json.loads(open(kept).read())
+    nb = json.loads(Path(kept).read_text())
     assert any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def test_reader_copy_drops_streams_errors_widgets_and_skipped_cells(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from kit.report.runner import export_html, reader_copy
+
+    keep = new_code_cell("x", outputs=[new_output("stream", name="stderr", text="Warning: noisy\n"),
+                                       new_output("stream", name="stdout", text="[pilot] 12%|██ 3/25 it/s]\n"),
+                                       new_output("display_data", data={"text/html": "<b>kept</b>"})])
+    widget = new_code_cell("w", outputs=[new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "m"}})])
+    skipped = new_markdown_cell("how to run this notebook")
+    skipped.metadata["tags"] = ["report-skip"]
+    nb = new_notebook(cells=[skipped, keep, widget, new_code_cell("y", outputs=[new_output(
+        "error", ename="E", evalue="v", traceback=[])])])
+    nb.metadata["widgets"] = {"state": {}}
+    out = reader_copy(nb)
+    assert [c.source for c in out.cells] == ["x"] and len(out.cells[0].outputs) == 1 and "widgets" not in out.metadata
+    assert "widgets" in nb.metadata  # the executed notebook itself is left as it was
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    export_html(path, tmp_path / "r.html", title="T")
+    page = (tmp_path / "r.html").read_text()
+    assert "<b>kept</b>" in page and "noisy" not in page and "it/s" not in page
+    with pytest.raises(KitError, match="over the 0.0 MB limit"):
+        export_html(path, tmp_path / "big.html", title="T", max_bytes=1000)
+    assert not (tmp_path / "big.html").exists()

@@ -6,12 +6,12 @@ import os
 from pathlib import Path
 
 import pytest
+from pilot_fixtures import make_fixed_pilot
 
 from kit.errors import KitError
 from kit.govern.registry import Registry
 from kit.report.savings import CostAssumptions, cost_of, savings
 from kit.report.summary import SCHEMA, build_summary, comparable, pilot_entries
-from pilot_fixtures import fixed_pilot  # noqa: F401 (fixture)
 
 EXPECTED = Path(__file__).parent / "expected_summary.json"
 ASSUME = CostAssumptions(requests_per_day=100_000, tokens_per_request=300, accelerator_hour_price=2.0,
@@ -33,8 +33,8 @@ def _summary(entries):
                          parameters={"model": "smollm2-135m"}, provenance={"created_at": "2026-11-29T00:00:00Z"})
 
 
-def test_summary_matches_expected_file(fixed_pilot):
-    path, entries = fixed_pilot
+def test_summary_matches_expected_file(tmp_path):
+    path, entries = make_fixed_pilot(tmp_path)
     with Registry.open(path) as reg:
         found = pilot_entries(registry=reg, model="smollm2-135m", use_case="chat-assistant")
     assert [e.id for e in found] == [e.id for e in entries]  # both entries of the one pilot, oldest first
@@ -44,8 +44,8 @@ def test_summary_matches_expected_file(fixed_pilot):
     assert got == json.loads(EXPECTED.read_text())
 
 
-def test_summary_decision_metrics_and_provenance(fixed_pilot):
-    _, entries = fixed_pilot
+def test_summary_decision_metrics_and_provenance(tmp_path):
+    _, entries = make_fixed_pilot(tmp_path)
     s = _summary(entries)
     assert s["schema"] == SCHEMA and s["model"] == "smollm2-135m"
     d = s["decision"]
@@ -65,8 +65,8 @@ def test_summary_decision_metrics_and_provenance(fixed_pilot):
     assert "environment" not in s["provenance"]["config_logs"]["bnb-int8"]
 
 
-def test_no_candidate_passing_means_keep_the_baseline(fixed_pilot):
-    _, entries = fixed_pilot
+def test_no_candidate_passing_means_keep_the_baseline(tmp_path):
+    _, entries = make_fixed_pilot(tmp_path)
     s = _summary(entries[1:])  # NF4 alone fails
     assert s["decision"]["headline"] == "Keep the baseline" and s["decision"]["recommended"] is None
     assert "bnb-nf4: perplexity fail" in s["decision"]["why"]
@@ -91,8 +91,8 @@ def test_savings_arithmetic_from_measurements():
     assert any("24 GiB" in line for line in ASSUME.lines()) and not math.isnan(hours)
 
 
-def test_entries_from_different_baseline_runs_are_refused(fixed_pilot, make_record):
-    path, entries = fixed_pilot
+def test_entries_from_different_baseline_runs_are_refused(tmp_path, make_record):
+    path, entries = make_fixed_pilot(tmp_path)
     from kit.govern.gate import gate
     from kit.govern.policy import get_policy
 

@@ -65,7 +65,7 @@ def lab():
             "JUPYTERLAB_WORKSPACES_DIR": str(scratch / "workspaces"),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
             "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    log = open(scratch / "lab.log", "w")
+    log = open(scratch / "lab.log", "w")  # noqa: SIM115 - the server writes to it until the finally below
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={scratch / 'work'}",
@@ -156,8 +156,9 @@ def test_panel_in_jupyterlab_runs_shows_busy_state_and_survives_a_reload(lab):
             expect(page.locator("button.kit-run")).to_contain_text("Run pilot")
             expect(status).to_contain_text("[eval] bnb-int8")  # the stage lines, read from the run folder
             assert result.inner_text().count("keep the baseline") <= 1  # one decision sentence
-            panel = page.locator(".kit-panel")
-            panel.screenshot(path=str(shots / "4-result.png"))
+            page.set_viewport_size({"width": 1280, "height": 1800})  # the whole panel, for docs/img/panel.png
+            page.locator(".kit-panel").screenshot(path=str(shots / "4-result.png"))
+            page.set_viewport_size({"width": 1280, "height": 1000})
 
             # Showing the panel again (a re-run cell, or a new kernel) reads the latest run from its folder.
             _run_all(page)

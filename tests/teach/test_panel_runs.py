@@ -21,7 +21,7 @@ def test_a_finished_run_leaves_status_result_and_log_in_its_folder(tmp_path):
     def work(run_dir):
         stage("baseline", "scored")
         logging.getLogger("bitsandbytes").warning("MatMul8bitLt: inputs will be cast")
-        warnings.warn("clean_up_tokenization_spaces was not set")
+        warnings.warn("clean_up_tokenization_spaces was not set", stacklevel=2)
         return {"answer": 42, "out_dir": str(run_dir)}
 
     run = start_run(work=work, label="m-uc", selection={"method": "bnb-int8"}, runs_root=tmp_path, background=False)
@@ -37,7 +37,7 @@ def test_a_finished_run_leaves_status_result_and_log_in_its_folder(tmp_path):
 def test_library_noise_goes_to_the_log_not_stderr_and_kit_bars_stay(tmp_path, capsys):
     with quiet_libraries(tmp_path / "run.log"):
         logging.getLogger("transformers.tokenization_utils_base").warning("tokenizer warning")
-        warnings.warn("a UserWarning from a library")
+        warnings.warn("a UserWarning from a library", stacklevel=2)
         print("stray third-party stderr line", file=sys.stderr)
         for _ in tqdm(range(3), desc="other-bar", disable=False):  # a bar from a non-kit module: to the log
             pass

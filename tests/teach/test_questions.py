@@ -31,8 +31,9 @@ def _data():
         "03-q2": {"effect": {"rows": [{"method": "rtn", "output_error_held_out": 0.108},
                                       {"method": "gptq", "output_error_held_out": 0.0496}]}},
         "04-q2": {"policies": load_policies()},
-        "05-q1": {"rows": [{"model": "chat-assistant", "savings_per_month": 2160.0},
-                           {"model": "batch-summaries", "savings_per_month": 1350.0}], "engineering_cost": 6000.0},
+        "05-q1": {"rows": [{"model": "chat-assistant", "requests_per_day": 400000},
+                           {"model": "batch-summaries", "requests_per_day": 250000}],
+                  "cost_per_1k_requests": 0.40, "engineering_cost": 6000.0},
     }
 
 
@@ -42,7 +43,7 @@ EXPECTED = {  # computed by hand from _data(), to check each question's formula
     "01-q3": 0.35 / 7,
     "02-q1": 3.0,
     "03-q2": 0.108 / 0.0496,
-    "05-q1": 6000.0 / 1350.0,
+    "05-q1": 6000.0 / (250000 * 30 / 1000 * 0.40 * (1 - 0.80)),  # 10 months
 }
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from kit.errors import KitError
 from kit.eval.harness import Protocol
+from kit.govern.gate import MetricResult, Verdict
 from kit.quant.methods import METHOD_TABLE
 from kit.quant.spec import CalibrationSpec, QuantSpec
-from kit.govern.gate import MetricResult, Verdict
 from kit.teach.panel_view import decision_sentence
 from kit.teach.widgets import METHOD_BITS, PRESETS, Selection, build_panel, render_result, run_selection
 
@@ -69,7 +69,7 @@ def test_run_selection_passes_choices_to_the_flow():
 
 
 def test_pickers_offer_exactly_what_the_method_table_supports():
-    assert METHOD_BITS == {row.name: list(row.bits) for row in METHOD_TABLE}
+    assert {row.name: list(row.bits) for row in METHOD_TABLE} == METHOD_BITS
     panel = build_panel(runner=fake_runner([]))
     assert list(panel.controls["method"].options) == [row.name for row in METHOD_TABLE]
     for row in METHOD_TABLE:
@@ -126,7 +126,7 @@ def test_2_library_noise_stays_out_of_the_notebook_and_behind_details(capsys):
     def noisy(**kw):
         logging.getLogger("bitsandbytes").warning("MatMul8bitLt: inputs will be cast from float32 to float16")
         logging.getLogger("transformers.tokenization_utils_base").warning("clean_up_tokenization_spaces ...")
-        warnings.warn("Failed to load CPU gemm_4bit_forward; pip install kernels")
+        warnings.warn("Failed to load CPU gemm_4bit_forward; pip install kernels", stacklevel=2)
         print("a third-party progress bar 3/10", file=sys.stderr)
         return FAKE_RESULT
 
@@ -210,7 +210,7 @@ def test_5_quick_preset_full_labels_and_one_decision_sentence():
     assert panel.parts["preset"].value == "quick look"  # the suggested first run
     sel = panel.selection()
     assert (sel.max_tokens, sel.limit, sel.measure_speed) == (256, 4, False)
-    assert "not a validation" in panel.parts["preset_note"].value and "about a minute" in PRESETS["quick look"].note
+    assert "not a validation" in panel.parts["preset_note"].value and "1-2 minutes" in PRESETS["quick look"].note
     panel.parts["preset"].value = "validation (full sets)"
     assert (panel.selection().max_tokens, panel.selection().limit) == (0, 0)
     labels = [w.description for w in panel.controls.values()]

@@ -1,0 +1,76 @@
+"""Each planted regression: the instruments rank the planted cause first, and the documented fix passes the gate.
+
+Real model (smollm2-135m), CPU, small sizes: the instruments compare 128 tokens; the gate is a
+rehearsal (``<use case>/quick-256[-20]``: the policy's limits on the first 256 tokens / 20 items).
+The base recipe (RTN 8-bit, group 64) is quantized once for real and cached; faults are applied in memory.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kit.debug.regressions import (base_artifact, build_candidate, list_regressions, load_candidate, load_regression,
+                                   recipe)
+
+pytestmark = pytest.mark.slow
+
+GATE_TOKENS, GATE_ITEMS = 256, 20
+
+
+@pytest.fixture(scope="module")
+def bases():
+    cache = {}
+
+    def get(spec):
+        key = repr(sorted(spec.items()))
+        if key not in cache:
+            cache[key] = load_candidate(base_artifact(spec))
+        return cache[key]
+    return get
+
+
+@pytest.fixture(scope="module")
+def oracles(smol):
+    from kit.debug.oracle import GateOracle
+
+    cache = {}
+
+    def get(use_case):
+        if use_case not in cache:
+            cache[use_case] = GateOracle(baseline=smol, use_case=use_case, max_tokens=GATE_TOKENS, limit=GATE_ITEMS)
+        return cache[use_case]
+    return get
+
+
+def _same_place(a, b):
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def test_at_least_five_planted_regressions():
+    names = list_regressions()
+    assert len(names) >= 5
+    causes = {load_regression(n).answer["cause"] for n in names}
+    assert {"module", "block", "scheme", "chat_template"} <= causes
+
+
+@pytest.mark.parametrize("name", list_regressions())
+def test_planted_cause_ranks_first_and_documented_fix_passes(name, smol, bases, oracles):
+    from kit.debug.diagnose import diagnose
+
+    reg = load_regression(name)
+    cand = build_candidate(reg, base=bases(recipe(reg)), baseline=smol)
+    diag = diagnose(baseline=smol, candidate=cand, use_case=reg.use_case, tokens=128, top=2)
+    top, truth = diag.top, reg.answer
+    assert top is not None, diag.format()
+    numeric = {"module", "block"}
+    assert top["kind"] == truth["cause"] or {top["kind"], truth["cause"]} <= numeric, diag.format()
+    assert any(_same_place(top["target"], t) for t in truth["targets"]), diag.format()
+
+    oracle = oracles(reg.use_case)
+    before = oracle(cand)
+    assert not before.passed, before.format()
+    del cand
+    fix = truth["fix"]
+    fixed = build_candidate(reg, base=bases(recipe(reg, fix=fix)), baseline=smol, fix=fix)
+    after = oracle(fixed)
+    assert after.passed, after.format()
