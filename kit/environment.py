@@ -6,11 +6,13 @@ import functools
 import importlib.metadata
 import os
 import platform
+import socket
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TRACKED_PACKAGES", "check_setup", "describe_environment", "stack_fingerprint"]
+__all__ = ["TRACKED_PACKAGES", "check_setup", "describe_environment", "hub_offline", "stack_fingerprint"]
 
 #: Packages whose versions decide whether a recorded result still holds.
 TRACKED_PACKAGES = (
@@ -126,3 +128,22 @@ def check_setup() -> list[dict[str, Any]]:
                  "found": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none: CPU only",
                  "fix": "optional; see docs/install.md 'Installing on a GPU machine'"})
     return rows
+
+
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE set, or huggingface.co unreachable within 2 s."""
+    if any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")):
+        return True
+    reachable: list[bool] = []
+
+    def probe() -> None:
+        try:
+            socket.create_connection(("huggingface.co", 443), timeout=2).close()
+            reachable.append(True)
+        except OSError:
+            pass
+
+    worker = threading.Thread(target=probe, daemon=True)  # a thread, so a hanging DNS lookup cannot block
+    worker.start()
+    worker.join(2.5)
+    return not reachable

@@ -19,11 +19,12 @@ from kit.errors import KitError
 
 __all__ = [
     "atomic_dir", "atomic_write_json", "cache_dir", "check_replaceable", "check_writable", "clean_stale_partials",
-    "file_manifest", "runs_dir", "sha256_dir", "sha256_file", "writer_lock",
+    "file_manifest", "runs_dir", "sha256_dir", "sha256_file", "STAMP", "writer_lock",
 ]
 
 _CHUNK = 1 << 20
 _PARTIAL = re.compile(r"^(\d+)-[A-Za-z0-9_]+$")  # what follows ".<name>.partial-": "<pid>-<random>"
+STAMP = ".kit-folder.json"  # written into every folder atomic_dir creates: proof that the kit wrote it
 _HELD: dict[str, list[int]] = {}  # resolved target → [lock fd, depth] (the lock is re-entrant within a process)
 
 
@@ -142,7 +143,8 @@ def check_replaceable(path: str | os.PathLike[str], *, marker: str | None) -> No
 
     Args:
         path: the existing folder ``--overwrite`` would replace.
-        marker: the kit log that marks a finished kit folder (``kit-quantization.json``).
+        marker: the kit log that marks a finished kit folder (``kit-quantization.json``); None: the
+            :data:`STAMP` that :func:`atomic_dir` writes into every folder it creates.
     """
     path = Path(path).expanduser()
     if path.is_symlink() or (path.exists() and not path.is_dir()):
@@ -152,16 +154,16 @@ def check_replaceable(path: str | os.PathLike[str], *, marker: str | None) -> No
     for name, keep in (("the kit cache", cache_dir()), ("your home folder", Path.home()), ("the working folder", Path.cwd())):
         if _contains(real, keep.expanduser().resolve()):
             raise KitError(f"refusing to replace {path}: it is or holds {name} ({keep}); choose another --out")
-    log = path / (marker or "")
-    if marker is None or not log.is_file():
-        raise KitError(f"{path} is not a kit artifact (no {marker or 'kit log'}); --overwrite replaces only folders the "
+    log = path / (marker or STAMP)
+    if not log.is_file():
+        raise KitError(f"{path} is not a kit artifact (no {marker or STAMP}); --overwrite replaces only folders the "
                        "kit wrote: move it away yourself or choose another --out")
     try:
         listed = json.loads(log.read_text(encoding="utf-8")).get("files")
     except (OSError, ValueError, AttributeError):
         listed = None  # a damaged log: replacing the artifact is the fix
     if isinstance(listed, dict):
-        extra = sorted(set(file_manifest(path, exclude=(marker,))) - set(listed))
+        extra = sorted(set(file_manifest(path, exclude=(log.name,))) - set(listed))
         if extra:
             raise KitError(f"{path} holds files the kit did not write ({', '.join(extra[:3])}); move them out "
                            "or choose another --out")
@@ -271,7 +273,8 @@ def atomic_dir(path: str | os.PathLike[str], *, overwrite: bool = False, marker:
     Args:
         path: the final folder.
         overwrite: replace an existing kit folder at ``path`` (otherwise refuse).
-        marker: the kit log that proves an existing folder is the kit's (e.g. ``kit-quantization.json``).
+        marker: the kit log that proves an existing folder is the kit's (e.g. ``kit-quantization.json``);
+            None: the :data:`STAMP` this function writes into every folder it creates.
     """
     path = Path(path).expanduser()
     with writer_lock(path):
@@ -285,6 +288,7 @@ def atomic_dir(path: str | os.PathLike[str], *, overwrite: bool = False, marker:
             raise KitError(f"cannot write beside {path} ({exc.strerror or exc}); choose a writable --out") from None
         try:
             yield tmp
+            (tmp / STAMP).write_text(json.dumps({"written_by": "kit", "pid": os.getpid()}) + "\n")
             os.chmod(tmp, 0o755)  # mkdtemp makes it private; artifacts are shared
             if path.exists():
                 trash = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.replaced-{os.getpid()}-"))

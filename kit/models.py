@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
-import os
 import re
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from kit.console import hf_progress, progress_default
+from kit.environment import hub_offline
 from kit.errors import KitError
 from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_file
 from kit.model_files import BASELINE_FILE, QUANT_FILE, config_max_positions, manifest, verify_folder, weights_sha256
@@ -211,32 +210,11 @@ def resolve_path(ref: str) -> Path | None:
             raise KitError(f"{ref} is not a model folder (no config.json); pass a folder saved by save_pretrained or an alias ({', '.join(ALIASES)})")
         return path
     if ref.count("/") == 1 and not ref.startswith((".", "/", "~")):
-        if not _offline() or _in_hub_cache(ref):
+        if not hub_offline() or _in_hub_cache(ref):
             return None  # a hub id
         raise KitError(f"model folder '{ref}' not found (offline, so it is not tried as a hub id); check the path, "
                        f"or use an alias ({', '.join(sorted(ALIASES))})")
     raise KitError(f"model '{ref}' not found: not an alias ({', '.join(sorted(ALIASES))}), folder or hub id")
-
-
-def _offline() -> bool:
-    """HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE set, or huggingface.co unreachable within 2 s."""
-    if any(os.environ.get(v, "").lower() in ("1", "true", "yes", "on") for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")):
-        return True
-    reachable: list[bool] = []
-
-    def probe() -> None:
-        import socket
-
-        try:
-            socket.create_connection(("huggingface.co", 443), timeout=2).close()
-            reachable.append(True)
-        except OSError:
-            pass
-
-    worker = threading.Thread(target=probe, daemon=True)  # a thread, so a hanging DNS lookup cannot block
-    worker.start()
-    worker.join(2.5)
-    return not reachable
 
 
 def _in_hub_cache(ref: str) -> bool:

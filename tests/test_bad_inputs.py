@@ -132,8 +132,24 @@ def test_overwrite_does_replace_a_kit_artifact(tmp_path):
     artifact = model_folder(tmp_path / "artifact", log="artifact")
     with atomic_dir(artifact, overwrite=True, marker=QUANT_FILE) as tmp:
         (tmp / QUANT_FILE).write_text("{}")
-    assert sorted(p.name for p in artifact.iterdir()) == [QUANT_FILE]
+    assert sorted(p.name for p in artifact.iterdir()) == [".kit-folder.json", QUANT_FILE]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["artifact"]  # no lock, partial or replaced folder left
+
+
+def test_overwrite_of_other_kit_folders_needs_the_kit_stamp(tmp_path):
+    from kit.errors import KitError
+    from kit.io import atomic_dir
+
+    with atomic_dir(tmp_path / "report") as tmp:  # e.g. a report folder: no kit log, but stamped
+        (tmp / "index.html").write_text("v1")
+    with atomic_dir(tmp_path / "report", overwrite=True) as tmp:
+        (tmp / "index.html").write_text("v2")
+    assert (tmp_path / "report" / "index.html").read_text() == "v2"
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "index.html").write_text("hand-written")
+    with pytest.raises(KitError, match="no .kit-folder.json"), atomic_dir(tmp_path / "mine", overwrite=True):
+        pass
+    assert (tmp_path / "mine" / "index.html").read_text() == "hand-written"
 
 
 def test_second_writer_into_the_same_out_fails_at_once(tmp_path, base, capsys, no_load):

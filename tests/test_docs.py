@@ -50,7 +50,8 @@ def test_the_link_checker_catches_missing_files_and_headings(tmp_path):
 
 def test_every_relative_link_resolves():
     assert len(PAGES) > 3
-    assert [p for page in PAGES for p in _broken(page)] == []
+    broken = [p for page in PAGES for p in _broken(page)]
+    assert broken == [], "broken links:\n" + "\n".join(broken)
 
 
 def test_readme_is_a_front_door():

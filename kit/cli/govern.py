@@ -35,16 +35,45 @@ def _read_records(paths: list[str]) -> list[dict[str, Any]]:
             raise KitError(f"{path} holds an empty list; {hint}")
         for i, item in enumerate(items):
             try:
-                record = EvalRecord.from_dict(item)
-                for section, keys in (("model", ("ref",)), ("eval_set", ("name", "kind", "sha256"))):
-                    bad = [k for k in keys if not isinstance(getattr(record, section).get(k), str)]
-                    if bad:
-                        raise KitError(f"its {section} lacks {', '.join(bad)}")
+                _check_fields(EvalRecord.from_dict(item))
             except KitError as exc:
                 where = f"{path} item {i + 1}" if isinstance(data, list) else str(path)
                 raise KitError(f"{where}: {exc}; {hint}") from None
         records += items
     return records
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_fields(record: Any) -> None:
+    """The fields the gate reads have the types the harness writes (a KitError naming the first that does not)."""
+    from kit.eval.record import METRICS
+
+    for section, keys in (("model", ("ref",)), ("eval_set", ("name", "kind", "sha256"))):
+        bad = [k for k in keys if not isinstance(getattr(record, section).get(k), str)]
+        if bad:
+            raise KitError(f"its {section} lacks {', '.join(bad)}")
+    if not isinstance(record.model.get("sha256"), (str, type(None))):
+        raise KitError("its model.sha256 is not a string")
+    for name in ("baseline", "agreement", "environment"):
+        value = getattr(record, name)
+        if value is not None and not isinstance(value, dict):
+            raise KitError(f"its {name} is not an object")
+    if record.baseline is not None and not isinstance(record.baseline.get("sha256"), (str, type(None))):
+        raise KitError("its baseline.sha256 is not a string")
+    for spec in METRICS.values():
+        section = getattr(record, spec.section) or {}
+        for key in (spec.key, spec.count):
+            if section.get(key) is not None and not _number(section[key]):
+                raise KitError(f"its {spec.section}.{key} is not a number")
+    correct, ids = record.accuracy.get("correct"), record.accuracy.get("ids")
+    if correct is not None and not (isinstance(correct, list) and all(c in (0, 1) for c in correct if _number(c))
+                                    and all(_number(c) for c in correct)):
+        raise KitError("its accuracy.correct is not a list of 0/1")
+    if ids is not None and not (isinstance(ids, list) and all(isinstance(x, (str, int)) for x in ids)):
+        raise KitError("its accuracy.ids is not a list of item ids")
 
 
 def _write(out: str | None, data: Any) -> None:

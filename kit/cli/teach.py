@@ -61,10 +61,22 @@ def cmd_progress(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_onboarding(args: argparse.Namespace) -> int:
-    """Print the expected time per notebook (reading + tasks + measured run); ``--measure`` runs them first."""
+def _read_times(path: Path) -> dict[str, Any]:
     import json
 
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except ValueError as exc:
+        raise KitError(f"{path} is not JSON ({exc}); re-measure with `kit onboarding --measure`") from None
+    if not isinstance(data, dict) or not isinstance(data.get("seconds", {}), dict):
+        raise KitError(f"{path} has no 'seconds' mapping; re-measure with `kit onboarding --measure`")
+    return data
+
+
+def cmd_onboarding(args: argparse.Namespace) -> int:
+    """Print the expected time per notebook (reading + tasks + measured run); ``--measure`` runs them first."""
     from kit.io import atomic_write_json
     from kit.teach.onboarding import estimate, format_markdown, measure_run_seconds
 
@@ -74,12 +86,13 @@ def cmd_onboarding(args: argparse.Namespace) -> int:
     if missing or not paths:
         raise KitError(f"no notebook at {missing or 'notebooks/'}; run from the repository root or pass .ipynb paths")
     times_file = Path(args.times)
-    times: dict[str, Any] = json.loads(times_file.read_text()) if times_file.is_file() else {}
+    times = _read_times(times_file)
     if args.measure:  # merged into the saved times, so notebooks can be measured one at a time
         from kit.io import check_writable
 
         check_writable(times_file, what="--times")  # before minutes of running, not after
         measured = measure_run_seconds(paths=paths, timeout=args.timeout)
+        times = _read_times(times_file)  # re-read: other measurements may have landed meanwhile
         times = {"seconds": {**times.get("seconds", {}), **{k: round(v, 1) for k, v in measured.items()}},
                  "notes": {**times.get("notes", {}), **{k: args.note for k in measured}}}
         atomic_write_json(times_file, times)

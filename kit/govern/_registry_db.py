@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
+import getpass
+import os
 import re
 import sqlite3
 from collections.abc import Iterator, Sequence
@@ -11,7 +14,7 @@ from typing import Any
 
 from kit.errors import KitError
 
-__all__ = ["SCHEMA_VERSION", "Database", "is_postgres_url"]
+__all__ = ["SCHEMA_VERSION", "Database", "current_user", "is_postgres_url", "utc_now"]
 
 SCHEMA_VERSION = "1"
 _TABLES = ("registry_meta", "registry_entries", "registry_validations", "registry_aliases")
@@ -34,6 +37,19 @@ _DDL = (
     "CREATE INDEX IF NOT EXISTS registry_validations_entry ON registry_validations (entry_id, created_at)",
     "CREATE INDEX IF NOT EXISTS registry_entries_baseline ON registry_entries (baseline_ref)",
 )
+
+
+def utc_now() -> str:
+    """The current time as the registry stores times: ISO-8601 UTC with microseconds (sorts as text)."""
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def current_user() -> str:
+    """Who is acting, for owner/by columns: ``$USER``, the login name, or ``unknown`` (containers)."""
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name (containers)
+        return "unknown"
 
 
 def is_postgres_url(target: str) -> bool:

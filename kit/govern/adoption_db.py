@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
+from kit.govern._registry_db import current_user as _owner
+from kit.govern._registry_db import utc_now as _now
 from kit.teach.costs import CRITICALITY
 
 __all__ = ["INCIDENT_STAGES", "INVENTORY_COLUMNS", "AdoptionTables", "Incident", "InventoryItem", "Promotion",
@@ -172,8 +174,6 @@ class AdoptionTables:
             by: who records it (default ``$USER``).
             source: ``cli`` or the CSV file it came from.
         """
-        from kit.govern.registry import _now, _owner
-
         if stage not in INCIDENT_STAGES:
             raise KitError(f"incident stage '{stage}' is not one of {', '.join(INCIDENT_STAGES)}")
         if not note.strip():
@@ -226,8 +226,6 @@ class AdoptionTables:
         Args:
             path: the CSV file; ``use_case`` and ``serving_cost_per_day`` may be empty.
         """
-        from kit.govern.registry import _now
-
         rows, example = read_csv(path, required=INVENTORY_COLUMNS[:4])
         source, now, items = f"{'example:' if example else ''}{Path(path).name}", _now(), []
         for i, row in enumerate(rows, start=2):
@@ -277,8 +275,6 @@ class AdoptionTables:
             kind: ``pilot``, ``revalidation`` ...
             path: where the report was written.
         """
-        from kit.govern.registry import _now
-
         ids = [self.get(e).id for e in entry_ids]  # type: ignore[attr-defined]
         now, text = _now(), json.dumps(summary, sort_keys=True, default=str)
         out = [StoredReport(id=hashlib.sha256(f"{i}|{kind}|{now}".encode()).hexdigest()[:12], entry_id=i, created_at=now,

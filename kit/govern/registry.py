@@ -9,8 +9,6 @@ stack, and ``stale`` lists entries last validated on another stack.
 from __future__ import annotations
 
 import dataclasses
-import datetime
-import getpass
 import json
 import os
 import uuid
@@ -18,9 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kit.govern._registry_db import Database, is_postgres_url
-from kit.govern.adoption_db import AdoptionTables
 from kit.errors import KitError
+from kit.govern._registry_db import Database, is_postgres_url
+from kit.govern._registry_db import current_user as _owner
+from kit.govern._registry_db import utc_now as _now
+from kit.govern.adoption_db import AdoptionTables
 from kit.io import cache_dir
 
 __all__ = ["Entry", "Registry", "Validation", "current_stack", "default_location", "stack_changes"]
@@ -70,17 +70,6 @@ class Entry:
     def to_dict(self) -> dict[str, Any]:
         """The entry as plain JSON data."""
         return dataclasses.asdict(self) | {"aliases": list(self.aliases)}
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _owner() -> str:
-    try:
-        return os.environ.get("USER") or getpass.getuser()
-    except Exception:  # no login name (containers)
-        return "unknown"
 
 
 def default_location() -> str:

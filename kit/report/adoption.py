@@ -39,7 +39,8 @@ def coverage(*, volumes: Mapping[str, int], covered: set[str], top_n: int) -> di
     """
     ranked = sorted(volumes.items(), key=lambda kv: (-kv[1], kv[0]))
     total = sum(volumes.values())
-    rows, running = [], 0
+    rows: list[dict[str, Any]] = []
+    running = 0
     for rank, (model, volume) in enumerate(ranked, start=1):
         running += volume
         rows.append({"rank": rank, "model": model, "requests_per_day": volume, "covered": model in covered,
@@ -59,9 +60,10 @@ def time_to_quantize(*, first_pilot: Mapping[str, str], first_promotion: Mapping
         first_pilot: model (or model/use case) → ISO time of its first registry entry.
         first_promotion: the same keys → ISO time of its first promotion (absent: not promoted yet).
     """
-    rows = [{"model": k, "first_pilot": first_pilot[k], "promoted": first_promotion[k],
-             "hours": _hours(first_pilot[k], first_promotion[k])} for k in sorted(first_promotion, key=first_promotion.get)
-            if k in first_pilot]
+    rows: list[dict[str, Any]] = [
+        {"model": k, "first_pilot": first_pilot[k], "promoted": first_promotion[k],
+         "hours": _hours(first_pilot[k], first_promotion[k])}
+        for k in sorted(first_promotion, key=lambda k: first_promotion[k]) if k in first_pilot]
     months: dict[str, list[float]] = {}
     for r in rows:
         months.setdefault(r["promoted"][:7], []).append(r["hours"])

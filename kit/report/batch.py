@@ -34,18 +34,20 @@ def run_batch(*, inventory: str | os.PathLike[str], out: str | os.PathLike[str],
     from kit.report.runner import run_report, store_summary
     from kit.report.summary import pilot_entries
 
-    rows, example = read_csv(inventory, required=INVENTORY_COLUMNS[:4])
+    rows, example = read_csv(Path(inventory), required=INVENTORY_COLUMNS[:4])
     out = Path(out).expanduser().resolve()
     if out.exists() and not overwrite:
         raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
     with Registry.open(registry or None) as reg:
         has_pilot = {r["model"]: bool(r.get("use_case")) and bool(
             pilot_entries(registry=reg, model=r["model"], use_case=r["use_case"])) for r in rows}
-    table, done = [], []
+    table: list[dict[str, Any]] = []
+    done: list[tuple[dict[str, Any], str]] = []
     with atomic_dir(out, overwrite=overwrite) as tmp:
         for r in sorted(rows, key=lambda r: -int(r["requests_per_day"] or 0)):
-            row = {"model": r["model"], "use_case": r.get("use_case") or None, "requests_per_day": r["requests_per_day"],
-                   "status": "no pilot yet", "decision": None, "report": None}
+            row: dict[str, Any] = {"model": r["model"], "use_case": r.get("use_case") or None,
+                                   "requests_per_day": r["requests_per_day"], "status": "no pilot yet",
+                                   "decision": None, "report": None}
             if not r.get("use_case"):
                 row["status"] = "no use case in the inventory"
             elif has_pilot[r["model"]] or run:

@@ -15,6 +15,10 @@ from kit.report.params import ADOPTION, check_parameters
 __all__ = ["ADOPTION_FIGURES", "prepare_adoption_dashboard", "render_dashboard", "render_headlines"]
 
 
+def _date(iso: str) -> datetime.date:
+    return datetime.date.fromisoformat(iso[:10])
+
+
 def _coverage_plot(d: dict[str, Any], path: Path) -> Path:
     plt = _plt()
     rows = d["coverage"]["rows"]
@@ -39,19 +43,27 @@ def _activity_plot(d: dict[str, Any], path: Path) -> Path:
     a1.set_title("regression incidents per month", fontsize=9)
     a1.legend(fontsize=7)
     ttq = d["time_to_quantize"]["rows"]
-    a2.plot([r["promoted"][:10] for r in ttq], [r["hours"] / 24 for r in ttq], "o-")
+    a2.plot([_date(r["promoted"]) for r in ttq], [r["hours"] / 24 for r in ttq], "o-")
+    if len(ttq) == 1:  # one point: a week around it, not matplotlib's default years
+        a2.set_xlim(_date(ttq[0]["promoted"]) - datetime.timedelta(days=3),
+                    _date(ttq[0]["promoted"]) + datetime.timedelta(days=3))
     a2.set_title("time to quantize (days, first pilot → promotion)", fontsize=9)
     if not ttq:
         a2.text(0.5, 0.5, "no promotion yet", ha="center", transform=a2.transAxes, color="#8f1d14")
         a2.set_xticks([]), a2.set_yticks([])
     series = d["savings"]["series"]
-    a3.plot([s["date"] for s in series], [s["cumulative_usd"] for s in series], color="#2e8b57")
+    a3.plot([_date(s["date"]) for s in series], [s["cumulative_usd"] for s in series], color="#2e8b57")
     a3.set_title("cumulative savings (USD, measured cost model)", fontsize=9)
     if not series:
         a3.text(0.5, 0.5, "no promoted model with a cost", ha="center", transform=a3.transAxes, color="#8f1d14")
         a3.set_xticks([]), a3.set_yticks([])
+    import matplotlib.dates as mdates
+
     for ax in (a2, a3):
-        ax.tick_params(labelsize=7, rotation=30)
+        locator = mdates.AutoDateLocator(maxticks=5)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        ax.tick_params(labelsize=7)
     return _save(fig, path)
 
 
@@ -149,8 +161,9 @@ def render_dashboard(data: dict[str, Any]) -> str:
     parts = []
     cov = [{"rank": r["rank"], "model": r["model"], "requests/day": r["requests_per_day"],
             "share": f"{r['volume_share']:.1%}", "cumulative": f"{r['cumulative_share']:.1%}",
-            "status": "pass" if r["covered"] else "not covered"} for r in data["coverage"]["rows"]]
-    parts.append(render_table(cov, caption="Coverage, highest volume first (pass = validated, promoted quantized model)"))
+            "covered": "yes" if r["covered"] else "no"} for r in data["coverage"]["rows"]]
+    parts.append(render_table(cov, caption="Coverage, highest volume first (covered: served by a validated, promoted "
+                              "quantized model)"))
     t = data["time_to_quantize"]
     parts.append(_table([{"model": r["model"], "first pilot": r["first_pilot"][:16], "promoted": r["promoted"][:16],
                           "days": round(r["hours"] / 24, 2)} for r in t["rows"]],

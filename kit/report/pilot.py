@@ -27,7 +27,7 @@ def report_stack() -> dict[str, Any]:
     from kit.environment import describe_environment
 
     env = describe_environment(device="cpu")
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in _REPORT_PACKAGES:
         try:
             versions[name] = importlib.metadata.version(name)

@@ -23,11 +23,11 @@ def before_after(*, previous: dict[str, Any], current: dict[str, Any] | None) ->
     after = {(m["metric"], m["eval_set"]): m for m in (current or {}).get("metrics", [])}
     rows = []
     for m in previous["metrics"]:
-        new = after.get((m["metric"], m["eval_set"]))
+        new: dict[str, Any] | None = after.get((m["metric"], m["eval_set"]))
         rows.append({"metric": m["metric"], "set": m["eval_set"], "before": m["value"], "before_status": m["status"],
                      "after": new["value"] if new else None, "status": new["status"] if new else None,
                      "moved": (new["value"] - m["value"]) if new else None,
-                     "now_fails": bool(new) and m["status"] == "pass" and new["status"] != "pass"})
+                     "now_fails": new is not None and m["status"] == "pass" and new["status"] != "pass"})
     return rows
 
 

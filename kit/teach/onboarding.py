@@ -28,7 +28,8 @@ MINUTES_PER_QUESTION = 1.0  # a check of understanding: read the choices or comp
 MINUTES_PER_TASK = 6.0  # an exercise region (### BEGIN SOLUTION) or a written answer
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 _QUESTION = re.compile(r"check\.question\(")
-_TASK = re.compile(r"### BEGIN SOLUTION|check\.written\(")
+_TASK = re.compile(r"### BEGIN SOLUTION")
+_WRITTEN = re.compile(r"check\.written\(")
 
 
 def notebook_words(*, path: str | os.PathLike[str]) -> dict[str, int]:
@@ -39,9 +40,11 @@ def notebook_words(*, path: str | os.PathLike[str]) -> dict[str, int]:
     """
     nb = nbformat.read(path, as_version=4)
     md = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    code = " ".join(c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", []))
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
+    code = " ".join(cells)
+    tasks = sum(len(_TASK.findall(c)) or len(_WRITTEN.findall(c)) for c in cells)  # a written answer may sit in a region
     return {"prose_words": len(_WORD.findall(md)), "code_words": len(_WORD.findall(code)),
-            "questions": len(_QUESTION.findall(code)), "tasks": len(_TASK.findall(code))}
+            "questions": len(_QUESTION.findall(code)), "tasks": tasks}
 
 
 def estimate(*, paths: Sequence[str | os.PathLike[str]], run_seconds: dict[str, float]) -> list[dict[str, Any]]:

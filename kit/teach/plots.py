@@ -145,7 +145,9 @@ def channel_peaks(outliers: dict[str, Any], *, ax: Any = None) -> Any:
     """
     ax = _axes(ax)
     peak = outliers["peak"]
-    ax.bar(range(len(peak)), peak, width=1.0, color="#4C72B0")
+    floor = max(min(peak), 1e-3) / 2  # log scale: lines start just below the smallest peak
+    ax.vlines(range(len(peak)), floor, peak, color="#4C72B0", linewidth=0.8)  # lines stay visible when thin
+    ax.scatter(outliers["outliers"], [peak[i] for i in outliers["outliers"]], color="#C44E52", s=14, zorder=3)
     ax.axhline(outliers["threshold"], color="#C44E52", linestyle="--",
                label=f"threshold {outliers['threshold']:g}: {len(outliers['outliers'])} of {len(peak)} channels above")
     ax.set_yscale("log")

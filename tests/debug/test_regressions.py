@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from kit.debug.regressions import (base_artifact, build_candidate, list_regressions, load_candidate, load_regression,
-                                   recipe)
+from kit.debug.regressions import base_artifact, build_candidate, list_regressions, load_candidate, load_regression, recipe
 
 pytestmark = pytest.mark.slow
 
@@ -73,4 +72,12 @@ def test_planted_cause_ranks_first_and_documented_fix_passes(name, smol, bases, 
     fix = truth["fix"]
     fixed = build_candidate(reg, base=bases(recipe(reg, fix=fix)), baseline=smol, fix=fix)
     after = oracle(fixed)
-    assert after.passed, after.format()
+    if truth["cause"] == "chat_template":
+        # chat-assistant's item metrics cannot *prove* a 3-5 point limit on 20 items (nor on short-answers' 41):
+        # with identical answers the bound stays above the limit, so the best verdict is "inconclusive".
+        # The fix must remove every failing line and give the baseline's answers back.
+        assert after.decision != "fail" and all(m.status != "fail" for m in after.metrics), after.format()
+        lines = {m.metric: m for m in after.metrics}
+        assert lines["contains_match"].value == pytest.approx(lines["contains_match"].baseline, abs=0.051)
+    else:
+        assert after.passed, after.format()

@@ -176,7 +176,7 @@ def test_cli_registry_verbs(tmp_path, monkeypatch, capsys):
 
 
 def test_cli_revalidate_reports_each_broken_entry_and_goes_on(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("kit.models._offline", lambda: False)  # the synthetic refs (runs/bnb-int8) read as hub ids
+    monkeypatch.setattr("kit.models.hub_offline", lambda: False)  # the synthetic refs (runs/bnb-int8) read as hub ids
     path = str(tmp_path / "r.sqlite")
     with Registry.open(path) as reg:
         ids = [_add(reg).id, _add(reg, sha="e" * 64).id]

@@ -131,6 +131,7 @@ def test_intuition_plots_draw_what_they_say():
     assert [t.get_text() for t in ax.texts] == ["g=32", "g=96"]  # 64 does not divide 96: not plotted
     out = I.outlier_channels(inputs=torch.tensor([[1.0, 9.0, 0.5]]))
     ax = channel_peaks(out)
-    assert len(ax.patches) == 3 and "1 of 3 channels above" in ax.get_legend().get_texts()[0].get_text()
+    assert len(ax.collections[0].get_segments()) == 3 and "1 of 3 channels above" in ax.get_legend().get_texts()[0].get_text()
+    assert ax.collections[1].get_offsets().tolist() == [[1.0, 9.0]]  # the outlier channel is marked
     ax = column_errors({"column_error": {"rtn": [1.0] * 20, "gptq": [2.0] * 20}}, window=4)
     assert [len(line.get_xdata()) for line in ax.get_lines()] == [17, 17]

@@ -59,3 +59,33 @@ def test_kit_onboarding_reads_saved_times_and_rejects_a_missing_path(tmp_path, c
     assert "| `a` |" in out and "| 30 |" in out and "quiet laptop" in out
     assert main(["onboarding", str(tmp_path / "missing.ipynb")]) == 2
     assert capsys.readouterr().err.startswith("error: no notebook")
+
+
+def test_kit_onboarding_with_a_broken_times_file_is_one_error_line(tmp_path, capsys):
+    path = _nb(tmp_path / "a.ipynb", 10, "")
+    times = tmp_path / "times.json"
+    times.write_text("{oops")
+    assert main(["onboarding", str(path), "--times", str(times)]) == 2
+    assert "re-measure with `kit onboarding --measure`" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_measure_runs_the_notebook_headless_with_a_scratch_progress_log(tmp_path, capsys, monkeypatch):
+    mine = tmp_path / "mine.json"
+    monkeypatch.setenv("KIT_PROGRESS_LOG", str(mine))
+    path = _nb(tmp_path / "b.ipynb", 10, "import os\nassert os.environ['KIT_PROGRESS_LOG'] != %r" % str(mine))
+    times = tmp_path / "times.json"
+    times.write_text(json.dumps({"seconds": {"other": 5.0}, "notes": {"other": "earlier"}}))
+    assert main(["onboarding", str(path), "--measure", "--times", str(times), "--note", "test run"]) == 0
+    saved = json.loads(times.read_text())
+    assert saved["seconds"]["other"] == 5.0 and saved["seconds"]["b"] > 0 and saved["notes"]["b"] == "test run"
+    assert not mine.exists()
+    failing = _nb(tmp_path / "c.ipynb", 10, "raise ValueError('boom')")
+    assert main(["onboarding", str(failing), "--measure", "--times", str(times)]) == 2
+    assert "c.ipynb failed headless" in capsys.readouterr().err
+
+
+def test_a_written_answer_counts_once_inside_or_outside_a_solution_region(tmp_path):
+    inside = _nb(tmp_path / "i.ipynb", 1, '### BEGIN SOLUTION\nt = "..."\n### END SOLUTION\ncheck.written("ex05-w1", t)')
+    outside = _nb(tmp_path / "o.ipynb", 1, 't = None\ncheck.written("ex05-w1", t)')
+    assert notebook_words(path=inside)["tasks"] == 1 and notebook_words(path=outside)["tasks"] == 1
