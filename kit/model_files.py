@@ -120,6 +120,8 @@ def verify_folder(path: Path) -> tuple[str | None, dict[str, Any] | None, dict[s
         problems = _differences(recorded, current) if recorded is not None else []
         if log.get("weights_sha256") not in (None, sha) and not problems:
             problems = ["weights differ from weights_sha256"]
+        if problems and all(p.endswith(" added") for p in problems):
+            fix = "move the added file(s) out of the folder: the kit did not write them"
         if problems:
             raise KitError(f"{what} {path} does not match its recorded hashes ({'; '.join(problems[:3])}); {fix}")
     return sha, baseline, quant

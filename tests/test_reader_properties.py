@@ -168,7 +168,8 @@ def test_record_reader_on_any_bytes(data):
 @SETTINGS
 @given(data=st.data(), as_list=st.booleans())
 def test_record_reader_on_near_valid_records(data, as_list, make_record):
-    record = data.draw(mutated(make_record(kind="multiple_choice", correct=[1, 0, 1, 1])))
+    kind = data.draw(st.sampled_from(["text", "multiple_choice", "generation"]))
+    record = data.draw(mutated(make_record(kind=kind, correct=[1, 0, 1, 1], top1=0.9, kl=0.1)))
     _check_records(_write(json.dumps([record] if as_list else record).encode(), ".json"))
 
 

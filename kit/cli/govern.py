@@ -68,12 +68,23 @@ def _check_fields(record: Any) -> None:
         for key in (spec.key, spec.count):
             if section.get(key) is not None and not _number(section[key]):
                 raise KitError(f"its {spec.section}.{key} is not a number")
+    if not isinstance(record.model.get("baseline"), (dict, type(None))):
+        raise KitError("its model.baseline is not an object")
     correct, ids = record.accuracy.get("correct"), record.accuracy.get("ids")
-    if correct is not None and not (isinstance(correct, list) and all(c in (0, 1) for c in correct if _number(c))
-                                    and all(_number(c) for c in correct)):
+    if record.kind != "text" and (correct is None or ids is None):
+        raise KitError(f"its {record.kind} accuracy lacks the per-item 'correct' and 'ids' lists")
+    if correct is not None and not (isinstance(correct, list) and all(_number(c) and c in (0, 1) for c in correct)):
         raise KitError("its accuracy.correct is not a list of 0/1")
     if ids is not None and not (isinstance(ids, list) and all(isinstance(x, (str, int)) for x in ids)):
         raise KitError("its accuracy.ids is not a list of item ids")
+    for section in ("accuracy", "agreement"):
+        columns = (getattr(record, section) or {}).get("per_window")
+        if columns is None:
+            continue
+        if not (isinstance(columns, dict) and all(isinstance(v, list) and all(_number(x) for x in v)
+                                                  for v in columns.values())
+                and len({len(v) for v in columns.values()}) <= 1):
+            raise KitError(f"its {section}.per_window is not a set of equal-length number lists")
 
 
 def _write(out: str | None, data: Any) -> None:

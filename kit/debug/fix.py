@@ -1,4 +1,4 @@
-"""A bisected ignore list as a ready `kit quantize` recipe: its spec and command; applying it re-quantizes, re-gates, registers."""
+"""A bisected ignore list as a `kit quantize` recipe: its spec and command; applying it re-quantizes, re-gates, registers."""
 
 from __future__ import annotations
 

@@ -110,7 +110,9 @@ def load_candidate(ref: str | Path, *, device: str = "cpu") -> Any:
     from kit.models import LoadedModel, load_model, resolve_path
 
     path = resolve_path(str(ref))
-    config = json.loads((path / "config.json").read_text()) if path else {}
+    if path is None:
+        raise KitError(f"'{ref}' is a hub id; download the candidate and pass its folder")
+    config = json.loads((path / "config.json").read_text())
     if (config.get("quantization_config") or {}).get("quant_method") != "compressed-tensors":
         return load_model(str(ref), device=device)
     sha, _, quant = verify_folder(path)
@@ -119,7 +121,8 @@ def load_candidate(ref: str | Path, *, device: str = "cpu") -> Any:
     tokenizer = AutoTokenizer.from_pretrained(path, clean_up_tokenization_spaces=False)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return LoadedModel(model=model.to(device).eval(), tokenizer=tokenizer, ref=str(ref), path=path, sha256=sha,
+    model.to(device)  # type: ignore[arg-type]
+    return LoadedModel(model=model.eval(), tokenizer=tokenizer, ref=str(ref), path=path, sha256=sha,
                        device=device, quantization=quant)
 
 
@@ -211,7 +214,7 @@ def plant(name: str, *, out: str | Path, overwrite: bool = False, progress: bool
     cand = build_candidate(reg, base=base, baseline=baseline)
     config = cand.quantization
     config["format"] = "dense fp32 (planted regression: weights hold the dequantized values)"
-    model = _dense_copy(cand.model, baseline_path=baseline.path)
+    model = _dense_copy(cand.model, baseline_path=Path(str(baseline.path)))
     with atomic_dir(out, overwrite=overwrite) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         cand.tokenizer.save_pretrained(tmp)

@@ -97,7 +97,8 @@ def paired_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
         note += (f"; about {needed} items would decide it at this discordance" if needed
                  else "; the observed change sits on the limit")
     test = {"test": "paired non-inferiority (Tango score bounds, one-sided)", "lost": lost, "gained": gained,
-            "alpha": alpha, "z_at_limit": z_at_limit, "p_value_any_change": mcnemar_exact(lost=lost, gained=gained)}
+            "alpha": alpha, "z_at_limit": z_at_limit if math.isfinite(z_at_limit) else None,  # JSON has no inf
+            "p_value_any_change": mcnemar_exact(lost=lost, gained=gained)}
     return Evidence(status=status, interval=_as_delta(limit.direction, *bounds), mdc=(hi - lo) / 2 / scale,
                     needed=needed, test=test, note=note)
 

@@ -11,14 +11,14 @@ where stopping leaves nothing half-written (artifacts are written to a temp fold
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
-import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -133,20 +133,31 @@ def _new_dir(root: Path, label: str) -> Path:
     raise KitError(f"cannot make a new run folder in {root}; clean up old {_PREFIX}* folders")
 
 
-def _progress_hook(run: PanelRun) -> Callable[..., Any]:
-    """A trace function for the run's thread: records tqdm ticks and raises at one once cancelled."""
+@contextlib.contextmanager
+def _progress_hook(run: PanelRun) -> Iterator[None]:
+    """While the block runs, every tqdm iteration in this thread records its tick and checks the cancel flag.
 
-    def tracer(frame: Any, event: str, arg: Any) -> None:
-        if event == "call" and frame.f_code.co_name in ("__iter__", "update") \
-                and frame.f_globals.get("__name__", "").startswith("tqdm"):
-            bar = frame.f_locals.get("self")
-            if bar is not None and not getattr(bar, "disable", True) and getattr(bar, "total", None):
-                run.bar = (getattr(bar, "desc", "") or "progress", int(getattr(bar, "n", 0)), int(bar.total))
-            if run.cancel.is_set():
-                raise RunCancelled()
-        return None
+    tqdm's iterator is wrapped for the run's duration (all bars iterate through it, shown or
+    disabled); ticks from other threads pass through untouched.
+    """
+    from tqdm import std
 
-    return tracer
+    original, thread = std.tqdm.__iter__, threading.get_ident()
+
+    def ticking(bar: Any) -> Iterator[Any]:
+        for done, obj in enumerate(original(bar)):
+            if threading.get_ident() == thread:
+                if run.cancel.is_set():
+                    raise RunCancelled()
+                if getattr(bar, "total", None):
+                    run.bar = (getattr(bar, "desc", "") or "progress", done, int(bar.total))
+            yield obj
+
+    std.tqdm.__iter__ = ticking  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        std.tqdm.__iter__ = original  # type: ignore[method-assign]
 
 
 def start_run(
@@ -191,12 +202,8 @@ def start_run(
     def body() -> None:
         try:
             with quiet_libraries(run.dir / LOG_FILE), on_stage(on_line):
-                before = sys.gettrace()
-                sys.settrace(_progress_hook(run))
-                try:
+                with _progress_hook(run):
                     result = work(run.dir)
-                finally:
-                    sys.settrace(before)
                 atomic_write_json(run.dir / RESULT_FILE, result)
             status.update(state="done", result=RESULT_FILE)
         except RunCancelled:

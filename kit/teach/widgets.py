@@ -166,8 +166,16 @@ class Panel:
         self.parts["result"].value = ""
 
         def work(run_dir: Path) -> dict[str, Any]:
-            with self.output:  # in the run's thread: the kit's bars and stage lines land in the live view
-                return run_selection(sel, runner=self.runner, registry=self.registry, out_dir=run_dir)
+            outcome: dict[str, Any] = {}
+            with self.output:  # in the run's thread: displays go to the panel's own output area
+                try:  # caught here: in a kernel, Output swallows an exception that leaves its block
+                    outcome["result"] = run_selection(sel, runner=self.runner, registry=self.registry,
+                                                      out_dir=run_dir)
+                except BaseException as exc:  # noqa: BLE001 - re-raised below, outside the Output block
+                    outcome["error"] = exc
+            if "error" in outcome:
+                raise outcome["error"]
+            return outcome["result"]
 
         try:
             run = start_run(work=work, label=f"{Path(sel.model).name}-{sel.use_case}", runs_root=self.runs_root,
@@ -295,7 +303,9 @@ def build_panel(*, selection: Selection | None = None, preset: str | None = None
     }
     for name, part in parts.items():
         part.add_class(f"kit-{name.replace('_', '-')}")
-    output = w.Output(layout={"border": "1px solid #ddd", "max_height": "240px", "overflow": "auto"})
+    # Whatever the run's thread displays (tqdm widgets, library output) is routed here, not into other cells;
+    # the progress itself is shown by the status line, which a reloaded page gets back from the kernel.
+    output = w.Output(layout={"max_height": "240px", "overflow": "auto"})
     wrap = {"flex_flow": "row wrap", "max_width": "1000px"}  # columns stack on a narrow window
     box = w.VBox([w.HBox([w.VBox(list(controls.values())[:5]), w.VBox(list(controls.values())[5:])], layout=wrap),
                   w.HBox([parts["preset"], parts["preset_note"]], layout=wrap),

@@ -14,6 +14,7 @@ from kit.report.savings import CostAssumptions, cost_of, savings
 from kit.report.summary import SCHEMA, build_summary, comparable, pilot_entries
 
 EXPECTED = Path(__file__).parent / "expected_summary.json"
+GATE_EVIDENCE = ("interval", "note", "p_value", "needed")
 ASSUME = CostAssumptions(requests_per_day=100_000, tokens_per_request=300, accelerator_hour_price=2.0,
                          accelerator_memory_gib=24.0, memory_headroom=0.3, hardware="test cpu")
 
@@ -39,6 +40,9 @@ def test_summary_matches_expected_file(tmp_path):
         found = pilot_entries(registry=reg, model="smollm2-135m", use_case="chat-assistant")
     assert [e.id for e in found] == [e.id for e in entries]  # both entries of the one pilot, oldest first
     got = _rounded(comparable(json.loads(json.dumps(_summary(found), default=str))))
+    for row in got["metrics"]:  # the gate's evidence (bounds, notes) is pinned by tests/govern, not here
+        for key in GATE_EVIDENCE:
+            row.pop(key)
     if os.environ.get("KIT_REGEN_EXPECTED"):
         EXPECTED.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
     assert got == json.loads(EXPECTED.read_text())

@@ -223,3 +223,23 @@ def test_5_quick_preset_full_labels_and_one_decision_sentence():
     assert sentence.startswith("Decision: not validated") and status == "insufficient-samples"
     assert "keep the baseline" in render_result(FAILED_RESULT) and render_result(FAILED_RESULT).count(
         "keep the baseline") == 1
+
+
+def test_a_failure_inside_the_live_view_still_reads_failed():
+    class KernelOutput:  # in a kernel, ipywidgets' Output shows an exception leaving its block and swallows it
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return True
+
+        def clear_output(self):
+            pass
+
+    def failing(**kw):
+        raise KitError("use case 'x' unknown; pick one of chat-assistant")
+
+    panel = build_panel(runner=failing, background=False)
+    panel.output = KernelOutput()
+    panel.on_run()
+    assert panel.refresh() == "failed" and "unknown" in panel.parts["status"].value and panel.results == []
