@@ -207,7 +207,8 @@ def resolve_path(ref: str) -> Path | None:
         raise KitError(f"{ref} is an unfinished write (interrupted run); delete it and run the command again")
     if path.exists():
         if not path.is_dir() or not (path / "config.json").is_file():
-            raise KitError(f"{ref} is not a model folder (no config.json); pass a folder saved by save_pretrained or an alias ({', '.join(ALIASES)})")
+            raise KitError(f"{ref} is not a model folder (no config.json); pass a folder saved by save_pretrained "
+                           f"or an alias ({', '.join(ALIASES)})")
         return path
     if ref.count("/") == 1 and not ref.startswith((".", "/", "~")):
         if not hub_offline() or _in_hub_cache(ref):

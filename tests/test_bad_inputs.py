@@ -300,11 +300,22 @@ def test_a_changed_baseline_is_refused_before_evaluation(base, capsys, no_load):
 def test_an_artifact_verifies_its_own_files(tmp_path, capsys, no_load):
     artifact = model_folder(tmp_path / "artifact", log="artifact")
     (artifact / "tokenizer.json").write_text('{"version": "edited"}')
+    before = snapshot(tmp_path)
     code, _, err = run(capsys, "eval", "--model", artifact, "--eval", "stdlib-docs", "--context-length", "32",
                        "--no-baseline")
     line = one_error(err)
     assert code == 2 and f"artifact {artifact} does not match" in line and "tokenizer.json changed" in line
     assert "kit quantize" in line
+    assert snapshot(tmp_path) == before
+
+
+def test_a_truncated_artifact_log_is_a_clean_error(tmp_path, capsys, no_load):
+    artifact = model_folder(tmp_path / "artifact", log="artifact")
+    log = artifact / QUANT_FILE
+    log.write_text(log.read_text()[:30])
+    code, _, err = run(capsys, "eval", "--model", artifact, "--eval", "stdlib-docs", "--context-length", "32")
+    line = one_error(err)
+    assert code == 2 and "kit-quantization.json is damaged (not valid JSON)" in line and "kit quantize" in line
 
 
 def test_quantize_refuses_a_changed_baseline(base, tmp_path, capsys, no_load):
@@ -393,8 +404,10 @@ def test_context_above_the_model_maximum_is_read_from_config(base, capsys, no_lo
 def test_bad_eval_set_files_are_refused_before_the_model_loads(name, content, says, tmp_path, capsys, no_load):
     path = tmp_path / name
     path.write_bytes(content)
-    code, _, err = run(capsys, "eval", "--model", "smollm2-135m", "--eval", path)
+    before = snapshot(tmp_path)
+    code, _, err = run(capsys, "eval", "--model", "smollm2-135m", "--eval", path, "--json", tmp_path / "out.json")
     assert code == 2 and says in one_error(err)
+    assert snapshot(tmp_path) == before
 
 
 def test_aliases_string_is_no_longer_scored_letter_by_letter(tmp_path):
@@ -459,9 +472,12 @@ def test_bad_record_files_are_refused(content, says, tmp_path, capsys, make_reco
     base, _ = _records(tmp_path, make_record)
     bad = tmp_path / "bad.json"
     bad.write_bytes(content)
-    code, _, err = run(capsys, "gate", "--baseline", base, "--candidate", bad, "--use-case", "chat-assistant")
+    before = snapshot(tmp_path)
+    code, _, err = run(capsys, "gate", "--baseline", base, "--candidate", bad, "--use-case", "chat-assistant",
+                       "--json", tmp_path / "verdict.json")
     line = one_error(err)
     assert code == 2 and says in line and "kit eval --json" in line
+    assert snapshot(tmp_path) == before
 
 
 @pytest.mark.parametrize("how", ["HF_HUB_OFFLINE", "no-network"])

@@ -2,7 +2,7 @@
 
 Covered: the eval-set reader (:func:`kit.eval.sets.load_set`), the policy reader
 (:func:`kit.govern.policy.load_policies`) and the record reader (``kit gate``'s
-``_read_records`` → :meth:`kit.eval.record.EvalRecord.from_dict`). Each reader gets raw bytes
+``kit.eval.record_files.read_records`` → :meth:`kit.eval.record.EvalRecord.from_dict`). Each reader gets raw bytes
 and, because random bytes rarely get past the first check, also near-valid files: valid
 content with one value replaced, a key dropped or a key added.
 """
@@ -148,11 +148,11 @@ def test_policy_reader_on_near_valid_policies(policy):
 
 
 def _check_records(path: Path) -> None:
-    from kit.cli.govern import _read_records
     from kit.eval.record import EvalRecord
+    from kit.eval.record_files import read_records
 
     try:
-        records = _read_records([str(path)])
+        records = read_records([path])
     except KitError as exc:
         assert str(exc) and "\n" not in str(exc)
         return

@@ -3,88 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from kit.errors import KitError
+from kit.eval.record_files import read_records
 from kit.govern.adoption_db import INVENTORY_COLUMNS
 
 __all__ = ["register"]
-
-
-def _read_records(paths: list[str]) -> list[dict[str, Any]]:
-    """The harness records in JSON files (one record or a list), each checked by ``EvalRecord.from_dict``."""
-    from kit.eval.record import EvalRecord
-
-    records: list[dict[str, Any]] = []
-    hint = "pass a file written by `kit eval --json`"
-    for path in paths:
-        try:
-            with open(path, encoding="utf-8") as f:
-                data = json.loads(f.read())
-        except OSError as exc:
-            raise KitError(f"cannot read {path} ({exc.strerror or exc}); {hint}") from None
-        except UnicodeDecodeError:
-            raise KitError(f"{path} is not UTF-8 text; {hint}") from None
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError, too-long integers, absurd nesting
-            why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
-            raise KitError(f"{path} is not JSON ({why}); {hint}") from None
-        items = data if isinstance(data, list) else [data]
-        if not items:
-            raise KitError(f"{path} holds an empty list; {hint}")
-        for i, item in enumerate(items):
-            try:
-                _check_fields(EvalRecord.from_dict(item))
-            except KitError as exc:
-                where = f"{path} item {i + 1}" if isinstance(data, list) else str(path)
-                raise KitError(f"{where}: {exc}; {hint}") from None
-        records += items
-    return records
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _check_fields(record: Any) -> None:
-    """The fields the gate reads have the types the harness writes (a KitError naming the first that does not)."""
-    from kit.eval.record import METRICS
-
-    for section, keys in (("model", ("ref",)), ("eval_set", ("name", "kind", "sha256"))):
-        bad = [k for k in keys if not isinstance(getattr(record, section).get(k), str)]
-        if bad:
-            raise KitError(f"its {section} lacks {', '.join(bad)}")
-    if not isinstance(record.model.get("sha256"), (str, type(None))):
-        raise KitError("its model.sha256 is not a string")
-    for name in ("baseline", "agreement", "environment"):
-        value = getattr(record, name)
-        if value is not None and not isinstance(value, dict):
-            raise KitError(f"its {name} is not an object")
-    if record.baseline is not None and not isinstance(record.baseline.get("sha256"), (str, type(None))):
-        raise KitError("its baseline.sha256 is not a string")
-    for spec in METRICS.values():
-        section = getattr(record, spec.section) or {}
-        for key in (spec.key, spec.count):
-            if section.get(key) is not None and not _number(section[key]):
-                raise KitError(f"its {spec.section}.{key} is not a number")
-    if not isinstance(record.model.get("baseline"), (dict, type(None))):
-        raise KitError("its model.baseline is not an object")
-    correct, ids = record.accuracy.get("correct"), record.accuracy.get("ids")
-    if record.kind != "text" and (correct is None or ids is None):
-        raise KitError(f"its {record.kind} accuracy lacks the per-item 'correct' and 'ids' lists")
-    if correct is not None and not (isinstance(correct, list) and all(_number(c) and c in (0, 1) for c in correct)):
-        raise KitError("its accuracy.correct is not a list of 0/1")
-    if ids is not None and not (isinstance(ids, list) and all(isinstance(x, (str, int)) for x in ids)):
-        raise KitError("its accuracy.ids is not a list of item ids")
-    for section in ("accuracy", "agreement"):
-        columns = (getattr(record, section) or {}).get("per_window")
-        if columns is None:
-            continue
-        if not (isinstance(columns, dict) and all(isinstance(v, list) and all(_number(x) for x in v)
-                                                  for v in columns.values())
-                and len({len(v) for v in columns.values()}) <= 1):
-            raise KitError(f"its {section}.per_window is not a set of equal-length number lists")
 
 
 def _write(out: str | None, data: Any) -> None:
@@ -100,7 +26,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from kit.govern.gate import gate
     from kit.govern.policy import get_policy
 
-    verdict = gate(baseline=_read_records(args.baseline), candidate=_read_records(args.candidate),
+    verdict = gate(baseline=read_records(args.baseline), candidate=read_records(args.candidate),
                    policy=get_policy(args.use_case, path=args.policies))
     print(verdict.format())
     _write(args.json, verdict.to_dict())
@@ -116,8 +42,8 @@ def _rows(entries: list[Any], latest: dict[str, Any]) -> list[dict[str, Any]]:
 
 def cmd_registry(args: argparse.Namespace) -> int:
     """Inspect and manage the registry."""
-    from kit.govern.registry import Registry, current_stack, stack_changes
     from kit.eval.tables import format_table
+    from kit.govern.registry import Registry, current_stack, stack_changes
 
     with Registry.open(args.registry) as reg:
         if args.action in ("list", "find"):

@@ -23,8 +23,8 @@ def _evaluate_many(model_ref: str, sets: Sequence[str], args: argparse.Namespace
     from kit.console import progress_default, stage
     from kit.eval.harness import evaluate
     from kit.eval.sets import load_set
-    from kit.models import load_model
     from kit.eval.tables import summarize
+    from kit.models import load_model
 
     progress, protocol = progress_default(), protocol_from_args(args)
     loaded_sets = [load_set(name) for name in sets]  # a missing or malformed set fails before the model loads
@@ -45,8 +45,8 @@ def _evaluate_many(model_ref: str, sets: Sequence[str], args: argparse.Namespace
 
 
 def _print_and_save(records: list[dict[str, Any]], out: str | None) -> None:
-    from kit.io import atomic_write_json
     from kit.eval.tables import format_table, summarize
+    from kit.io import atomic_write_json
 
     print(format_table([summarize(r) for r in records]))
     if out:
@@ -171,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("error: interrupted; nothing half-written was kept (a leftover .partial- folder is removed by the "
               "next run into the same place)", file=sys.stderr)
         return 130
-    except Exception as exc:  # last resort: anything not translated into a KitError is a bug, not a user error
+    except Exception as exc:  # noqa: BLE001 — last resort: anything not translated into a KitError is a bug (exit 3)
         if debug:
             traceback.print_exc()
         first = (str(exc).strip().splitlines() or [""])[0][:200]

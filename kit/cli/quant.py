@@ -20,7 +20,8 @@ def _add_quant_args(p: argparse.ArgumentParser) -> None:
         by_default.setdefault(m.default_bits, []).append(m.name)
     defaults = "; ".join(f"{b} for {', '.join(names)}" for b, names in by_default.items())
     p.add_argument("--bits", type=int, default=None, help=f"weight bits (default: {defaults})")
-    p.add_argument("--group-size", type=int, default=None, help="gptq/awq/rtn: weights per scale (default: largest that divides every width)")
+    p.add_argument("--group-size", type=int, default=None,
+                   help="gptq/awq/rtn: weights per scale (default: largest that divides every width)")
     from kit.cli._args import add_calibration_args
 
     add_calibration_args(p)
@@ -46,7 +47,8 @@ def cmd_quantize(args: argparse.Namespace) -> int:
           if cal else "none (data-free method)")
     shape = f"w{c['bits']}" + (f"g{c['group_size']}" if c["group_size"] else "")
     stage("quantize", f"{c['method']} {shape}: {c['quantized_modules']} modules in {c['quantize_seconds']:.1f} s, "
-          f"peak RSS {c['peak_memory']['peak_rss_bytes'] / _MIB:.0f} MiB" + (f"; shims: {', '.join(c['shims'])}" if c["shims"] else ""))
+          f"peak RSS {c['peak_memory']['peak_rss_bytes'] / _MIB:.0f} MiB"
+          + (f"; shims: {', '.join(c['shims'])}" if c["shims"] else ""))
     stage("save", f"{r.path} ({c['format']}, weights {c['weight_bytes'] / _MIB:.1f} MiB, sha256 {c['weights_sha256'][:12]})")
     print(f"config log: {r.path / QUANT_FILE}")
     return 0

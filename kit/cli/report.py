@@ -51,6 +51,14 @@ def cmd_pilot(args: argparse.Namespace) -> int:
     from kit.report.runner import run_report
 
     given = _parameters(args, PILOT, _PILOT_OPTIONS) | {"run_if_missing": bool(args.run)}
+    if not args.run:  # say so now rather than from inside a kernel
+        from kit.govern.registry import Registry
+        from kit.report.summary import pilot_entries
+
+        with Registry.open(args.registry or None) as reg:
+            if not pilot_entries(registry=reg, model=args.model, use_case=args.use_case, entry_ids=given.get("entries", [])):
+                raise KitError(f"the registry {reg.location} holds no pilot of {args.model} for {args.use_case}; run "
+                               f"`kit pilot --model {args.model} --use-case {args.use_case}` first or pass --run")
     summary = run_report(kind="pilot", out=args.out, parameters=given, overwrite=args.overwrite)
     d = summary["decision"]
     print(_written(Path(args.out).resolve(), summary))

@@ -72,7 +72,8 @@ def infer_kind(record: dict[str, Any]) -> str:
         return "generation"
     if "text" in record:
         return "text"
-    raise KitError(f"record with keys {sorted(record)} matches no kind; use 'text', 'prompt'+'choices'+'answer', or 'prompt'+'reference'")
+    raise KitError(f"record with keys {sorted(record)} matches no kind; "
+                   "use 'text', 'prompt'+'choices'+'answer', or 'prompt'+'reference'")
 
 
 def _check(record: dict[str, Any], kind: str, where: str) -> None:

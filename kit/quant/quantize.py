@@ -16,16 +16,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kit.quant.calibration import calibration_chunks
 from kit.console import hf_progress, progress_default
 from kit.environment import describe_environment
 from kit.errors import KitError
+from kit.eval.timing import peak_memory
 from kit.io import atomic_dir, atomic_write_json, check_replaceable, writer_lock
 from kit.model_files import manifest, verify_folder, weights_sha256
+from kit.models import QUANT_FILE, LoadedModel, check_device, resolve_path
+from kit.quant.calibration import calibration_chunks
 from kit.quant.methods import METHODS, Method, Request
 from kit.quant.spec import CalibrationSpec, QuantSpec
-from kit.models import QUANT_FILE, LoadedModel, check_device, resolve_path
-from kit.eval.timing import peak_memory
 
 __all__ = ["GROUP_SIZES", "METHODS", "SCHEMA", "QuantResult", "default_group_size", "get_method", "quantize"]
 
@@ -114,7 +114,8 @@ def default_group_size(model: Any, requested: int | None = None, *, ignore: tupl
     fits = [g for g in GROUP_SIZES if common % g == 0]
     if requested is None:
         if not fits:
-            raise KitError(f"no group size in {GROUP_SIZES} divides the Linear widths {sorted(set(widths.values()))}; pass --group-size explicitly")
+            raise KitError(f"no group size in {GROUP_SIZES} divides the Linear widths {sorted(set(widths.values()))}; "
+                           "pass --group-size explicitly")
         return fits[0]
     if requested < 1 or common % requested:
         bad = next(n for n, w in widths.items() if w % max(requested, 1) or requested < 1)
@@ -134,14 +135,17 @@ def _verified_baseline(ref: str) -> tuple[Path, str]:
     if not any(path.glob("*.safetensors")):
         raise KitError(f"{path} has no .safetensors weights; save the model with safe_serialization=True")
     sha, _, _ = verify_folder(path)  # every file against the baseline's manifest (kit.model_files)
-    return path, sha  # type: ignore[return-value]
+    if sha is None:  # unreachable after the glob above; keeps the type honest
+        raise KitError(f"{path} has no .safetensors weights; save the model with safe_serialization=True")
+    return path, sha
 
 
 def _check_args(method: Method, bits: int | None, out: Path, baseline: Path, overwrite: bool) -> int:
     bits = method.default_bits if bits is None else bits
     if bits not in method.supported_bits:
         choices = ", ".join(str(b) for b in method.supported_bits)
-        raise KitError(f"method {method.name} supports bits {choices}, not {bits}; pass --bits {method.supported_bits[0]} or pick another method")
+        raise KitError(f"method {method.name} supports bits {choices}, not {bits}; "
+                       f"pass --bits {method.supported_bits[0]} or pick another method")
     if out.exists() and not overwrite:
         raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
     if out.resolve() == baseline.resolve() or out.resolve() in baseline.resolve().parents:

@@ -61,7 +61,7 @@ def plot_quality_vs_memory(summary: dict[str, Any], path: str | os.PathLike[str]
         for m in rows:
             worse = (m["limit"] - m["margin"]) * scale  # degradation = limit − margin
             worst.append(worse)
-            color = {"pass": "#0f5c2e", "within-noise": "#8a7300"}.get(m["status"], "#8f1d14")
+            color = {"pass": "#0f5c2e", "fail": "#8f1d14"}.get(m["status"], "#b07800")  # amber: undecided
             ax.scatter([memory[m["method"]]], [worse], color=color, zorder=3)
             ax.annotate(f"{m['method']} ({m['status']})", (memory[m["method"]], worse), textcoords="offset points",
                         xytext=(4, 4), fontsize=8)

@@ -34,7 +34,8 @@ def perplexity_from_record(answer: float, *, record: dict[str, Any]) -> bool:
         record: the harness record of a text set.
     """
     return _close(answer, math.exp(record["accuracy"]["nll_per_token"]), what="perplexity",
-                  hint="Perplexity is exp(mean negative log-likelihood per token): math.exp(record['accuracy']['nll_per_token']).")
+                  hint="Perplexity is exp(mean negative log-likelihood per token): "
+                       "math.exp(record['accuracy']['nll_per_token']).")
 
 
 def standard_error(answer: float, *, record: dict[str, Any]) -> bool:

@@ -6,6 +6,7 @@ activations; the kit quantizes models with bitsandbytes and llm-compressor (``ki
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -131,10 +132,8 @@ def layer_inputs(*, loaded: Any, name: str, token_ids: Sequence[Sequence[int]]) 
     try:
         with torch.no_grad():
             for batch in batches:
-                try:
+                with contextlib.suppress(_Reached):  # the hook stops the forward pass once it has what it needs
                     loaded.model(torch.tensor(batch, device=loaded.model.device))
-                except _Reached:
-                    pass
     finally:
         handle.remove()
     return torch.cat(seen)

@@ -83,7 +83,7 @@ def measure_run_seconds(*, paths: Sequence[str | os.PathLike[str]], timeout: int
             t0 = time.perf_counter()
             try:
                 run_headless(notebook=path, scratch=scratch, timeout=timeout)
-            except Exception as exc:  # papermill's error carries the failing cell; one line here
+            except Exception as exc:  # noqa: BLE001 - papermill's error carries the failing cell; one line here
                 raise KitError(f"{path} failed headless ({str(exc).strip().splitlines()[0][:160]}); "
                                f"open it in Jupyter and run it to see the cell") from None
             times[Path(path).stem] = time.perf_counter() - t0

@@ -50,7 +50,7 @@ def load(*, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def mark_answer(*, qid: str, correct: bool, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:

@@ -7,11 +7,11 @@ import shutil
 import pytest
 
 from kit.cli.main import main
-from kit.quant.compare import compare
 from kit.errors import KitError
 from kit.eval.harness import Protocol, evaluate
-from kit.quant.methods import METHODS
 from kit.models import QUANT_FILE, load_model
+from kit.quant.compare import compare
+from kit.quant.methods import METHODS
 from kit.quant.quantize import quantize
 from kit.quant.spec import CalibrationSpec
 

@@ -34,7 +34,8 @@ def report(tmp_path_factory):
 @pytest.mark.slow
 def test_folder_holds_the_four_outputs_and_nothing_half_written(report):
     out, _, _ = report
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(["report.ipynb", "report.html", "summary.json", *FIGURES])
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))  # .kit-folder.json: atomic_dir's stamp
+    assert names == sorted(["report.ipynb", "report.html", "summary.json", *FIGURES])
     assert not list(out.parent.glob(".out.partial-*"))
     for name in FIGURES:
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -110,6 +111,10 @@ def test_bad_parameters_are_refused_before_a_kernel_starts(tmp_path, capsys):
     assert err == "error: parameter max_tokens must be int or None, got 'many'\n"
     assert main(["report", "pilot", "--model", "m", "--use-case", "u", "--out", str(out), "-p", "volume=3"]) == 2
     assert capsys.readouterr().err.startswith("error: unknown parameter volume; known: model, use_case")
+    empty = str(tmp_path / "empty.sqlite")
+    assert main(["report", "pilot", "--model", "m", "--use-case", "u", "--out", str(out), "--registry", empty]) == 2
+    assert capsys.readouterr().err == (f"error: the registry {empty} holds no pilot of m for u; run "
+                                       "`kit pilot --model m --use-case u` first or pass --run\n")
     assert not out.exists()
 
 

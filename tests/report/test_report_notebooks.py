@@ -43,8 +43,8 @@ def test_adoption_dashboard_report(tmp_path):
         reg.promote(entries[0].id, stack=STACK_OF_ENTRIES)
     out = tmp_path / "adoption"
     data = run_report(kind="adoption", out=out, parameters={"registry": str(registry), "as_of": "2026-12-31"})
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["activity.png", "coverage.png", "report.html", "report.ipynb",
-                                                      "summary.json", "trends.png"]
+    names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert names == ["activity.png", "coverage.png", "report.html", "report.ipynb", "summary.json", "trends.png"]
     assert data["coverage"]["share"] == pytest.approx(450000 / 3247000) and data["incidents"]["production"] == 1
     page = (out / "report.html").read_text()
     assert "<title>Adoption dashboard (example data)</title>" in page and "EXAMPLE DATA" in page

@@ -6,13 +6,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
 
-from kit.errors import KitError  # noqa: E402
-from kit.teach import intuition as I  # noqa: E402
-from kit.teach.plots import channel_peaks, column_errors, group_size_errors, rounding_histogram  # noqa: E402
+from kit.errors import KitError
+from kit.teach import intuition as I
+from kit.teach.plots import channel_peaks, column_errors, group_size_errors, rounding_histogram
 
 
 @pytest.fixture(autouse=True)

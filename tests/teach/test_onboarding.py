@@ -8,8 +8,15 @@ import nbformat
 import pytest
 
 from kit.cli.main import main
-from kit.teach.onboarding import (CODE_WPM, MINUTES_PER_QUESTION, MINUTES_PER_TASK, PROSE_WPM, estimate,
-                                  format_markdown, notebook_words)
+from kit.teach.onboarding import (
+    CODE_WPM,
+    MINUTES_PER_QUESTION,
+    MINUTES_PER_TASK,
+    PROSE_WPM,
+    estimate,
+    format_markdown,
+    notebook_words,
+)
 
 
 def _nb(path, markdown_words, code):
@@ -73,7 +80,7 @@ def test_kit_onboarding_with_a_broken_times_file_is_one_error_line(tmp_path, cap
 def test_measure_runs_the_notebook_headless_with_a_scratch_progress_log(tmp_path, capsys, monkeypatch):
     mine = tmp_path / "mine.json"
     monkeypatch.setenv("KIT_PROGRESS_LOG", str(mine))
-    path = _nb(tmp_path / "b.ipynb", 10, "import os\nassert os.environ['KIT_PROGRESS_LOG'] != %r" % str(mine))
+    path = _nb(tmp_path / "b.ipynb", 10, f"import os\nassert os.environ['KIT_PROGRESS_LOG'] != {str(mine)!r}")
     times = tmp_path / "times.json"
     times.write_text(json.dumps({"seconds": {"other": 5.0}, "notes": {"other": "earlier"}}))
     assert main(["onboarding", str(path), "--measure", "--times", str(times), "--note", "test run"]) == 0
