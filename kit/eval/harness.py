@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from kit.environment import describe_environment
 from kit.errors import KitError
 from kit.eval.record import SCHEMA, EvalRecord
-from kit.eval.scoring import score_generation, score_multiple_choice, score_perplexity
+from kit.eval.scoring import score_generation, score_multiple_choice, score_perplexity, score_perplexity_many
 from kit.eval.sets import EvalSet, load_set
 from kit.eval.timing import measure_latency, peak_memory
 from kit.models import LoadedModel, load_model
 
-__all__ = ["SCHEMA", "Protocol", "evaluate", "tokens_for"]
+__all__ = ["SCHEMA", "Protocol", "evaluate", "evaluate_many", "tokens_for"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -103,6 +104,13 @@ def _score(
                             batch_size=protocol.batch_size * 2, chat_template=use_chat, progress=progress)
 
 
+def _check_context(loaded: LoadedModel, protocol: Protocol) -> None:
+    longest = getattr(getattr(loaded.model, "config", None), "max_position_embeddings", None)
+    if isinstance(longest, int) and protocol.context_length > longest:
+        raise KitError(f"context length {protocol.context_length} exceeds {loaded.ref}'s maximum of {longest} tokens; "
+                       f"pass --context-length {min(longest, 512)}")
+
+
 def _latency_prompt(eval_set: EvalSet, tokenizer: Any, n: int) -> list[int]:
     field = "text" if eval_set.kind == "text" else "prompt"
     text = "\n\n".join(item[field] for item in eval_set.items[:64])
@@ -138,24 +146,34 @@ def evaluate(
     loaded = _as_model(model, device)
     ref = _as_model(baseline, loaded.device) if baseline is not None else None
     dataset = eval_set if isinstance(eval_set, EvalSet) else load_set(eval_set)
-    longest = getattr(getattr(loaded.model, "config", None), "max_position_embeddings", None)
-    if dataset.kind == "text" and isinstance(longest, int) and protocol.context_length > longest:
-        raise KitError(f"context length {protocol.context_length} exceeds {loaded.ref}'s maximum of {longest} tokens; "
-                       f"pass --context-length {min(longest, 512)}")
+    if dataset.kind == "text":
+        _check_context(loaded, protocol)
     with peak_memory(loaded.device) as memory:
         t0 = time.perf_counter()
         scores = _score(loaded, dataset, protocol, ref, progress)
         eval_seconds = time.perf_counter() - t0
-        speed = {"latency": None, "throughput": {}}
-        if measure_speed:
-            speed = measure_latency(loaded.model, _latency_prompt(dataset, loaded.tokenizer, protocol.latency_prompt_tokens),
-                                    new_tokens=protocol.latency_new_tokens, warmup=protocol.warmup,
-                                    repeats=protocol.latency_repeats)
+        speed = _speed(loaded, dataset, protocol, measure_speed)
+    return _record(loaded=loaded, ref=ref, dataset=dataset, protocol=protocol, scores=scores, speed=speed,
+                   memory=memory, seconds={"scoring": round(eval_seconds, 3),
+                                           "total": round(time.perf_counter() - started, 3)})
+
+
+def _speed(loaded: LoadedModel, dataset: EvalSet, protocol: Protocol, measure: bool) -> dict[str, Any]:
+    if not measure:
+        return {"latency": None, "throughput": {}}
+    return measure_latency(loaded.model, _latency_prompt(dataset, loaded.tokenizer, protocol.latency_prompt_tokens),
+                           new_tokens=protocol.latency_new_tokens, warmup=protocol.warmup,
+                           repeats=protocol.latency_repeats)
+
+
+def _record(*, loaded: LoadedModel, ref: LoadedModel | None, dataset: EvalSet, protocol: Protocol,
+            scores: dict[str, Any], speed: dict[str, Any], memory: dict[str, Any],
+            seconds: dict[str, Any]) -> dict[str, Any]:
     agreement = scores.pop("agreement", None)
     throughput = dict(speed["throughput"])
     if dataset.kind == "text":
-        throughput["eval_tokens_per_s"] = scores["tokens_scored"] / eval_seconds
-    memory["weight_bytes"] = loaded.weight_bytes()
+        throughput["eval_tokens_per_s"] = scores["tokens_scored"] / max(seconds["scoring"], 1e-9)
+    memory = dict(memory, weight_bytes=loaded.weight_bytes())
     return EvalRecord(
         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         model=loaded.info(),
@@ -168,5 +186,70 @@ def evaluate(
         throughput=throughput,
         memory=memory,
         environment=describe_environment(device=loaded.device),
-        seconds={"scoring": round(eval_seconds, 3), "total": round(time.perf_counter() - started, 3)},
+        seconds=seconds,
     ).to_dict()
+
+
+def evaluate_many(
+    *,
+    models: Sequence[LoadedModel],
+    eval_set: EvalSet | str,
+    baseline: LoadedModel | None = None,
+    protocol: Protocol | None = None,
+    measure_speed: bool = True,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Evaluate several loaded models on one set, sharing one baseline pass per window batch for agreement.
+
+    The records equal what :func:`evaluate` gives each model alone (same accuracy and agreement);
+    ``seconds.scoring`` is each model's own forward passes and ``seconds.reference`` the shared
+    baseline pass. A member that *is* ``baseline`` is scored from that pass, without agreement
+    (as ``evaluate(model=baseline)``).
+
+    Args:
+        models: loaded models (same tokenizer as the baseline on text sets).
+        eval_set: a loaded set, a bundled name, or a ``.jsonl``/``.txt`` path.
+        baseline: the full-precision reference for agreement (top-1, KL) on text sets.
+        protocol: scoring settings; defaults to :class:`Protocol()`.
+        measure_speed: also measure each model's latency and throughput.
+        progress: show progress bars.
+    """
+    if not models:
+        raise KitError("evaluate_many needs at least one model")
+    protocol = protocol or Protocol()
+    dataset = eval_set if isinstance(eval_set, EvalSet) else load_set(eval_set)
+    if dataset.kind != "text":  # no agreement on these kinds, so nothing to share
+        return [evaluate(model=m, eval_set=dataset, baseline=None if m is baseline else baseline, protocol=protocol,
+                         measure_speed=measure_speed, progress=progress) for m in models]
+    started = time.perf_counter()
+    ids = None
+    for m in [*models, *([baseline] if baseline is not None else [])]:
+        _check_context(m, protocol)
+        mine = tokens_for(dataset, m.tokenizer, max_tokens=protocol.max_tokens)
+        if ids is not None and mine != ids:
+            raise KitError("model and baseline tokenise the set differently; agreement needs the same tokenizer")
+        ids = mine
+    first = models[0]
+    with peak_memory(first.device) as memory:
+        scores, secs = score_perplexity_many([m.model for m in models], ids, context_length=protocol.context_length,
+                                             stride=protocol.stride or protocol.context_length,
+                                             batch_size=protocol.batch_size, pad_id=first.tokenizer.pad_token_id,
+                                             reference=baseline.model if baseline is not None else None,
+                                             progress=progress)
+    shared = time.perf_counter() - started
+    records = []
+    for m, score, own in zip(models, scores, secs["models"]):
+        t0 = time.perf_counter()
+        is_base = m is baseline
+        if is_base:
+            score.pop("agreement", None)
+            own += secs["reference"]
+        with peak_memory(m.device) as lat_memory:
+            speed = _speed(m, dataset, protocol, measure_speed)
+        mem = {k: max(memory.get(k, 0), lat_memory.get(k, 0)) if isinstance(memory.get(k), int) else memory[k]
+               for k in memory}
+        records.append(_record(loaded=m, ref=None if is_base else baseline, dataset=dataset, protocol=protocol,
+                               scores=score, speed=speed, memory=mem,
+                               seconds={"scoring": round(own, 3), "reference": round(secs["reference"], 3),
+                                        "total": round(shared + time.perf_counter() - t0, 3)}))
+    return records

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import string
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -12,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-__all__ = ["make_windows", "score_generation", "score_multiple_choice", "score_perplexity"]
+__all__ = ["make_windows", "score_generation", "score_multiple_choice", "score_perplexity", "score_perplexity_many"]
 
 IGNORE = -100
 
@@ -84,9 +85,73 @@ def score_perplexity(
         reference: a baseline causal LM scored on the same tokens (same tokenizer).
         progress: show a progress bar.
     """
+    scores, _ = score_perplexity_many([model], token_ids, context_length=context_length, stride=stride,
+                                      batch_size=batch_size, pad_id=pad_id, reference=reference, progress=progress)
+    return scores[0]
+
+
+class _Totals:
+    """One model's running sums over windows (and its forward-pass seconds)."""
+
+    def __init__(self) -> None:
+        self.nll, self.n, self.agree, self.kl, self.seconds = 0.0, 0, 0, 0.0, 0.0
+        self.per_nll: list[float] = []
+        self.per_n: list[int] = []
+        self.per_agree: list[int] = []
+        self.per_kl: list[float] = []
+
+    def add(self, logp: torch.Tensor, targets: torch.Tensor, sizes: list[int], ref: torch.Tensor | None) -> None:
+        token_nll = -logp.gather(1, targets[:, None]).squeeze(1)  # (N,)
+        self.per_nll += [float(x.sum()) for x in torch.split(token_nll, sizes)]
+        self.per_n += sizes
+        self.nll += float(token_nll.sum())
+        self.n += int(targets.numel())
+        if ref is not None:
+            token_agree = (ref.argmax(-1) == logp.argmax(-1)).long()  # (N,)
+            token_kl = (ref.exp() * (ref - logp)).sum(-1)  # (N,) KL(baseline ‖ model), nats
+            self.per_agree += [int(x.sum()) for x in torch.split(token_agree, sizes)]
+            self.per_kl += [float(x.sum()) for x in torch.split(token_kl, sizes)]
+            self.agree += int(token_agree.sum())
+            self.kl += float(token_kl.sum())
+
+    def result(self, windows: int, agreement: bool) -> dict[str, Any]:
+        n = self.n
+        out: dict[str, Any] = {"perplexity": math.exp(self.nll / n), "nll_per_token": self.nll / n,
+                               "tokens_scored": n, "windows": windows,
+                               "per_window": {"nll": [round(x, 4) for x in self.per_nll], "tokens": self.per_n}}
+        if agreement:
+            out["agreement"] = {"top1": self.agree / n, "kl_mean": max(self.kl / n, 0.0), "tokens": n,
+                                "per_window": {"top1": self.per_agree, "kl": [round(x, 6) for x in self.per_kl]}}
+        return out
+
+
+@torch.inference_mode()
+def score_perplexity_many(
+    models: Sequence[Any], token_ids: Sequence[int], *, context_length: int, stride: int, batch_size: int,
+    pad_id: int, reference: Any | None = None, progress: bool = True,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """:func:`score_perplexity` for several models at once, sharing one ``reference`` pass per window batch.
+
+    Each window batch runs the reference once and every model on the same batch, so N candidates
+    cost N + 1 forward passes instead of 2N; each model's scores equal what :func:`score_perplexity`
+    gives it alone. A model that *is* the reference reuses the reference's pass.
+
+    Args:
+        models: causal LMs (all loaded; same tokenizer).
+        token_ids: the whole tokenised text.
+        context_length: tokens per window.
+        stride: step between windows.
+        batch_size: windows per forward pass.
+        pad_id: id used to pad the last, shorter window.
+        reference: a baseline causal LM for agreement (top-1, KL), or None.
+        progress: show a progress bar.
+
+    Returns:
+        (one score dict per model, in order; forward-pass seconds ``{"models": [...], "reference": s}``).
+    """
     windows = make_windows(len(token_ids), context_length=context_length, stride=stride)
-    nll, n, agree, kl = 0.0, 0, 0, 0.0
-    per_nll, per_n, per_agree, per_kl = [], [], [], []  # one entry per window: the gate's bootstrap resamples them
+    totals = [_Totals() for _ in models]
+    ref_seconds = 0.0
     for chunk in tqdm(list(_batches(windows, batch_size)), desc="perplexity", unit="batch", disable=not progress):
         rows = [list(token_ids[b:e]) for b, e, _ in chunk]
         ids, mask = _pad(rows, pad_id)
@@ -94,30 +159,19 @@ def score_perplexity(
         for i, (b, e, first) in enumerate(chunk):
             labels[i, first - b:e - b] = ids[i, first - b:e - b]
         targets = labels[:, 1:][labels[:, 1:] != IGNORE]
-        logp = _scored_logprobs(model, ids, mask, labels)
-        targets = targets.to(logp.device)
         sizes = [e - first for _, e, first in chunk]  # scored tokens per window, in row order
-        token_nll = -logp.gather(1, targets[:, None]).squeeze(1)  # (N,)
-        per_nll += [float(x.sum()) for x in torch.split(token_nll, sizes)]
-        per_n += sizes
-        nll += float(token_nll.sum())
-        n += int(targets.numel())
+        ref = None
         if reference is not None:
-            same = reference is model  # a model against itself: reuse, do not recompute
-            ref = logp if same else _scored_logprobs(reference, ids, mask, labels).to(logp.device)
-            token_agree = (ref.argmax(-1) == logp.argmax(-1)).long()  # (N,)
-            token_kl = (ref.exp() * (ref - logp)).sum(-1)  # (N,) KL(baseline ‖ model), nats
-            per_agree += [int(x.sum()) for x in torch.split(token_agree, sizes)]
-            per_kl += [float(x.sum()) for x in torch.split(token_kl, sizes)]
-            agree += int(token_agree.sum())
-            kl += float(token_kl.sum())
-    out: dict[str, Any] = {"perplexity": math.exp(nll / n), "nll_per_token": nll / n, "tokens_scored": n,
-                           "windows": len(windows),
-                           "per_window": {"nll": [round(x, 4) for x in per_nll], "tokens": per_n}}
-    if reference is not None:
-        out["agreement"] = {"top1": agree / n, "kl_mean": max(kl / n, 0.0), "tokens": n,
-                            "per_window": {"top1": per_agree, "kl": [round(x, 6) for x in per_kl]}}
-    return out
+            t0 = time.perf_counter()
+            ref = _scored_logprobs(reference, ids, mask, labels)
+            ref_seconds += time.perf_counter() - t0
+        for model, total in zip(models, totals):
+            t0 = time.perf_counter()
+            logp = ref if model is reference else _scored_logprobs(model, ids, mask, labels)
+            total.seconds += time.perf_counter() - t0
+            total.add(logp, targets.to(logp.device), sizes, None if ref is None else ref.to(logp.device))
+    seconds = {"models": [t.seconds for t in totals], "reference": ref_seconds}
+    return [t.result(len(windows), reference is not None) for t in totals], seconds
 
 
 @torch.inference_mode()

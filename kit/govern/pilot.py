@@ -1,4 +1,10 @@
-"""The pilot flow: baseline → quantize → evaluate → gate → register, one line per stage, then a decision table."""
+"""The pilot flow: load → quantize → evaluate → gate → register, one timed line per stage, then a decision table.
+
+The baseline's records come from a cache when this model was piloted before on the same sets,
+protocol and stack (:mod:`kit.eval.cache`); all candidates are evaluated together, sharing one
+baseline pass per window batch for agreement. The result's ``timings`` hold every stage, the
+floor (quantizations + one forward pass of each model over each set) and wall / floor.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from kit.console import progress_default, stage
-from kit.eval.harness import Protocol, evaluate
+from kit.eval.cache import RecordCache
+from kit.eval.harness import Protocol, evaluate, evaluate_many
 from kit.eval.tables import summarize
 from kit.govern.gate import gate
 from kit.govern.policy import UseCasePolicy, get_policy, require_reason
@@ -19,7 +26,7 @@ from kit.govern.registry import Registry
 from kit.io import runs_dir
 from kit.quant.spec import QuantSpec
 
-__all__ = ["decision_table", "evaluate_sets", "run_pilot"]
+__all__ = ["decision_table", "evaluate_sets", "floor_seconds", "run_pilot"]
 
 
 def evaluate_sets(
@@ -114,43 +121,130 @@ def _announce_existing(reg: Registry, model: str) -> None:
               + f" (entry {e.id}, {e.use_case}, {'passed' if e.passed else 'failed'}, {e.model_ref})")
 
 
-def _evaluate_baseline(plan: _Plan) -> tuple[Any, list[dict[str, Any]]]:
-    """Load the baseline and evaluate it on the use case's sets."""
-    from kit.models import load_model
+def _cache_keys(plan: _Plan, base: Any) -> list[dict[str, Any] | None]:
+    """One baseline-record cache key per set (None for all when the baseline has no weights hash)."""
+    from kit.environment import describe_environment, stack_fingerprint
+    from kit.eval.cache import record_key
+    from kit.eval.sets import load_set
 
-    t0 = time.perf_counter()
-    base = load_model(plan.model, device=plan.device)
-    records = evaluate_sets(model=base, baseline=None, sets=plan.sets, measure_speed=plan.measure_speed,
-                            progress=plan.progress)
-    stage("baseline", f"{plan.model}: {_headline(records)} ({time.perf_counter() - t0:.1f} s)")
-    return base, records
+    if not base.sha256:
+        return [None] * len(plan.sets)
+    stack = stack_fingerprint(describe_environment(device=base.device))
+    return [record_key(weights_sha256=base.sha256, set_sha256=load_set(name).sha256, protocol=protocol,
+                       measure_speed=plan.measure_speed and i == 0, stack=stack)
+            for i, (name, protocol) in enumerate(plan.sets)]
 
 
-def _pilot_one(plan: _Plan, spec: QuantSpec, *, base: Any, base_records: list[dict[str, Any]],
-               reg: Registry | None, owner: str | None, volume_per_day: int | None) -> dict[str, Any]:
-    """Quantize with one spec, evaluate, gate and (optionally) register; return the candidate's result."""
-    from kit.quant.quantize import quantize
+def _evaluate_together(plan: _Plan, *, base: Any, models: list[Any], cached: list[dict[str, Any] | None],
+                       ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
+    """Each set once: every candidate (and the baseline where not cached) sharing one baseline pass.
 
+    Returns:
+        (the baseline's records, one record list per candidate), in set order.
+    """
+    base_records, cand_records = [], [[] for _ in models]
+    for i, ((name, protocol), hit) in enumerate(zip(plan.sets, cached)):
+        members = models + ([base] if hit is None else [])
+        records = evaluate_many(models=members, eval_set=name, baseline=base, protocol=protocol,
+                                measure_speed=plan.measure_speed and i == 0, progress=plan.progress)
+        for mine, record in zip(cand_records, records):
+            mine.append(record)
+        base_records.append(hit if hit is not None else records[-1])
+    return base_records, cand_records
+
+
+def floor_seconds(*, quantize: Sequence[float], baseline: Sequence[dict[str, Any] | None],
+                  candidates: Sequence[Sequence[dict[str, Any]]]) -> dict[str, float]:
+    """The work a pilot cannot avoid: every quantization plus one forward pass of each model over each set.
+
+    The baseline's pass counts once per set: its own scoring when it was evaluated this run, else
+    (cached record) the shared reference pass that agreement needed on a text set.
+
+    Args:
+        quantize: seconds of each quantization.
+        baseline: per set, the baseline record evaluated this run, or None when it came from the cache.
+        candidates: per candidate, its records (set order), with ``seconds.scoring`` / ``seconds.reference``.
+    """
+    forward = 0.0
+    for i, fresh in enumerate(baseline):
+        records = [c[i] for c in candidates]
+        forward += sum(r["seconds"]["scoring"] for r in records)
+        if fresh is not None:
+            forward += fresh["seconds"]["scoring"]
+        elif records:
+            forward += max((r["seconds"].get("reference") or 0.0) for r in records)
+    q = float(sum(quantize))
+    return {"quantize_s": round(q, 3), "forward_s": round(forward, 3), "floor_s": round(q + forward, 3)}
+
+
+def _gate_and_register(plan: _Plan, spec: QuantSpec, q: Any, records: list[dict[str, Any]], *,
+                       base_records: list[dict[str, Any]], reg: Registry | None, owner: str | None,
+                       volume_per_day: int | None, seconds: dict[str, float]) -> dict[str, Any]:
+    """Gate one evaluated candidate and (optionally) register it; return the candidate's result."""
     method = spec.method
     t0 = time.perf_counter()
-    q = quantize(model=plan.model, spec=spec, out=plan.out / method, device=base.device, overwrite=plan.overwrite,
-                 progress=plan.progress)
-    stage("quantize", f"{method} → {q.path} ({time.perf_counter() - t0:.1f} s)")
-    t0 = time.perf_counter()
-    records = evaluate_sets(model=q.model, baseline=base, sets=plan.sets, measure_speed=plan.measure_speed,
-                            progress=plan.progress)
-    stage("eval", f"{method}: {_headline(records)} ({time.perf_counter() - t0:.1f} s)")
     verdict = gate(baseline=base_records, candidate=records, policy=plan.policy)
+    seconds["gate"] = round(time.perf_counter() - t0, 3)
     failing = [f"{m.metric} {m.status}" for m in verdict.metrics if m.status != "pass"]
-    stage("gate", f"{method}: {verdict.decision.upper()}" + (f" ({', '.join(failing)})" if failing else ""))
+    stage("gate", f"{method}: {verdict.decision.upper()}" + (f" ({', '.join(failing)})" if failing else "")
+          + f" ({seconds['gate']:.1f} s)")
     entry_id = None
     if reg is not None:
+        t0 = time.perf_counter()
         entry = reg.add(baseline=base_records, candidate=records, verdict=verdict, quant_config=q.config, owner=owner,
                         volume_per_day=volume_per_day, reason=plan.reason if plan.deviating(spec) else None)
         entry_id = entry.id
-        stage("register", f"{method} → entry {entry.id} in {reg.location}")
+        seconds["register"] = round(time.perf_counter() - t0, 3)
+        stage("register", f"{method} → entry {entry.id} in {reg.location} ({seconds['register']:.1f} s)")
     return {"method": method, "spec": spec.to_dict(), "path": str(q.path), "config": q.config, "records": records,
-            "verdict": verdict.to_dict(), "verdict_text": verdict.format(), "entry_id": entry_id}
+            "verdict": verdict.to_dict(), "verdict_text": verdict.format(), "entry_id": entry_id, "seconds": seconds}
+
+
+def _run_stages(plan: _Plan, *, cache: Any, reg: Registry | None, owner: str | None,
+                volume_per_day: int | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """Load → quantize all → evaluate together → gate → register, timing each stage."""
+    from kit.models import load_model
+    from kit.quant.quantize import quantize
+
+    timings: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    base = load_model(plan.model, device=plan.device)
+    timings["load_s"] = round(time.perf_counter() - t0, 3)
+    keys = _cache_keys(plan, base) if cache is not None else [None] * len(plan.sets)
+    cached = [cache.get(k) if k is not None else None for k in keys]
+    stage("load", f"{plan.model} ({timings['load_s']:.1f} s); baseline records cached for "
+          f"{sum(c is not None for c in cached)}/{len(cached)} set(s)")
+    quantized, q_seconds = [], []
+    for spec in plan.specs:
+        t0 = time.perf_counter()
+        quantized.append(quantize(model=plan.model, spec=spec, out=plan.out / spec.method, device=base.device,
+                                  overwrite=plan.overwrite, progress=plan.progress))
+        q_seconds.append(round(time.perf_counter() - t0, 3))
+        stage("quantize", f"{spec.method} → {quantized[-1].path} ({q_seconds[-1]:.1f} s)")
+    t0 = time.perf_counter()
+    base_records, cand_records = _evaluate_together(plan, base=base, models=[q.model for q in quantized], cached=cached)
+    timings["evaluate_s"] = round(time.perf_counter() - t0, 3)
+    for key, hit, record in zip(keys, cached, base_records):
+        if key is not None and hit is None:
+            cache.put(key, record)
+    source = "cached" if all(c is not None for c in cached) else "evaluated"
+    stage("baseline", f"{plan.model}: {_headline(base_records)} ({source})")
+    for spec, records in zip(plan.specs, cand_records):
+        stage("eval", f"{spec.method}: {_headline(records)} "
+                      f"({sum(r['seconds']['scoring'] for r in records):.1f} s own forward passes)")
+    stage("evaluate", f"{len(plan.specs)} candidate(s) on {len(plan.sets)} set(s), one shared baseline pass "
+                      f"({timings['evaluate_s']:.1f} s)")
+    results = [_gate_and_register(plan, spec, q, records, base_records=base_records, reg=reg, owner=owner,
+                                  volume_per_day=volume_per_day, seconds={"quantize": qs})
+               for spec, q, records, qs in zip(plan.specs, quantized, cand_records, q_seconds)]
+    timings["quantize_s"] = {s.method: qs for s, qs in zip(plan.specs, q_seconds)}
+    timings["gate_s"] = round(sum(r["seconds"]["gate"] for r in results), 3)
+    timings["register_s"] = round(sum(r["seconds"].get("register", 0.0) for r in results), 3)
+    timings["floor"] = floor_seconds(quantize=q_seconds, baseline=[None if c is not None else r
+                                                                   for c, r in zip(cached, base_records)],
+                                     candidates=cand_records)
+    timings["baseline_cached"] = [c is not None for c in cached]
+    return base_records, results, timings
 
 
 def run_pilot(
@@ -170,6 +264,7 @@ def run_pilot(
     device: str | None = None,
     measure_speed: bool = True,
     progress: bool | None = None,
+    cache: RecordCache | str | os.PathLike[str] | bool | None = None,
 ) -> dict[str, Any]:
     """Pilot quantization of ``model`` for ``use_case`` and return a JSON-able result.
 
@@ -191,6 +286,8 @@ def run_pilot(
         device: ``cpu``/``cuda``; automatic when None.
         measure_speed: measure latency/throughput on the first set.
         progress: progress bars (default: terminal/notebook detection).
+        cache: the baseline-record cache (a :class:`~kit.eval.cache.RecordCache` or its folder); the kit's
+            default cache when None or True; False to always evaluate the baseline.
     """
     started = time.perf_counter()
     policy = get_policy(use_case, path=policies)
@@ -211,16 +308,24 @@ def run_pilot(
     try:
         if reg is not None:
             _announce_existing(reg, model)
-        base, base_records = _evaluate_baseline(plan)
-        results = [_pilot_one(plan, spec, base=base, base_records=base_records, reg=reg, owner=owner,
-                              volume_per_day=volume_per_day) for spec in specs]
+        store = (None if cache is False else cache if isinstance(cache, RecordCache)
+                 else RecordCache(None if cache in (None, True) else cache))
+        base_records, results, timings = _run_stages(plan, cache=store, reg=reg, owner=owner,
+                                                     volume_per_day=volume_per_day)
     finally:
         if reg is not None and reg is not registry:
             reg.close()
+    wall = time.perf_counter() - started
+    f = timings["floor"]
+    stage("floor", f"wall {wall:.1f} s vs floor {f['floor_s']:.1f} s (quantize {f['quantize_s']:.1f} + forward "
+          f"{f['forward_s']:.1f}): {wall / f['floor_s'] if f['floor_s'] > 0 else float('nan'):.2f}×")
     return {
         "model": model, "use_case": use_case, "policy": policy.to_dict(), "methods": methods, "reason": reason,
         "protocol": {"max_tokens": protocol.max_tokens, "limit": protocol.limit},
         "specs": [s.to_dict() for s in specs], "out_dir": str(plan.out), "baseline": {"records": base_records},
         "candidates": results, "table": decision_table(baseline=base_records, candidates=results),
-        "decision": _decide(policy.default_method, results), "seconds": round(time.perf_counter() - started, 1),
+        "decision": _decide(policy.default_method, results), "seconds": round(wall, 1),
+        "timings": timings | {"wall_s": round(wall, 3),
+                              "wall_over_floor": round(wall / timings["floor"]["floor_s"], 3)
+                              if timings["floor"]["floor_s"] > 0 else None},
     }

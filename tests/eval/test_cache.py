@@ -1,0 +1,68 @@
+"""The baseline-record cache: hit, miss, corrupt entries ignored and rewritten, every key field matters."""
+
+import json
+
+import pytest
+
+from kit.eval.cache import RecordCache, record_key
+from kit.eval.harness import Protocol
+
+STACK = {"packages": {"torch": "2.5.1"}, "device": "cpu", "gpu": None, "cuda_version": None}
+
+
+def _key(**changes):
+    fields = {"weights_sha256": "a" * 64, "set_sha256": "b" * 64, "protocol": Protocol(max_tokens=512),
+              "measure_speed": True, "stack": STACK} | changes
+    return record_key(**fields)
+
+
+@pytest.fixture
+def record(make_record):
+    return make_record(kind="text", perplexity=12.0)
+
+
+def test_miss_then_hit_returns_the_stored_record(tmp_path, record):
+    cache = RecordCache(tmp_path)
+    assert cache.get(_key()) is None
+    path = cache.put(_key(), record)
+    assert path.parent == tmp_path and not list(tmp_path.glob(".*.tmp"))  # written atomically, no temp left
+    assert cache.get(_key()) == json.loads(json.dumps(record))
+
+
+@pytest.mark.parametrize("change", [
+    {"weights_sha256": "c" * 64}, {"set_sha256": "d" * 64}, {"protocol": Protocol(max_tokens=256)},
+    {"protocol": Protocol(max_tokens=512, batch_size=8)}, {"measure_speed": False},
+    {"stack": STACK | {"packages": {"torch": "2.6.0"}}}, {"stack": STACK | {"device": "cuda"}},
+])
+def test_any_key_field_change_is_a_miss(tmp_path, record, change):
+    cache = RecordCache(tmp_path)
+    cache.put(_key(), record)
+    assert cache.get(_key(**change)) is None
+    assert cache.path(_key(**change)) != cache.path(_key())
+
+
+@pytest.mark.parametrize("content", ["", "{not json", '{"schema": "kit.record-cache/1"}', "[1, 2]", "\xff\xfe"])
+def test_a_corrupt_entry_is_ignored_then_rewritten(tmp_path, record, content):
+    cache = RecordCache(tmp_path)
+    cache.path(_key()).parent.mkdir(parents=True, exist_ok=True)
+    cache.path(_key()).write_text(content, encoding="latin-1")
+    assert cache.get(_key()) is None
+    cache.put(_key(), record)
+    assert cache.get(_key())["accuracy"] == record["accuracy"]
+
+
+def test_an_entry_whose_stored_key_differs_is_not_trusted(tmp_path, record):
+    cache = RecordCache(tmp_path)
+    path = cache.put(_key(), record)
+    entry = json.loads(path.read_text())
+    entry["key"]["weights_sha256"] = "e" * 64  # e.g. a file copied under the wrong name
+    path.write_text(json.dumps(entry))
+    assert cache.get(_key()) is None
+
+
+def test_the_default_folder_follows_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("KIT_RECORD_CACHE", str(tmp_path / "rc"))
+    assert RecordCache().root == tmp_path / "rc"
+    monkeypatch.delenv("KIT_RECORD_CACHE")
+    monkeypatch.setenv("KIT_CACHE", str(tmp_path / "kc"))
+    assert RecordCache().root == tmp_path / "kc" / "records"
