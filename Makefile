@@ -53,9 +53,7 @@ lab: setup
 	cd notebooks && ../$(BIN)/jupyter lab
 
 bench: baseline
-	$(BIN)/python benchmarks/harness_throughput.py
-	$(BIN)/python benchmarks/recovery.py
-	$(BIN)/python benchmarks/notebook_times.py
+	$(BIN)/python benchmarks/run.py  # writes benchmarks/RESULTS.md + results.json; --quick --out DIR for a smoke run
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -56,7 +56,7 @@ def plot_quality_vs_memory(summary: dict[str, Any], path: str | os.PathLike[str]
         ax.axhline(limit * scale, color="#0f5c2e", lw=1, ls="--")
         ax.axhline(0, color="#888", lw=0.8)
         ax.scatter([memory["baseline"]], [0], color="#444", marker="s", zorder=3)
-        ax.annotate("baseline", (memory["baseline"], 0), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ax.annotate("baseline", (memory["baseline"], 0), textcoords="offset points", xytext=(-20, -12), fontsize=8)
         worst = [limit * scale, 0.0]
         for m in rows:
             worse = (m["limit"] - m["margin"]) * scale  # degradation = limit − margin

@@ -101,13 +101,13 @@ def savings_section(summary: dict[str, Any]) -> str:
     for method, m in s["by_method"].items():
         b, c = m["baseline"], m["candidate"]
         rows.append({"method": method, "basis": m["basis"],
-                     "accelerators/replica": f"{b['accelerators_per_replica']} → {c['accelerators_per_replica']}",
-                     "serving_h/day": None if c["serving_hours_per_day"] is None else
+                     "accelerators_per_replica": f"{b['accelerators_per_replica']} → {c['accelerators_per_replica']}",
+                     "serving_hours_per_day": None if c["serving_hours_per_day"] is None else
                      f"{b['serving_hours_per_day']:,.1f} → {c['serving_hours_per_day']:,.1f}",
                      "USD_per_1M_tokens": None if c["usd_per_1M_tokens"] is None else
                      f"{b['usd_per_1M_tokens']:.3f} → {c['usd_per_1M_tokens']:.3f}",
                      "cost_ratio": None if m["cost_ratio"] is None else round(m["cost_ratio"], 3),
-                     "USD/month": None if m["usd_per_month"] is None else round(m["usd_per_month"]),
+                     "USD_per_month": None if m["usd_per_month"] is None else f"{m['usd_per_month']:,.0f}",
                      "result": m["note"]})
     items = "".join(f"<li>{html.escape(line)}</li>" for line in s["assumption_lines"])
     return (render_table(rows, caption="Savings from the measured numbers (negative = costs more)")

@@ -38,6 +38,8 @@ MAX_HTML_BYTES = 2_000_000
 _QUIET = {"KIT_PROGRESS": "0", "TQDM_DISABLE": "1", "TRANSFORMERS_VERBOSITY": "error", "PYTHONWARNINGS": "ignore",
           "TOKENIZERS_PARALLELISM": "false", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "MPLBACKEND": "Agg"}
 _WIDGET = "application/vnd.jupyter.widget-view+json"
+# JupyterLab's stylesheet fixes the table layout, so long headers overlap the next column on a static page.
+_PAGE_CSS = ".jp-RenderedHTMLCommon table { table-layout: auto; }"
 
 
 def failures_dir() -> Path:
@@ -110,6 +112,7 @@ def export_html(notebook: str | os.PathLike[str], dest: str | os.PathLike[str], 
                             exclude_output_prompt=True, embed_images=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     body = re.sub(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>', "", body)  # require.js, MathJax: unused
+    body = body.replace("</head>", f"<style>{_PAGE_CSS}</style>\n</head>", 1)
     body = re.sub(r"<script[^>]*>\s*MathJax\.Hub\.Config.*?</script>", "", body, flags=re.S)
     size = len(body.encode())
     if size > max_bytes:

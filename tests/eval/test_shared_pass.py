@@ -8,7 +8,7 @@ import torch
 from kit.eval.harness import Protocol, evaluate, evaluate_many
 from kit.eval.scoring import score_perplexity, score_perplexity_many
 
-QUICK = Protocol(context_length=64, max_tokens=200, batch_size=2)
+QUICK = Protocol(context_length=64, max_tokens=130, batch_size=2)
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +48,15 @@ def test_shared_records_equal_one_at_a_time(smol, perturbed):
 def test_the_reference_runs_once_per_window_batch(smol, perturbed):
     calls = []
     models = [m.model for m in perturbed]
-    for m in [*models, smol.model]:
-        m.register_forward_hook(lambda mod, *_: calls.append(mod))  # noqa: B023
+    hooks = [m.register_forward_hook(lambda mod, *_: calls.append(mod)) for m in [*models, smol.model]]
     ids = smol.tokenizer("the quick brown fox " * 60, add_special_tokens=False).input_ids[:150]
-    scores, secs = score_perplexity_many(models, ids, context_length=64, stride=64, batch_size=2,
-                                         pad_id=smol.tokenizer.pad_token_id, reference=smol.model, progress=False)
+    try:
+        scores, secs = score_perplexity_many(models, ids, context_length=64, stride=64, batch_size=2,
+                                             pad_id=smol.tokenizer.pad_token_id, reference=smol.model,
+                                             progress=False)
+    finally:
+        for h in hooks:
+            h.remove()  # smol is shared by the whole session
     batches = 2  # 150 tokens, 63-token windows → 3 windows → 2 batches of ≤2
     assert sum(c is smol.model for c in calls) == batches  # once per batch, not once per candidate
     assert all(sum(c is m for c in calls) == batches for m in models)

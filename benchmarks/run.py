@@ -1,0 +1,254 @@
+"""The kit's one benchmark run: every performance figure of issue 13, measured in one process, written once.
+
+    python benchmarks/run.py                    # full sizes (≤ 10 min on a quiet 2-core CPU), writes benchmarks/
+    python benchmarks/run.py --quick --out /tmp/bench-smoke   # ~2 min smoke run, elsewhere
+
+Prints each figure as it is measured, then writes ``<out>/RESULTS.md`` (machine, date, commit,
+command, load average at start and end) and ``<out>/results.json`` (stable keys). Run it on a
+quiet machine: a load average above the core count at start or end makes the timings worthless,
+and the file says so. Sizes are stated in both files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness_throughput import bare_loop
+
+from kit.console import stage
+from kit.environment import describe_environment
+from kit.eval.harness import Protocol, evaluate, evaluate_many, tokens_for
+from kit.eval.scoring import make_windows, score_perplexity
+from kit.eval.sets import load_set
+from kit.eval.timing import measure_latency
+from kit.io import atomic_write_json
+from kit.models import load_model
+from kit.quant.spec import CalibrationSpec, QuantSpec
+
+SCHEMA = "kit.bench/1"
+METHODS = ("bnb-int8", "bnb-nf4", "rtn", "gptq", "awq")
+PILOT_METHODS = ("bnb-int8", "bnb-nf4", "gptq", "awq")  # every sanctioned method, NF4 the data-free reference
+
+
+@dataclasses.dataclass(frozen=True)
+class Sizes:
+    """Everything that scales the run (stated in the results)."""
+
+    throughput_tokens: int = 4096
+    throughput_repeats: int = 3
+    samples: int = 16
+    seq_len: int = 256
+    recovery_tokens: int = 4096
+    pilot_tokens: int = 2048
+    pilot_limit: int = 40
+    latency_repeats: int = 20
+
+
+QUICK = Sizes(throughput_tokens=1024, throughput_repeats=2, samples=4, seq_len=64, recovery_tokens=512,
+              pilot_tokens=512, pilot_limit=8, latency_repeats=8)
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def throughput(model: Any, *, sizes: Sizes) -> dict[str, Any]:
+    """Harness perplexity tokens/s vs a bare batched forward loop over the same windows (alternated)."""
+    ids = tokens_for(load_set("stdlib-docs"), model.tokenizer, max_tokens=sizes.throughput_tokens)
+    windows = make_windows(len(ids), context_length=512, stride=512)
+    bare_loop(model.model, ids, windows[:1], 1)  # warm-up
+    harness, bare = [], []
+    for _ in range(sizes.throughput_repeats):
+        t0 = time.perf_counter()
+        out = score_perplexity(model.model, ids, context_length=512, stride=512, batch_size=4,
+                               pad_id=model.tokenizer.pad_token_id, progress=False)
+        harness.append(out["tokens_scored"] / (time.perf_counter() - t0))
+        t0 = time.perf_counter()
+        bare.append(bare_loop(model.model, ids, windows, 4) / (time.perf_counter() - t0))
+    h, b = statistics.median(harness), statistics.median(bare)
+    return {"tokens": len(ids), "harness_tok_s": round(h, 1), "bare_tok_s": round(b, 1), "ratio": round(h / b, 3)}
+
+
+def _theoretical_bytes(base: Any, *, bits: int) -> int:
+    """Bytes if every quantized Linear weight took exactly ``bits`` and everything else stayed as stored."""
+    quantized = sum(m.weight.numel() for name, m in base.model.named_modules()
+                    if isinstance(m, torch.nn.Linear) and not name.endswith("lm_head"))
+    total = int(base.model.get_memory_footprint())
+    return int(total - quantized * base.model.dtype.itemsize + quantized * bits / 8)
+
+
+def _row(*, seconds: float, bits: int, stored: int, base: Any) -> dict[str, Any]:
+    theory = _theoretical_bytes(base, bits=bits)
+    return {"seconds": round(seconds, 1), "bits": bits, "weight_bytes": stored, "theoretical_bytes": theory,
+            "bytes_ratio": round(stored / theory, 3)}
+
+
+def quantize_rows(base: Any, pilot_result: dict[str, Any], *, sizes: Sizes, out: Path
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each method's quantization time and weight bytes vs theory: the pilot's four, plus RTN made here.
+
+    The pilot already quantized bnb-int8, NF4, GPTQ and AWQ at the stated calibration (timed
+    per stage); their saved artifacts are loaded back for recovery instead of quantizing twice.
+    """
+    from kit.quant.quantize import quantize
+
+    rows, models = {}, {}
+    for c in pilot_result["candidates"]:
+        rows[c["method"]] = _row(seconds=c["seconds"]["quantize"], bits=int(c["config"]["bits"]),
+                                 stored=int(c["config"]["weight_bytes"]), base=base)
+        models[c["method"]] = load_model(c["path"], device="cpu")
+    t0 = time.perf_counter()
+    q = quantize(model="smollm2-135m", spec=QuantSpec(method="rtn", calibration=_calibration(sizes)),
+                 out=out / "rtn", device="cpu", progress=False)
+    rows["rtn"] = _row(seconds=time.perf_counter() - t0, bits=int(q.config["bits"]),
+                       stored=int(q.config.get("weight_bytes") or q.model.weight_bytes()), base=base)
+    models["rtn"] = q.model
+    rows = {m: rows[m] for m in METHODS}
+    for m, row in rows.items():
+        stage("quantize", f"{m}: {row['seconds']} s, {row['weight_bytes'] / 2**20:.1f} MiB = "
+              f"{row['bytes_ratio']}× the {row['bits']}-bit theory")
+    return rows, {m: models[m] for m in METHODS}
+
+
+def _calibration(sizes: Sizes) -> CalibrationSpec:
+    return CalibrationSpec(samples=sizes.samples, seq_len=sizes.seq_len)
+
+
+def recovery(base: Any, models: dict[str, Any], *, sizes: Sizes) -> dict[str, Any]:
+    """Perplexity of each method on stdlib-docs and the share of RTN's loss it recovers."""
+    protocol = Protocol(max_tokens=sizes.recovery_tokens)
+    names = list(models)
+    records = evaluate_many(models=[models[m] for m in names] + [base], eval_set="stdlib-docs", baseline=base,
+                            protocol=protocol, measure_speed=False, progress=False)
+    ppl = {m: r["accuracy"]["perplexity"] for m, r in zip([*names, "baseline"], records)}
+    loss = ppl["rtn"] - ppl["baseline"]
+    out = {"tokens": records[0]["accuracy"]["tokens_scored"], "baseline_ppl": round(ppl["baseline"], 4), "methods": {}}
+    for m in names:
+        out["methods"][m] = {"ppl": round(ppl[m], 4), "recovery": round((ppl["rtn"] - ppl[m]) / loss, 3)
+                             if loss > 0 else None}
+        stage("recovery", f"{m}: ppl {ppl[m]:.3f}, recovers {out['methods'][m]['recovery']} of RTN's loss")
+    return out
+
+
+def rerun(model: Any, *, sizes: Sizes) -> dict[str, Any]:
+    """Evaluate the same model twice (text + multiple choice): are the accuracies bit-identical?"""
+    protocol = Protocol(max_tokens=sizes.recovery_tokens, limit=sizes.pilot_limit)
+    runs = [[evaluate(model=model, eval_set=s, protocol=protocol, measure_speed=False, progress=False)["accuracy"]
+             for s in ("stdlib-docs", "everyday-mc")] for _ in range(2)]
+    values = [[a.get("perplexity", a.get("accuracy")) for a in run] for run in runs]
+    return {"identical": runs[0] == runs[1], "values": values}
+
+
+def latency_cv(model: Any, *, sizes: Sizes) -> dict[str, Any]:
+    """Coefficient of variation of the mean decode latency over repeated measurements."""
+    ids = tokens_for(load_set("stdlib-docs"), model.tokenizer, max_tokens=128)
+    means = [measure_latency(model.model, ids, new_tokens=16, warmup=1 if i == 0 else 0, repeats=1)
+             ["latency"]["decode_ms_mean"] for i in range(sizes.latency_repeats)]
+    mean = statistics.fmean(means)
+    return {"repeats": len(means), "decode_ms_mean": round(mean, 3), "cv": round(statistics.pstdev(means) / mean, 4)}
+
+
+def pilot(*, sizes: Sizes, out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The full pilot (all sanctioned methods) with a cold baseline cache: wall time vs its floor."""
+    from kit.eval.cache import RecordCache
+    from kit.govern.pilot import run_pilot
+
+    cal = _calibration(sizes)
+    result = run_pilot(model="smollm2-135m", use_case="chat-assistant", reason="benchmark: every sanctioned method",
+                       candidates=[QuantSpec(method=m, calibration=cal) for m in PILOT_METHODS],
+                       protocol=Protocol(max_tokens=sizes.pilot_tokens, limit=sizes.pilot_limit),
+                       out_dir=out / "pilot", registry=str(out / "registry.sqlite"), device="cpu", progress=False,
+                       cache=RecordCache(out / "records"))
+    t = result["timings"]
+    return {"methods": list(PILOT_METHODS), "wall_s": t["wall_s"], "floor_s": t["floor"]["floor_s"],
+            "wall_over_floor": t["wall_over_floor"], "stages": {k: v for k, v in t.items() if k != "floor"},
+            "floor": t["floor"]}, result
+
+
+def _markdown(res: dict[str, Any]) -> str:
+    q, r, p, h = res["quantize"], res["recovery"], res["pilot"], res["throughput"]
+    lines = [f"# Benchmark results ({res['mode']})", "",
+             f"- machine: {res['machine']}", f"- date: {res['date']}", f"- commit: {res['commit']}",
+             f"- command: `{res['command']}`", f"- load average at start / end: {res['load_start']} / {res['load_end']}"
+             + (" — CONTENDED: timings not representative" if res["contended"] else ""),
+             f"- sizes: {res['sizes']}", f"- total: {res['seconds']} s", "",
+             "| figure | value |", "|---|---|",
+             f"| harness / bare forward throughput | {h['ratio']} ({h['harness_tok_s']} vs {h['bare_tok_s']} tok/s, "
+             f"{h['tokens']} tokens) |",
+             f"| AWQ / GPTQ quantization time | {res['awq_over_gptq']} |",
+             f"| pilot wall / floor | {p['wall_over_floor']} ({p['wall_s']} s vs {p['floor_s']} s) |",
+             f"| accuracy identical on rerun | {res['rerun']['identical']} {res['rerun']['values']} |",
+             f"| decode latency CV | {res['latency']['cv']} over {res['latency']['repeats']} repeats |", "",
+             f"Recovery on stdlib-docs, first {r['tokens']} scored tokens (baseline ppl {r['baseline_ppl']}):", "",
+             "| method | quantize s | ppl | recovery of RTN loss | bytes | theoretical | ratio |",
+             "|---|---|---|---|---|---|---|"]
+    for m, row in q.items():
+        lines.append(f"| {m} ({row['bits']}-bit) | {row['seconds']} | {r['methods'][m]['ppl']} | "
+                     f"{r['methods'][m]['recovery']} | {row['weight_bytes']} | {row['theoretical_bytes']} | "
+                     f"{row['bytes_ratio']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every benchmark in one process and write RESULTS.md + results.json."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes: a ~2 minute smoke run")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent), help="results folder (default benchmarks/)")
+    args = ap.parse_args(argv)
+    sizes = QUICK if args.quick else Sizes()
+    out = Path(args.out)
+    started, load_start = time.perf_counter(), _load()
+    env = describe_environment(device="cpu")
+    stage("bench", f"{'quick' if args.quick else 'full'} run, load {load_start}, {torch.get_num_threads()} threads, "
+          f"sizes {dataclasses.asdict(sizes)}")
+    base = load_model("smollm2-135m", device="cpu")
+    res: dict[str, Any] = {"schema": SCHEMA, "mode": "quick" if args.quick else "full", "sizes": dataclasses.asdict(sizes)}
+    res["throughput"] = throughput(base, sizes=sizes)
+    stage("throughput", f"harness/bare {res['throughput']['ratio']}")
+    with tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
+        res["pilot"], pilot_result = pilot(sizes=sizes, out=Path(tmp))
+        stage("pilot", f"wall {res['pilot']['wall_s']} s, floor {res['pilot']['floor_s']} s, "
+              f"{res['pilot']['wall_over_floor']}×")
+        res["quantize"], models = quantize_rows(base, pilot_result, sizes=sizes, out=Path(tmp))
+        res["awq_over_gptq"] = round(res["quantize"]["awq"]["seconds"] / res["quantize"]["gptq"]["seconds"], 2)
+        stage("quantize", f"AWQ/GPTQ time {res['awq_over_gptq']}× at {sizes.samples} × {sizes.seq_len}")
+        res["recovery"] = recovery(base, models, sizes=sizes)
+        res["rerun"] = rerun(models["rtn"], sizes=sizes)
+        stage("rerun", f"identical {res['rerun']['identical']} {res['rerun']['values']}")
+        del models
+        res["latency"] = latency_cv(base, sizes=sizes)
+        stage("latency", f"CV {res['latency']['cv']} over {res['latency']['repeats']} repeats")
+    load_end = _load()
+    cores = os.cpu_count() or 1
+    hw = env.get("hardware", {})
+    res |= {"machine": f"{platform.node()} · {hw.get('cpu') or platform.processor()} · {cores} cores · "
+                       f"{hw.get('gpu') or 'no GPU'}",
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": env.get("git_commit"),
+            "command": " ".join(["python", "benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])]),
+            "load_start": load_start, "load_end": load_end,
+            "contended": max(load_start[0], load_end[0]) > cores, "seconds": round(time.perf_counter() - started, 1),
+            "environment": env}
+    atomic_write_json(out / "results.json", res)
+    md = out / "RESULTS.md"
+    md.parent.mkdir(parents=True, exist_ok=True)
+    tmp_md = md.with_name(".RESULTS.md.tmp")
+    tmp_md.write_text(_markdown(res), encoding="utf-8")
+    os.replace(tmp_md, md)
+    stage("bench", f"{res['seconds']} s; wrote {md} and {out / 'results.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
