@@ -35,7 +35,8 @@ def record_key(*, weights_sha256: str, set_sha256: str, protocol: Any, measure_s
         measure_speed: whether the record carries latency/throughput.
         stack: :func:`kit.environment.stack_fingerprint` of the evaluating environment.
     """
-    proto = dataclasses.asdict(protocol) if dataclasses.is_dataclass(protocol) else dict(protocol)
+    proto = (dataclasses.asdict(protocol) if dataclasses.is_dataclass(protocol) and not isinstance(protocol, type)
+             else dict(protocol))
     return {"schema": SCHEMA, "weights_sha256": weights_sha256, "set_sha256": set_sha256, "protocol": proto,
             "measure_speed": bool(measure_speed), "stack": stack}
 

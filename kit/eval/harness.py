@@ -222,13 +222,12 @@ def evaluate_many(
         return [evaluate(model=m, eval_set=dataset, baseline=None if m is baseline else baseline, protocol=protocol,
                          measure_speed=measure_speed, progress=progress) for m in models]
     started = time.perf_counter()
-    ids = None
+    ids = tokens_for(dataset, models[0].tokenizer, max_tokens=protocol.max_tokens)
     for m in [*models, *([baseline] if baseline is not None else [])]:
         _check_context(m, protocol)
-        mine = tokens_for(dataset, m.tokenizer, max_tokens=protocol.max_tokens)
-        if ids is not None and mine != ids:
+        if m.tokenizer is not models[0].tokenizer and tokens_for(dataset, m.tokenizer,
+                                                                  max_tokens=protocol.max_tokens) != ids:
             raise KitError("model and baseline tokenise the set differently; agreement needs the same tokenizer")
-        ids = mine
     first = models[0]
     with peak_memory(first.device) as memory:
         scores, secs = score_perplexity_many([m.model for m in models], ids, context_length=protocol.context_length,

@@ -167,7 +167,7 @@ def score_perplexity_many(
             ref_seconds += time.perf_counter() - t0
         for model, total in zip(models, totals):
             t0 = time.perf_counter()
-            logp = ref if model is reference else _scored_logprobs(model, ids, mask, labels)
+            logp = ref if ref is not None and model is reference else _scored_logprobs(model, ids, mask, labels)
             total.seconds += time.perf_counter() - t0
             total.add(logp, targets.to(logp.device), sizes, None if ref is None else ref.to(logp.device))
     seconds = {"models": [t.seconds for t in totals], "reference": ref_seconds}

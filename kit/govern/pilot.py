@@ -142,7 +142,8 @@ def _evaluate_together(plan: _Plan, *, base: Any, models: list[Any], cached: lis
     Returns:
         (the baseline's records, one record list per candidate), in set order.
     """
-    base_records, cand_records = [], [[] for _ in models]
+    base_records: list[dict[str, Any]] = []
+    cand_records: list[list[dict[str, Any]]] = [[] for _ in models]
     for i, ((name, protocol), hit) in enumerate(zip(plan.sets, cached)):
         members = models + ([base] if hit is None else [])
         records = evaluate_many(models=members, eval_set=name, baseline=base, protocol=protocol,
@@ -309,7 +310,7 @@ def run_pilot(
         if reg is not None:
             _announce_existing(reg, model)
         store = (None if cache is False else cache if isinstance(cache, RecordCache)
-                 else RecordCache(None if cache in (None, True) else cache))
+                 else RecordCache(None if cache is None or cache is True else cache))
         base_records, results, timings = _run_stages(plan, cache=store, reg=reg, owner=owner,
                                                      volume_per_day=volume_per_day)
     finally:

@@ -193,6 +193,18 @@ def test_custom_use_cases_are_checked_too():
     assert parse_use_case("mine", raw).metrics[0].min_samples == 133
 
 
+def test_int8_on_the_grown_short_answers_passes_on_evidence(make_record):
+    """Measured on the 430-item set (kit eval of the pilot's int8 artifact): 155 right, 24 lost, 14 gained."""
+    policy = get_policy("chat-assistant")
+    policy = dataclasses.replace(policy, eval_sets=("short-answers",),
+                                 metrics=tuple(m for m in policy.metrics if m.metric == "contains_match"))
+    v = gate(baseline=make_record(kind="generation", correct=_flip(155, 430, 0, 0)),
+             candidate=make_record(kind="generation", sha=Q, correct=_flip(155, 430, 24, 14)), policy=policy)
+    m = v.metrics[0]
+    assert v.passed and m.status == "pass" and m.interval[0] == pytest.approx(-0.0480, abs=5e-4)
+    assert m.mdc == pytest.approx(0.0242, abs=5e-4)
+
+
 def test_measured_int8_verdicts_read_as_intended(make_record):
     strict = {m.metric: m.status for m in _verdict("accuracy-critical", "bnb-int8", make_record).metrics}
     assert strict["top1_agreement"] == "fail" and strict["perplexity"] == "pass"  # top-1 0.931 < 0.95; +1.5 % < 2 %

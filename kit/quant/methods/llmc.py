@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from kit.quant.methods.base import Method, Request
 
-__all__ = ["AWQ_GRID", "CALIBRATION_BATCH", "LlmcMethod", "awq_cpu_pin_memory_shim"]
+__all__ = ["AWQ_DUO_SCALING", "AWQ_N_GRID", "CALIBRATION_BATCH", "LlmcMethod", "awq_cpu_pin_memory_shim"]
 
 _SUMMARIES = {
     "gptq": "GPTQ: column-by-column rounding with Hessian-based error correction (llm-compressor GPTQModifier)",
@@ -25,7 +25,8 @@ _SUMMARIES = {
 CALIBRATION_BATCH = 8
 #: AWQ's grid search: llm-compressor 0.14 defaults (20 scale ratios, duo scaling), kept until the
 #: recovery study shows a coarser grid costs no accuracy.
-AWQ_GRID = {"n_grid": 20, "duo_scaling": True}
+AWQ_N_GRID = 20
+AWQ_DUO_SCALING = True
 
 _SHIM = "awq-cpu-pin-memory: IntermediatesCache.pin_memory made a no-op (no accelerator)"
 
@@ -133,7 +134,7 @@ class LlmcMethod(Method):
         if self.name == "gptq":
             return [GPTQModifier(config_groups=groups, ignore=[*self.ignore, *ignore])]
         quant = QuantizationModifier(config_groups=groups, ignore=[*self.ignore, *ignore])
-        return [AWQModifier(**AWQ_GRID), quant] if self.name == "awq" else [quant]
+        return [AWQModifier(n_grid=AWQ_N_GRID, duo_scaling=AWQ_DUO_SCALING), quant] if self.name == "awq" else [quant]
 
     def settings(self, *, bits: int, group_size: int | None) -> dict[str, Any]:
         """Scheme fields for the config log.
