@@ -21,8 +21,8 @@ use_cases:
     eval_sets: [stdlib-docs, everyday-mc, short-answers]
     metrics:
       perplexity: {eval_set: stdlib-docs, direction: lower, limit: {kind: relative, value: 0.5}, min_samples: 200}
-      accuracy: {eval_set: everyday-mc, direction: higher, limit: {kind: absolute, value: 0.25}, min_samples: 8}
-      contains_match: {eval_set: short-answers, direction: higher, limit: {kind: absolute, value: 0.25}, min_samples: 8}
+      accuracy: {eval_set: everyday-mc, direction: higher, limit: {kind: absolute, value: 0.25}, min_samples: 10}
+      contains_match: {eval_set: short-answers, direction: higher, limit: {kind: absolute, value: 0.25}, min_samples: 10}
       kl_mean: {eval_set: stdlib-docs, direction: lower, limit: {kind: absolute, value: 0.08}, min_samples: 200}
 """
 
@@ -49,7 +49,7 @@ def test_pilot_end_to_end_on_the_real_model(tmp_path, capsys, monkeypatch):
     registry, out = tmp_path / "registry.sqlite", tmp_path / "pilot.json"
     rc = main(["pilot", "--model", "smollm2-135m", "--use-case", "quick", "--methods", "bnb-nf4", "bnb-int8",
                "--reason", "compare 8-bit against the 4-bit default", "--owner", "ada", "--volume", "1200",
-               "--max-tokens", "513", "--limit", "8", "--samples", "8", "--seq-len", "64", "--no-speed",
+               "--max-tokens", "513", "--limit", "10", "--samples", "8", "--seq-len", "64", "--no-speed",
                "--device", "cpu", "--registry", str(registry), "--out-dir", str(tmp_path / "runs"), "--json", str(out)])
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
