@@ -2,6 +2,7 @@
 
     python benchmarks/run.py                    # full sizes (≤ 10 min on a quiet 2-core CPU), writes benchmarks/
     python benchmarks/run.py --quick --out /tmp/bench-smoke   # ~2 min smoke run, elsewhere
+    python benchmarks/run.py --size samples=32 --size seq_len=512   # change one size (stated in the results)
 
 Prints each figure as it is measured, then writes ``<out>/RESULTS.md`` (machine, date, commit,
 command, load average at start and end) and ``<out>/results.json`` (stable keys). Run it on a
@@ -206,8 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: a ~2 minute smoke run")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent), help="results folder (default benchmarks/)")
+    ap.add_argument("--size", action="append", default=[], metavar="NAME=N",
+                    help=f"override one size (repeatable): {', '.join(f.name for f in dataclasses.fields(Sizes))}")
     args = ap.parse_args(argv)
     sizes = QUICK if args.quick else Sizes()
+    try:
+        sizes = dataclasses.replace(sizes, **{k: int(v) for k, v in (x.split("=", 1) for x in args.size)})
+    except (TypeError, ValueError):
+        print(f"error: --size takes NAME=N with NAME one of {[f.name for f in dataclasses.fields(Sizes)]}; "
+              f"got {args.size}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     started, load_start = time.perf_counter(), _load()
     env = describe_environment(device="cpu")
