@@ -22,7 +22,7 @@ def bundled_path(*parts: str) -> Path:
     """The path of a bundled file or folder, e.g. ``bundled_path("data", "eval")``.
 
     Args:
-        parts: path components below ``kit/_bundled`` (``data/...``, ``policies/...`` or ``notebooks/...``).
+        parts: path components below ``kit/_bundled`` (``data/...``, ``policies/...``, ``notebooks/...`` or ``solutions/...``).
     """
     root = files(__name__)
     if not isinstance(root, Path):  # a zipped install: the sets are read by path, so they must be files

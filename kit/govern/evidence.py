@@ -103,8 +103,12 @@ def paired_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
                     needed=needed, test=test, note=note)
 
 
-def _windows(record: dict[str, Any], section: str) -> dict[str, list[float]] | None:
-    return ((record.get(section) or {}).get("per_window")) or None
+def _windows(record: dict[str, Any], section: str, keys: tuple[str, ...]) -> dict[str, list[float]] | None:
+    """The record's per-window sums under ``section``, or None unless every key holds a list of one length."""
+    w = (record.get(section) or {}).get("per_window")
+    if not isinstance(w, dict) or not all(isinstance(w.get(k), list) for k in keys):
+        return None
+    return w if len({len(w[k]) for k in keys}) == 1 else None
 
 
 def _statistic(metric: str, kind: str):
@@ -136,8 +140,10 @@ def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
         tokens: tokens scored.
         noise: alpha, resamples and seed.
     """
-    b, c = _windows(base, "accuracy"), _windows(cand, "accuracy")
-    agree = _windows(cand, "agreement")
+    b, c = _windows(base, "accuracy", ("nll", "tokens")), _windows(cand, "accuracy", ("nll", "tokens"))
+    agree = _windows(cand, "agreement", ("top1", "kl"))
+    if agree is not None and c is not None and len(agree["top1"]) != len(c["tokens"]):
+        agree = None
     needs_agreement = limit.metric != "perplexity"  # agreement is already paired: the candidate's record suffices
     if c is None or (agree is None if needs_agreement else b is None):
         note = ("no interval: a record lacks per-window data (written before the gate's bootstrap); "

@@ -18,7 +18,6 @@ from kit.io import atomic_write_json, cache_dir
 __all__ = ["SCHEMA", "curriculum", "load", "log_path", "mark_answer", "mark_complete", "summary"]
 
 SCHEMA = "kit.progress/1"
-_ROOT = Path(__file__).resolve().parent.parent.parent  # the repository, for notebooks/ and solutions/
 
 
 def log_path() -> Path:
@@ -88,11 +87,15 @@ def curriculum(*, root: str | os.PathLike[str] | None = None) -> list[tuple[str,
     """``(kind, name)`` for every notebook and exercise in the repository, in order.
 
     Args:
-        root: the repository (default: the one this kit is installed from).
+        root: a folder holding ``notebooks/`` and ``solutions/`` (default: the ones shipped with the kit).
     """
-    base = Path(root) if root else _ROOT
-    return [("notebook", p.stem) for p in sorted((base / "notebooks").glob("*.ipynb"))] + [
-        ("exercise", p.stem) for p in sorted((base / "solutions").glob("*.ipynb"))]
+    from kit._bundled import bundled_path
+
+    def folder(name: str) -> Path:
+        return Path(root) / name if root else bundled_path(name)
+
+    return [("notebook", p.stem) for p in sorted(folder("notebooks").glob("*.ipynb"))] + [
+        ("exercise", p.stem) for p in sorted(folder("solutions").glob("*.ipynb"))]
 
 
 def summary(*, log: dict[str, Any], items: list[tuple[str, str]]) -> list[dict[str, Any]]:
