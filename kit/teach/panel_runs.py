@@ -153,11 +153,11 @@ def _progress_hook(run: PanelRun) -> Iterator[None]:
                     run.bar = (getattr(bar, "desc", "") or "progress", done, int(bar.total))
             yield obj
 
-    std.tqdm.__iter__ = ticking  # type: ignore[method-assign]
+    std.tqdm.__iter__ = ticking
     try:
         yield
     finally:
-        std.tqdm.__iter__ = original  # type: ignore[method-assign]
+        std.tqdm.__iter__ = original
 
 
 def start_run(
