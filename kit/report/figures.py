@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from kit.report.html import STATUS_STYLES
+
 __all__ = ["FIGURES", "plot_quality_vs_memory", "plot_speed", "plot_per_set", "write_figures"]
 
 _MIB = 2**20
@@ -61,7 +63,7 @@ def plot_quality_vs_memory(summary: dict[str, Any], path: str | os.PathLike[str]
         for m in rows:
             worse = (m["limit"] - m["margin"]) * scale  # degradation = limit − margin
             worst.append(worse)
-            color = {"pass": "#0f5c2e", "fail": "#8f1d14"}.get(m["status"], "#b07800")  # amber: undecided
+            color = STATUS_STYLES.get(m["status"], ("#b07800",))[0]  # the tables' status colours; amber otherwise
             ax.scatter([memory[m["method"]]], [worse], color=color, zorder=3)
             ax.annotate(f"{m['method']} ({m['status']})", (memory[m["method"]], worse), textcoords="offset points",
                         xytext=(4, 4), fontsize=8)
