@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -27,18 +25,18 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness_throughput import bare_loop
+from results_file import finish_facts, run_facts, write_bench
 
 from kit.console import stage
-from kit.environment import describe_environment
 from kit.eval.harness import Protocol, evaluate, evaluate_many, tokens_for
 from kit.eval.scoring import make_windows, score_perplexity
 from kit.eval.sets import load_set
 from kit.eval.timing import measure_latency
 from kit.io import atomic_write_json
 from kit.models import load_model
-from kit.quant.spec import CalibrationSpec, QuantSpec
+from kit.quant.methods.llmc import SCHEMES
+from kit.quant.spec import DEFAULT_CALIBRATION, CalibrationSpec, QuantSpec
 
-SCHEMA = "kit.bench/1"
 METHODS = ("bnb-int8", "bnb-nf4", "rtn", "gptq", "awq")
 PILOT_METHODS = ("bnb-int8", "bnb-nf4", "gptq", "awq")  # every sanctioned method, NF4 the data-free reference
 
@@ -49,20 +47,18 @@ class Sizes:
 
     throughput_tokens: int = 4096
     throughput_repeats: int = 3
-    samples: int = 16
-    seq_len: int = 256
-    recovery_tokens: int = 4096
-    pilot_tokens: int = 2048
-    pilot_limit: int = 40
+    samples: int = DEFAULT_CALIBRATION.samples  # the calibration every user gets by default
+    seq_len: int = DEFAULT_CALIBRATION.seq_len
+    recovery_tokens: int | None = None  # None: every token of stdlib-docs
+    pilot_tokens: int | None = None  # None: the full bundled sets, as a real pilot
+    pilot_limit: int | None = None
+    rerun_tokens: int = 4096  # the two identical evaluations (text + multiple choice)
+    rerun_limit: int = 100
     latency_repeats: int = 20
 
 
 QUICK = Sizes(throughput_tokens=1024, throughput_repeats=2, samples=4, seq_len=64, recovery_tokens=512,
-              pilot_tokens=512, pilot_limit=8, latency_repeats=8)
-
-
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
+              pilot_tokens=512, pilot_limit=8, rerun_tokens=512, rerun_limit=8, latency_repeats=8)
 
 
 def throughput(model: Any, *, sizes: Sizes) -> dict[str, Any]:
@@ -110,17 +106,31 @@ def quantize_rows(base: Any, pilot_result: dict[str, Any], *, sizes: Sizes, out:
         rows[c["method"]] = _row(seconds=c["seconds"]["quantize"], bits=int(c["config"]["bits"]),
                                  stored=int(c["config"]["weight_bytes"]), base=base)
         models[c["method"]] = load_model(c["path"], device="cpu")
-    t0 = time.perf_counter()
-    q = quantize(model="smollm2-135m", spec=QuantSpec(method="rtn", calibration=_calibration(sizes)),
-                 out=out / "rtn", device="cpu", progress=False)
-    rows["rtn"] = _row(seconds=time.perf_counter() - t0, bits=int(q.config["bits"]),
-                       stored=int(q.config.get("weight_bytes") or q.model.weight_bytes()), base=base)
-    models["rtn"] = q.model
-    rows = {m: rows[m] for m in METHODS}
+    for name, symmetric in _rtn_references():
+        t0 = time.perf_counter()
+        q = quantize(model="smollm2-135m", out=out / name, device="cpu", progress=False,
+                     spec=QuantSpec(method="rtn", calibration=_calibration(sizes), scheme=(("symmetric", symmetric),)))
+        rows[name] = _row(seconds=time.perf_counter() - t0, bits=int(q.config["bits"]),
+                          stored=int(q.config.get("weight_bytes") or q.model.weight_bytes()), base=base)
+        models[name] = q.model
+    rows = {m: rows[m] for m in (*METHODS, *rows.keys() - set(METHODS))}
     for m, row in rows.items():
         stage("quantize", f"{m}: {row['seconds']} s, {row['weight_bytes'] / 2**20:.1f} MiB = "
               f"{row['bytes_ratio']}× the {row['bits']}-bit theory")
-    return rows, {m: models[m] for m in METHODS}
+    return rows, {m: models[m] for m in rows}
+
+
+def _rtn_references() -> list[tuple[str, bool]]:
+    """RTN at the sanctioned format, plus RTN at the other symmetry when GPTQ or AWQ is sanctioned with it."""
+    refs = [("rtn", SCHEMES["rtn"].symmetric)]
+    other = {SCHEMES[m].symmetric for m in ("gptq", "awq")} - {SCHEMES["rtn"].symmetric}
+    return refs + [(f"rtn-{'sym' if s else 'asym'}", s) for s in sorted(other)]
+
+
+def _reference(method: str) -> str:
+    """The RTN row a method's recovery is measured against: the same symmetry."""
+    symmetric = SCHEMES[method].symmetric if method in SCHEMES else SCHEMES["rtn"].symmetric
+    return dict((s, n) for n, s in _rtn_references())[symmetric]
 
 
 def _calibration(sizes: Sizes) -> CalibrationSpec:
@@ -134,18 +144,19 @@ def recovery(base: Any, models: dict[str, Any], *, sizes: Sizes) -> dict[str, An
     records = evaluate_many(models=[models[m] for m in names] + [base], eval_set="stdlib-docs", baseline=base,
                             protocol=protocol, measure_speed=False, progress=False)
     ppl = {m: r["accuracy"]["perplexity"] for m, r in zip([*names, "baseline"], records)}
-    loss = ppl["rtn"] - ppl["baseline"]
     out = {"tokens": records[0]["accuracy"]["tokens_scored"], "baseline_ppl": round(ppl["baseline"], 4), "methods": {}}
     for m in names:
-        out["methods"][m] = {"ppl": round(ppl[m], 4), "recovery": round((ppl["rtn"] - ppl[m]) / loss, 3)
-                             if loss > 0 else None}
+        ref = _reference(m) if m.split("-")[0] != "rtn" else m
+        loss = ppl[ref] - ppl["baseline"]
+        out["methods"][m] = {"ppl": round(ppl[m], 4), "reference": ref,
+                             "recovery": round((ppl[ref] - ppl[m]) / loss, 3) if loss > 0 else None}
         stage("recovery", f"{m}: ppl {ppl[m]:.3f}, recovers {out['methods'][m]['recovery']} of RTN's loss")
     return out
 
 
 def rerun(model: Any, *, sizes: Sizes) -> dict[str, Any]:
     """Evaluate the same model twice (text + multiple choice): are the accuracies bit-identical?"""
-    protocol = Protocol(max_tokens=sizes.recovery_tokens, limit=sizes.pilot_limit)
+    protocol = Protocol(max_tokens=sizes.rerun_tokens, limit=sizes.rerun_limit)
     runs = [[evaluate(model=model, eval_set=s, protocol=protocol, measure_speed=False, progress=False)["accuracy"]
              for s in ("stdlib-docs", "everyday-mc")] for _ in range(2)]
     values = [[a.get("perplexity", a.get("accuracy")) for a in run] for run in runs]
@@ -178,58 +189,38 @@ def pilot(*, sizes: Sizes, out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
             "floor": t["floor"]}, result
 
 
-def _markdown(res: dict[str, Any]) -> str:
-    q, r, p, h = res["quantize"], res["recovery"], res["pilot"], res["throughput"]
-    lines = [f"# Benchmark results ({res['mode']})", "",
-             f"- machine: {res['machine']}", f"- date: {res['date']}", f"- commit: {res['commit']}",
-             f"- command: `{res['command']}`", f"- load average at start / end: {res['load_start']} / {res['load_end']}"
-             + (" — CONTENDED: timings not representative" if res["contended"] else ""),
-             f"- sizes: {res['sizes']}", f"- total: {res['seconds']} s", "",
-             "| figure | value |", "|---|---|",
-             f"| harness / bare forward throughput | {h['ratio']} ({h['harness_tok_s']} vs {h['bare_tok_s']} tok/s, "
-             f"{h['tokens']} tokens) |",
-             f"| AWQ / GPTQ quantization time | {res['awq_over_gptq']} |",
-             f"| pilot wall / floor | {p['wall_over_floor']} ({p['wall_s']} s vs {p['floor_s']} s) |",
-             f"| accuracy identical on rerun | {res['rerun']['identical']} {res['rerun']['values']} |",
-             f"| decode latency CV | {res['latency']['cv']} over {res['latency']['repeats']} repeats |", "",
-             f"Recovery on stdlib-docs, first {r['tokens']} scored tokens (baseline ppl {r['baseline_ppl']}):", "",
-             "| method | quantize s | ppl | recovery of RTN loss | bytes | theoretical | ratio |",
-             "|---|---|---|---|---|---|---|"]
-    for m, row in q.items():
-        lines.append(f"| {m} ({row['bits']}-bit) | {row['seconds']} | {r['methods'][m]['ppl']} | "
-                     f"{r['methods'][m]['recovery']} | {row['weight_bytes']} | {row['theoretical_bytes']} | "
-                     f"{row['bytes_ratio']} |")
-    return "\n".join(lines) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run every benchmark in one process and write RESULTS.md + results.json."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes: a ~2 minute smoke run")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent), help="results folder (default benchmarks/)")
     ap.add_argument("--size", action="append", default=[], metavar="NAME=N",
-                    help=f"override one size (repeatable): {', '.join(f.name for f in dataclasses.fields(Sizes))}")
+                    help="override one size (repeatable; 'all' for a whole set): "
+                         + ", ".join(f.name for f in dataclasses.fields(Sizes)))
     args = ap.parse_args(argv)
     sizes = QUICK if args.quick else Sizes()
     try:
-        sizes = dataclasses.replace(sizes, **{k: int(v) for k, v in (x.split("=", 1) for x in args.size)})
+        sizes = dataclasses.replace(sizes, **{k: None if v == "all" else int(v)
+                                               for k, v in (x.split("=", 1) for x in args.size)})
     except (TypeError, ValueError):
         print(f"error: --size takes NAME=N with NAME one of {[f.name for f in dataclasses.fields(Sizes)]}; "
               f"got {args.size}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    started, load_start = time.perf_counter(), _load()
-    env = describe_environment(device="cpu")
-    stage("bench", f"{'quick' if args.quick else 'full'} run, load {load_start}, {torch.get_num_threads()} threads, "
-          f"sizes {dataclasses.asdict(sizes)}")
+    started = time.perf_counter()
+    facts = run_facts(argv if argv is not None else sys.argv[1:], script="benchmarks/run.py")
+    stage("bench", f"{'quick' if args.quick else 'full'} run, load {facts['load_start']}, {torch.get_num_threads()} "
+          f"threads, sizes {dataclasses.asdict(sizes)}")
     base = load_model("smollm2-135m", device="cpu")
-    res: dict[str, Any] = {"schema": SCHEMA, "mode": "quick" if args.quick else "full", "sizes": dataclasses.asdict(sizes)}
+    res: dict[str, Any] = {"mode": "quick" if args.quick else "full", "sizes": dataclasses.asdict(sizes)}
     res["throughput"] = throughput(base, sizes=sizes)
     stage("throughput", f"harness/bare {res['throughput']['ratio']}")
     with tempfile.TemporaryDirectory(prefix="kit-bench-") as tmp:
         res["pilot"], pilot_result = pilot(sizes=sizes, out=Path(tmp))
         stage("pilot", f"wall {res['pilot']['wall_s']} s, floor {res['pilot']['floor_s']} s, "
               f"{res['pilot']['wall_over_floor']}×")
+        if not args.quick:
+            atomic_write_json(out / "pilot.json", pilot_result)  # the docs' pilot table: scripts/pilot_table.py
         res["quantize"], models = quantize_rows(base, pilot_result, sizes=sizes, out=Path(tmp))
         res["awq_over_gptq"] = round(res["quantize"]["awq"]["seconds"] / res["quantize"]["gptq"]["seconds"], 2)
         stage("quantize", f"AWQ/GPTQ time {res['awq_over_gptq']}× at {sizes.samples} × {sizes.seq_len}")
@@ -239,23 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         del models
         res["latency"] = latency_cv(base, sizes=sizes)
         stage("latency", f"CV {res['latency']['cv']} over {res['latency']['repeats']} repeats")
-    load_end = _load()
-    cores = os.cpu_count() or 1
-    hw = env.get("hardware", {})
-    res |= {"machine": f"{platform.node()} · {hw.get('cpu') or platform.processor()} · {cores} cores · "
-                       f"{hw.get('gpu') or 'no GPU'}",
-            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": env.get("git_commit"),
-            "command": " ".join(["python", "benchmarks/run.py", *(argv if argv is not None else sys.argv[1:])]),
-            "load_start": load_start, "load_end": load_end,
-            "contended": max(load_start[0], load_end[0]) > cores, "seconds": round(time.perf_counter() - started, 1),
-            "environment": env}
-    atomic_write_json(out / "results.json", res)
-    md = out / "RESULTS.md"
-    md.parent.mkdir(parents=True, exist_ok=True)
-    tmp_md = md.with_name(".RESULTS.md.tmp")
-    tmp_md.write_text(_markdown(res), encoding="utf-8")
-    os.replace(tmp_md, md)
-    stage("bench", f"{res['seconds']} s; wrote {md} and {out / 'results.json'}")
+    res = finish_facts(facts) | res | {"seconds": round(time.perf_counter() - started, 1)}
+    write_bench(out, res)
+    stage("bench", f"{res['seconds']} s; wrote {out / 'RESULTS.md'} and {out / 'results.json'}")
     return 0
 
 

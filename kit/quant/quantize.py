@@ -234,16 +234,21 @@ def quantize(
         raise KitError(f"method {adapter.name} has no user group size (bitsandbytes fixes it); drop --group-size")
     if spec.ignore and adapter.library != "llmcompressor":
         raise KitError(f"method {adapter.name} takes no ignore list; use gptq, awq or rtn with --ignore")
+    if spec.scheme and adapter.library != "llmcompressor":
+        raise KitError(f"method {adapter.name} has a fixed scheme (bitsandbytes); scheme overrides are for gptq, awq, rtn")
     ignored = tuple(ignored_linears(base_path, spec.ignore)) if spec.ignore else ()
     group_size = (default_group_size(base_path, group_size, ignore=(*adapter.ignore, *ignored))
                   if adapter.grouped else None)
+    overrides = dict(spec.scheme)
+    if overrides:
+        adapter.settings(bits=bits, group_size=group_size, overrides=overrides)  # an unknown field fails here, before work
     device = check_device(device)
     progress = progress_default() if progress is None else progress
     tokenizer = AutoTokenizer.from_pretrained(base_path)
     cal = (calibration_chunks(name=cal_spec.name, tokenizer=tokenizer, samples=cal_spec.samples,
                               seq_len=cal_spec.seq_len, seed=cal_spec.seed) if adapter.calibrated else None)
     request = Request(baseline=base_path, bits=bits, group_size=group_size, calibration=cal,
-                      device=device, progress=progress, ignore=ignored)
+                      device=device, progress=progress, ignore=ignored, scheme=overrides)
 
     with peak_memory(device) as memory, hf_progress(progress):
         started = time.perf_counter()
@@ -257,7 +262,7 @@ def quantize(
         "library": adapter.library,
         "bits": bits,
         "group_size": group_size if adapter.grouped else notes.get("block_size"),
-        **adapter.settings(bits=bits, group_size=group_size),
+        **adapter.settings(bits=bits, group_size=group_size, overrides=overrides),
         "ignore": [*adapter.ignore, *ignored],  # what stayed in full precision (--ignore expanded to names)
         "resolved_weights": notes.get("resolved_weights"),
         "quantized_modules": notes.get("quantized_modules"),

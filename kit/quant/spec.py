@@ -57,6 +57,9 @@ class QuantSpec:
     group_size: int | None = None  # None → the largest that divides every width (grouped methods)
     calibration: CalibrationSpec = DEFAULT_CALIBRATION
     ignore: tuple[str, ...] = ()  # modules kept in full precision (names, block prefixes, ``re:``), besides lm_head
+    #: Overrides of the method's sanctioned scheme (``kit.quant.methods.llmc.SCHEMES``: symmetric,
+    #: actorder, dampening_frac, n_grid, duo_scaling) as (field, value) pairs; logged as a deviation.
+    scheme: tuple[tuple[str, Any], ...] = ()
 
     @property
     def info(self) -> MethodInfo:
@@ -73,7 +76,8 @@ class QuantSpec:
     def to_dict(self) -> dict[str, Any]:
         """The spec as JSON data (calibration included)."""
         return {"method": self.method, "bits": self.bits, "group_size": self.group_size,
-                "calibration": self.calibration.to_dict(), "ignore": list(self.ignore)}
+                "calibration": self.calibration.to_dict(), "ignore": list(self.ignore),
+                "scheme": dict(self.scheme)}
 
     @classmethod
     def build(cls, *, method: str, bits: int | None = None, group_size: int | None = None,

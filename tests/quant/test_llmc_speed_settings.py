@@ -1,6 +1,9 @@
 """The config log records how llm-compressor was driven: calibration batch size, threads, AWQ's grid."""
 
-from kit.quant.methods.llmc import AWQ_DUO_SCALING, AWQ_N_GRID, CALIBRATION_BATCH, LlmcMethod
+import pytest
+
+from kit.errors import KitError
+from kit.quant.methods.llmc import CALIBRATION_BATCH, SCHEMES, LlmcMethod
 
 
 def test_config_log_records_batch_threads_and_grid():
@@ -8,7 +11,20 @@ def test_config_log_records_batch_threads_and_grid():
     assert awq["calibration_batch_size"] == CALIBRATION_BATCH > 1 and awq["torch_threads"] >= 1
     modifier = awq["scheme"]["modifiers"][0]
     assert modifier["type"] == "AWQModifier"
-    assert (modifier["n_grid"], modifier["duo_scaling"]) == (AWQ_N_GRID, AWQ_DUO_SCALING)
+    assert (modifier["n_grid"], modifier["duo_scaling"]) == (SCHEMES["awq"].n_grid, SCHEMES["awq"].duo_scaling)
     assert LlmcMethod("gptq").settings(bits=4, group_size=64)["calibration_batch_size"] == CALIBRATION_BATCH
     assert LlmcMethod("rtn").settings(bits=4, group_size=64)["calibration_batch_size"] is None  # no calibration
-    assert awq["symmetric"] is True  # scheme unchanged until the recovery study decides
+    assert awq["symmetric"] is SCHEMES["awq"].symmetric
+    assert awq["scheme"]["weights"]["symmetric"] is SCHEMES["awq"].symmetric
+    assert awq["scheme"]["deviation_from_sanctioned"] == {}
+
+
+def test_scheme_overrides_reach_the_recipe_and_are_logged_as_a_deviation():
+    gptq = LlmcMethod("gptq")
+    flipped = not SCHEMES["gptq"].symmetric
+    log = gptq.settings(bits=4, group_size=64, overrides={"symmetric": flipped, "dampening_frac": 0.1})
+    assert log["symmetric"] is flipped and log["scheme"]["weights"]["symmetric"] is flipped
+    assert log["scheme"]["modifiers"][0]["dampening_frac"] == 0.1
+    assert log["scheme"]["deviation_from_sanctioned"] == {"symmetric": flipped, "dampening_frac": 0.1}
+    with pytest.raises(KitError, match="unknown scheme field.*choose from"):
+        gptq.settings(bits=4, group_size=64, overrides={"symetric": False})

@@ -28,6 +28,7 @@ class Request:
     device: str
     progress: bool
     ignore: tuple[str, ...] = ()  # module names kept in full precision besides the method's own ``ignore``
+    scheme: dict[str, Any] = dataclasses.field(default_factory=dict)  # overrides of the sanctioned scheme
 
 
 class Method(abc.ABC):
@@ -44,12 +45,14 @@ class Method(abc.ABC):
     ignore: ClassVar[tuple[str, ...]] = ("lm_head",)
 
     @abc.abstractmethod
-    def settings(self, *, bits: int, group_size: int | None) -> dict[str, Any]:
+    def settings(self, *, bits: int, group_size: int | None, overrides: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
         """Scheme fields for the config log: symmetric, quant_type, format, scheme, ignore.
 
         Args:
             bits: weight bits.
             group_size: weights per scale (None where the method has no groups).
+            overrides: scheme field → value (llm-compressor methods only; others refuse any).
         """
 
     @abc.abstractmethod

@@ -62,12 +62,14 @@ class BnbMethod(Method):
         return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=self.name.removeprefix("bnb-"),
                                   bnb_4bit_compute_dtype=torch.float32)
 
-    def settings(self, *, bits: int, group_size: int | None) -> dict[str, Any]:
+    def settings(self, *, bits: int, group_size: int | None, overrides: dict[str, Any] | None = None
+                 ) -> dict[str, Any]:
         """Scheme fields for the config log.
 
         Args:
             bits: weight bits (8 or 4, fixed by the method).
             group_size: unused (None).
+            overrides: unused (bitsandbytes fixes its scheme; quantize refuses overrides).
         """
         cfg = {k: (str(v) if not isinstance(v, (bool, int, float, type(None), list)) else v)
                for k, v in self.config().to_dict().items() if not k.startswith("_")}

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 from kit.quant.methods.base import Method, Request
 
-__all__ = ["AWQ_DUO_SCALING", "AWQ_N_GRID", "CALIBRATION_BATCH", "LlmcMethod", "awq_cpu_pin_memory_shim"]
+__all__ = ["CALIBRATION_BATCH", "SCHEMES", "LlmcMethod", "LlmcScheme", "awq_cpu_pin_memory_shim"]
 
 _SUMMARIES = {
     "gptq": "GPTQ: column-by-column rounding with Hessian-based error correction (llm-compressor GPTQModifier)",
@@ -23,10 +24,51 @@ _SUMMARIES = {
 #: Batch 1 made AWQ's grid search run each parent module once per chunk per grid point; batching
 #: cuts that Python/kernel overhead, and GPTQ's Hessian and AWQ's means/losses are sums over tokens.
 CALIBRATION_BATCH = 8
-#: AWQ's grid search: llm-compressor 0.14 defaults (20 scale ratios, duo scaling), kept until the
-#: recovery study shows a coarser grid costs no accuracy.
-AWQ_N_GRID = 20
-AWQ_DUO_SCALING = True
+
+
+@dataclasses.dataclass(frozen=True)
+class LlmcScheme:
+    """The int-weight scheme choices besides bits and group size (see docs/quantization.md, recovery study)."""
+
+    symmetric: bool = True  # False: a zero point per group (asymmetric int)
+    actorder: str | None = "static"  # GPTQ column order: "static"/"group"/"weight" or None (in order)
+    dampening_frac: float = 0.01  # GPTQ: fraction of the Hessian's mean diagonal added before inverting
+    n_grid: int = 20  # AWQ: scale ratios tried per mapping
+    duo_scaling: bool = True  # AWQ: scale from activations and weights (False: activations only)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> LlmcScheme:
+        """This scheme with ``overrides`` applied; a one-line error naming the fields for an unknown key.
+
+        Args:
+            overrides: field name → value.
+        """
+        from kit.errors import KitError
+
+        names = [f.name for f in dataclasses.fields(self)]
+        unknown = sorted(set(overrides) - set(names))
+        if unknown:
+            raise KitError(f"unknown scheme field(s) {', '.join(unknown)}; choose from {', '.join(names)}")
+        return dataclasses.replace(self, **overrides)
+
+    def changes(self, method: str) -> dict[str, Any]:
+        """The fields that differ from ``method``'s sanctioned scheme (a deviation, logged).
+
+        Args:
+            method: ``gptq``, ``awq`` or ``rtn``.
+        """
+        base = SCHEMES[method]
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if getattr(self, f.name) != getattr(base, f.name)}
+
+
+#: Each method's sanctioned scheme, chosen from the recovery study (benchmarks/study.py →
+#: benchmarks/RESULTS.md, reasoned in docs/quantization.md). Defined here once; the config log,
+#: the policy's method table and the docs read it.
+SCHEMES: dict[str, LlmcScheme] = {
+    "gptq": LlmcScheme(symmetric=True, actorder="static", dampening_frac=0.01),
+    "awq": LlmcScheme(symmetric=True, n_grid=20, duo_scaling=True),
+    "rtn": LlmcScheme(symmetric=True),
+}
 
 _SHIM = "awq-cpu-pin-memory: IntermediatesCache.pin_memory made a no-op (no accelerator)"
 
@@ -93,7 +135,7 @@ def _modifier_record(modifier: Any) -> dict[str, Any]:
 
 
 class LlmcMethod(Method):
-    """``gptq``, ``awq`` or ``rtn``: int weights, symmetric, per-group scales; ``lm_head`` kept."""
+    """``gptq``, ``awq`` or ``rtn``: int weights, per-group scales, the scheme of :data:`SCHEMES`; ``lm_head`` kept."""
 
     library: ClassVar[str] = "llmcompressor"
     supported_bits: ClassVar[tuple[int, ...]] = (4, 8)
@@ -106,52 +148,74 @@ class LlmcMethod(Method):
         self.summary = _SUMMARIES[name]  # type: ignore[misc]
         self.calibrated = name != "rtn"  # type: ignore[misc]
 
-    def scheme(self, *, bits: int, group_size: int | None) -> Any:
-        """The explicit compressed-tensors config group: int, symmetric, strategy "group".
+    def resolve(self, overrides: Mapping[str, Any] | None = None) -> LlmcScheme:
+        """This method's sanctioned scheme with ``overrides`` applied (checked).
+
+        Args:
+            overrides: scheme field → value (see :class:`LlmcScheme`).
+        """
+        return SCHEMES[self.name].with_overrides(overrides or {})
+
+    def scheme(self, *, bits: int, group_size: int | None, overrides: Mapping[str, Any] | None = None) -> Any:
+        """The explicit compressed-tensors config group: int, strategy "group", symmetric as the scheme says.
 
         Args:
             bits: weight bits.
             group_size: weights per scale.
+            overrides: scheme field → value (see :class:`LlmcScheme`).
         """
         from compressed_tensors.quantization import QuantizationArgs, QuantizationScheme
 
         return QuantizationScheme(targets=["Linear"], weights=QuantizationArgs(
-            num_bits=bits, type="int", symmetric=True, strategy="group", group_size=group_size))
+            num_bits=bits, type="int", symmetric=self.resolve(overrides).symmetric, strategy="group",
+            group_size=group_size))
 
-    def recipe(self, *, bits: int, group_size: int | None, ignore: tuple[str, ...] = ()) -> list[Any]:
+    def recipe(self, *, bits: int, group_size: int | None, ignore: tuple[str, ...] = (),
+               overrides: Mapping[str, Any] | None = None) -> list[Any]:
         """The llm-compressor modifiers for this method.
 
         Args:
             bits: weight bits.
             group_size: weights per scale.
             ignore: module names kept in full precision besides ``lm_head``.
+            overrides: scheme field → value (see :class:`LlmcScheme`).
         """
         from llmcompressor.modifiers.gptq import GPTQModifier
         from llmcompressor.modifiers.quantization import QuantizationModifier
         from llmcompressor.modifiers.transform.awq import AWQModifier
 
-        groups = {"group_0": self.scheme(bits=bits, group_size=group_size)}
+        chosen = self.resolve(overrides)
+        groups = {"group_0": self.scheme(bits=bits, group_size=group_size, overrides=overrides)}
         if self.name == "gptq":
-            return [GPTQModifier(config_groups=groups, ignore=[*self.ignore, *ignore])]
+            return [GPTQModifier(config_groups=groups, ignore=[*self.ignore, *ignore], actorder=chosen.actorder,
+                                 dampening_frac=chosen.dampening_frac)]
         quant = QuantizationModifier(config_groups=groups, ignore=[*self.ignore, *ignore])
-        return [AWQModifier(n_grid=AWQ_N_GRID, duo_scaling=AWQ_DUO_SCALING), quant] if self.name == "awq" else [quant]
+        if self.name == "awq":
+            return [AWQModifier(n_grid=chosen.n_grid, duo_scaling=chosen.duo_scaling), quant]
+        return [quant]
 
-    def settings(self, *, bits: int, group_size: int | None) -> dict[str, Any]:
-        """Scheme fields for the config log.
+    def settings(self, *, bits: int, group_size: int | None, overrides: Mapping[str, Any] | None = None
+                 ) -> dict[str, Any]:
+        """Scheme fields for the config log (a deviation from the sanctioned scheme is listed).
 
         Args:
             bits: weight bits.
             group_size: weights per scale.
+            overrides: scheme field → value (see :class:`LlmcScheme`).
         """
+        chosen = self.resolve(overrides)
         return {
-            "symmetric": True,
+            "symmetric": chosen.symmetric,
             "quant_type": "int",
             "format": "compressed-tensors pack-quantized",
             "runtime": "transformers + compressed-tensors (vLLM loads the same folder)",
             "scheme": {
                 "description": self.summary,
-                "weights": self.scheme(bits=bits, group_size=group_size).weights.model_dump(mode="json"),
-                "modifiers": [_modifier_record(m) for m in self.recipe(bits=bits, group_size=group_size)],
+                "weights": self.scheme(bits=bits, group_size=group_size, overrides=overrides).weights.model_dump(
+                    mode="json"),
+                "modifiers": [_modifier_record(m) for m in self.recipe(bits=bits, group_size=group_size,
+                                                                       overrides=overrides)],
+                "deviation_from_sanctioned": chosen.changes(self.name),
             },
             "ignore": list(self.ignore),
             "calibration_batch_size": CALIBRATION_BATCH if self.calibrated else None,
@@ -171,7 +235,8 @@ class LlmcMethod(Method):
         with _quiet(not request.progress):  # importing llm-compressor logs "No accelerator" lines
             from llmcompressor import oneshot
 
-            recipe = self.recipe(bits=request.bits, group_size=request.group_size, ignore=request.ignore)
+            recipe = self.recipe(bits=request.bits, group_size=request.group_size, ignore=request.ignore,
+                                 overrides=request.scheme)
         model = AutoModelForCausalLM.from_pretrained(request.baseline, dtype=torch.float32, use_safetensors=True)
         kwargs: dict[str, Any] = {}
         if request.calibration is not None:

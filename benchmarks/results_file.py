@@ -1,0 +1,153 @@
+"""The one results file pair, ``benchmarks/RESULTS.md`` + ``benchmarks/results.json``, shared by run.py and study.py.
+
+``results.json`` holds the benchmark figures at the top level (schema ``kit.bench/1``) and the
+recovery study under ``study``; each script replaces only its own part, keeps the other, and
+re-renders ``RESULTS.md`` from the whole file. Every part carries its own machine, date,
+commit, command and load average.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from kit.environment import describe_environment
+from kit.io import atomic_write_json
+
+__all__ = ["SCHEMA", "merge_section", "render", "run_facts", "write_bench"]
+
+SCHEMA = "kit.bench/1"
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def run_facts(argv: list[str], *, script: str) -> dict[str, Any]:
+    """Machine, date, commit, command and load average now (stated with every result).
+
+    Args:
+        argv: the script's arguments.
+        script: the script's path, as typed.
+    """
+    env = describe_environment(device="cpu")
+    hw = env.get("hardware", {})
+    cores = os.cpu_count() or 1
+    load = _load()
+    return {"machine": f"{platform.node()} · {hw.get('cpu') or platform.processor()} · {cores} cores · "
+                       f"{hw.get('gpu') or 'no GPU'}",
+            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": env.get("git_commit"),
+            "command": " ".join(["python", script, *argv]), "load_start": load, "cores": cores,
+            "environment": env}
+
+
+def finish_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    """``facts`` plus the load average at the end and whether the run was contended."""
+    end = _load()
+    return facts | {"load_end": end, "contended": max(facts["load_start"][0], end[0]) > facts["cores"]}
+
+
+def _read(out: Path) -> dict[str, Any]:
+    path = out / "results.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and data.get("schema") == SCHEMA else {}
+
+
+def _write(out: Path, data: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(out / "results.json", data)
+    md = out / "RESULTS.md"
+    tmp = md.with_name(".RESULTS.md.tmp")
+    tmp.write_text(render(data), encoding="utf-8")
+    os.replace(tmp, md)
+
+
+def write_bench(out: Path, bench: dict[str, Any]) -> None:
+    """Replace the benchmark figures (top level), keep the study.
+
+    Args:
+        out: the results folder.
+        bench: run.py's figures.
+    """
+    study = _read(out).get("study")
+    _write(out, {"schema": SCHEMA, **bench, **({"study": study} if study else {})})
+
+
+def merge_section(out: Path, key: str, section: dict[str, Any], *, quick: bool) -> None:
+    """Replace one named part (e.g. ``study``), keep everything else.
+
+    Args:
+        out: the results folder.
+        key: the part's key.
+        section: its content (with :func:`run_facts`).
+        quick: whether it was a smoke run (stated in the Markdown).
+    """
+    data = _read(out) or {"schema": SCHEMA}
+    data[key] = finish_facts(section) | {"mode": "quick" if quick else "full"}
+    _write(out, data)
+
+
+def _facts_lines(res: dict[str, Any]) -> list[str]:
+    return [f"- machine: {res['machine']}", f"- date: {res['date']}", f"- commit: {res['commit']}",
+            f"- command: `{res['command']}`",
+            f"- load average at start / end: {res['load_start']} / {res['load_end']}"
+            + (" — CONTENDED: timings not representative" if res.get("contended") else "")]
+
+
+def _bench_md(res: dict[str, Any]) -> list[str]:
+    q, r, p, h = res["quantize"], res["recovery"], res["pilot"], res["throughput"]
+    lines = [f"## Benchmark ({res['mode']})", "", *_facts_lines(res),
+             f"- sizes: {res['sizes']}", f"- total: {res['seconds']} s", "",
+             "| figure | value |", "|---|---|",
+             f"| harness / bare forward throughput | {h['ratio']} ({h['harness_tok_s']} vs {h['bare_tok_s']} tok/s, "
+             f"{h['tokens']} tokens) |",
+             f"| AWQ / GPTQ quantization time | {res['awq_over_gptq']} |",
+             f"| pilot wall / floor | {p['wall_over_floor']} ({p['wall_s']} s vs {p['floor_s']} s) |",
+             f"| accuracy identical on rerun | {res['rerun']['identical']} {res['rerun']['values']} |",
+             f"| decode latency CV | {res['latency']['cv']} over {res['latency']['repeats']} repeats |", "",
+             f"Recovery on stdlib-docs, {r['tokens']} scored tokens (baseline ppl {r['baseline_ppl']}), each method "
+             "at its sanctioned scheme, RTN at the same format as the reference:", "",
+             "| method | quantize s | ppl | recovery of RTN loss | bytes | theoretical | ratio |",
+             "|---|---|---|---|---|---|---|"]
+    for m, row in q.items():
+        lines.append(f"| {m} ({row['bits']}-bit) | {row['seconds']} | {r['methods'][m]['ppl']} | "
+                     f"{r['methods'][m]['recovery']} | {row['weight_bytes']} | {row['theoretical_bytes']} | "
+                     f"{row['bytes_ratio']} |")
+    return lines
+
+
+def _study_md(res: dict[str, Any]) -> list[str]:
+    b = res["baseline"]
+    lines = [f"## Recovery study ({res['mode']})", "", *_facts_lines(res), "",
+             f"Baseline: stdlib-docs ppl {b['ppl']} on {b['tokens']} tokens; everyday-mc accuracy {b['mc_acc']} on "
+             f"{b['mc_items']} items. Recovery is against RTN at the same symmetry and group size; the anchor is "
+             f"{res['anchor']:.0%} (GPTQ paper, OPT-125M).", "",
+             "| configuration | quantize s | ppl | recovery | everyday-mc acc |", "|---|---:|---:|---:|---:|"]
+    for r in res["rows"]:
+        lines.append(f"| {r['key']} | {r['quantize_s']} | {r['ppl']} | {r['recovery']} | {r['mc_acc']} |")
+    lines += ["", "Best at the default calibration and group size 64: " + "; ".join(
+        f"{m} `{v['key']}` ({v['recovery']})" for m, v in res["recommended"].items()) + "."]
+    return lines
+
+
+def render(data: dict[str, Any]) -> str:
+    """The Markdown of the whole results file (benchmark first, then the study).
+
+    Args:
+        data: the content of ``results.json``.
+    """
+    lines = ["# Benchmark results", "",
+             "Written by `make bench` (benchmarks/run.py) and benchmarks/study.py; the figures quoted in the README, "
+             "docs and notebooks come from here.", ""]
+    if "throughput" in data:
+        lines += [*_bench_md(data), ""]
+    if "study" in data:
+        lines += [*_study_md(data["study"]), ""]
+    return "\n".join(lines)

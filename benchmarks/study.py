@@ -1,0 +1,177 @@
+"""The recovery study: which 4-bit scheme should each calibrated method use? One run, one table.
+
+    python benchmarks/study.py                 # full study, quiet 2-core CPU (~40 min); resumable
+    python benchmarks/study.py --quick --out /tmp/study-smoke   # tiny sizes, a smoke run
+
+For RTN (the reference), GPTQ and AWQ it quantizes the embedded model under each choice that
+matters — symmetric vs asymmetric int4, group size 32/64, GPTQ activation ordering and
+dampening, AWQ's grid, calibration size and domain — and scores every result on the *full*
+``stdlib-docs`` perplexity set and the full ``everyday-mc`` multiple-choice set.
+
+recovery = (PPL_rtn − PPL_method) / (PPL_rtn − PPL_baseline), against RTN at the same weight
+format (symmetry and group size): 0 is no better than rounding, 1 is back to the baseline.
+Anchor: the GPTQ paper's OPT-125M 4-bit figure, about 64 %.
+
+Each finished configuration is saved at once (``<out>/.study-partial.json``), so an interrupted
+run resumes where it stopped. At the end the table is merged into ``<out>/results.json`` under
+``study`` and ``<out>/RESULTS.md`` is re-rendered with every other section kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results_file import merge_section, run_facts
+
+from kit.console import stage
+from kit.eval.harness import Protocol, evaluate
+from kit.io import atomic_write_json
+from kit.models import load_model
+from kit.quant.methods.llmc import SCHEMES
+from kit.quant.quantize import quantize
+from kit.quant.spec import CalibrationSpec, QuantSpec
+
+ANCHOR = 0.64  # GPTQ paper, Table 3: OPT-125M 4-bit, RTN → GPTQ on WikiText-2
+DEFAULT_CAL = CalibrationSpec(samples=64, seq_len=256)  # the kit's default calibration
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One row of the study: a method, its group size, scheme overrides and calibration."""
+
+    method: str
+    group_size: int = 64
+    scheme: tuple[tuple[str, Any], ...] = ()
+    calibration: CalibrationSpec = DEFAULT_CAL
+
+    @property
+    def symmetric(self) -> bool:
+        """Whether the weights are symmetric int (no zero point)."""
+        return bool(dict(self.scheme).get("symmetric", SCHEMES[self.method].symmetric))
+
+    @property
+    def key(self) -> str:
+        """A stable name for the row (and the resume file)."""
+        cal = self.calibration
+        calib = "" if self.method == "rtn" else f" cal={cal.name}:{cal.samples}x{cal.seq_len}"
+        return f"{self.method} g{self.group_size} {'sym' if self.symmetric else 'asym'}" + "".join(
+            f" {k}={v}" for k, v in self.scheme if k != "symmetric") + calib
+
+
+def _configs(cal: CalibrationSpec, small: CalibrationSpec, large: CalibrationSpec) -> list[Config]:
+    sym, asym = (("symmetric", True),), (("symmetric", False),)
+    off = dataclasses.replace(cal, name="numbers-calib")
+    rows = [Config("rtn", g, s) for s in (sym, asym) for g in (64, 32)]
+    rows += [Config("gptq", 64, sym, cal), Config("gptq", 64, asym, cal), Config("gptq", 32, sym, cal),
+             Config("gptq", 64, (*sym, ("actorder", None)), cal), Config("gptq", 64, (*sym, ("dampening_frac", 0.1)), cal),
+             Config("gptq", 64, sym, small), Config("gptq", 64, sym, large), Config("gptq", 64, sym, off)]
+    rows += [Config("awq", 64, sym, cal), Config("awq", 64, asym, cal), Config("awq", 32, asym, cal),
+             Config("awq", 64, (*asym, ("n_grid", 10)), cal), Config("awq", 64, asym, small),
+             Config("awq", 64, asym, off)]
+    return rows
+
+
+FULL = _configs(DEFAULT_CAL, CalibrationSpec(samples=16, seq_len=256), CalibrationSpec(samples=128, seq_len=512))
+QUICK = [Config("rtn", 64, (("symmetric", True),)), Config("rtn", 64, (("symmetric", False),)),
+         Config("gptq", 64, (("symmetric", True),), CalibrationSpec(samples=4, seq_len=64)),
+         Config("awq", 64, (("symmetric", False),), CalibrationSpec(samples=4, seq_len=64))]
+
+
+def _score(model: Any, *, protocol: Protocol, mc_limit: int | None) -> dict[str, Any]:
+    text = evaluate(model=model, eval_set="stdlib-docs", protocol=protocol, measure_speed=False, progress=False)
+    mc = evaluate(model=model, eval_set="everyday-mc", protocol=Protocol(limit=mc_limit), measure_speed=False,
+                  progress=False)
+    return {"ppl": round(text["accuracy"]["perplexity"], 4), "tokens": text["accuracy"]["tokens_scored"],
+            "mc_acc": round(mc["accuracy"]["accuracy"], 4), "mc_items": mc["accuracy"]["items"]}
+
+
+def _recovery(rows: list[dict[str, Any]], baseline_ppl: float) -> None:
+    """Fill each row's recovery against RTN at the same symmetry and group size."""
+    rtn = {(r["symmetric"], r["group_size"]): r["ppl"] for r in rows if r["method"] == "rtn"}
+    for r in rows:
+        ref = rtn.get((r["symmetric"], r["group_size"]))
+        loss = None if ref is None else ref - baseline_ppl
+        r["recovery"] = round((ref - r["ppl"]) / loss, 3) if loss and loss > 0 else None
+
+
+def _recommend(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per calibrated method: the best-recovering row at the kit's default calibration and group size 64."""
+    out = {}
+    for method in ("gptq", "awq"):
+        same = [r for r in rows if r["method"] == method and r["group_size"] == 64
+                and r["calibration"] == DEFAULT_CAL.to_dict() and r["recovery"] is not None]
+        if same:
+            best = max(same, key=lambda r: r["recovery"])
+            out[method] = {"key": best["key"], "recovery": best["recovery"], "scheme": best["scheme"]}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the study (resumable) and merge its table into the results files."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="four tiny configurations on small sets: a smoke run")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent), help="results folder (default benchmarks/)")
+    args = ap.parse_args(argv)
+    configs = QUICK if args.quick else FULL
+    protocol = Protocol(max_tokens=1024) if args.quick else Protocol()  # full: every token of stdlib-docs
+    mc_limit = 40 if args.quick else None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    partial = out / ".study-partial.json"
+    facts = run_facts(argv if argv is not None else sys.argv[1:], script="benchmarks/study.py")
+    done: dict[str, Any] = json.loads(partial.read_text()) if partial.exists() else {}
+    if done.get("quick") != args.quick:
+        done = {"quick": args.quick, "rows": {}}
+    started = time.perf_counter()
+    if "baseline" not in done:
+        base = load_model("smollm2-135m", device="cpu")
+        t0 = time.perf_counter()
+        done["baseline"] = _score(base, protocol=protocol, mc_limit=mc_limit) | {
+            "eval_s": round(time.perf_counter() - t0, 1)}
+        atomic_write_json(partial, done)
+        del base
+    stage("baseline", f"ppl {done['baseline']['ppl']} on {done['baseline']['tokens']} tokens, "
+          f"MC {done['baseline']['mc_acc']} on {done['baseline']['mc_items']} items ({done['baseline']['eval_s']} s)")
+    with tempfile.TemporaryDirectory(prefix="kit-study-") as tmp:
+        for i, c in enumerate(configs, 1):
+            if c.key in done["rows"]:
+                continue
+            q = quantize(model="smollm2-135m", out=Path(tmp) / str(i), device="cpu", progress=False,
+                         spec=QuantSpec(method=c.method, group_size=c.group_size, calibration=c.calibration,
+                                        scheme=c.scheme))
+            t0 = time.perf_counter()
+            row = {"key": c.key, "method": c.method, "group_size": c.group_size, "symmetric": c.symmetric,
+                   "scheme": q.config["scheme"]["deviation_from_sanctioned"] | dict(c.scheme),
+                   "calibration": None if c.method == "rtn" else c.calibration.to_dict(),
+                   "quantize_s": q.config["quantize_seconds"]} | _score(q.model, protocol=protocol, mc_limit=mc_limit)
+            row["eval_s"] = round(time.perf_counter() - t0, 1)
+            done["rows"][c.key] = row
+            atomic_write_json(partial, done)
+            stage("study", f"[{i}/{len(configs)}] {c.key}: ppl {row['ppl']}, MC {row['mc_acc']}, "
+                  f"quantize {row['quantize_s']} s")
+            del q
+    rows = [done["rows"][c.key] for c in configs]
+    _recovery(rows, done["baseline"]["ppl"])
+    section = facts | {"anchor": ANCHOR, "baseline": done["baseline"], "rows": rows,
+                       "recommended": _recommend(rows), "seconds_this_run": round(time.perf_counter() - started, 1),
+                       "sanctioned_now": {m: dataclasses.asdict(s) for m, s in SCHEMES.items()}}
+    merge_section(out, "study", section, quick=args.quick)
+    partial.unlink()
+    for r in rows:
+        print(f"{r['key']:<58} ppl {r['ppl']:>8} MC {r['mc_acc']:.4f} recovery {r['recovery']} "
+              f"quantize {r['quantize_s']} s")
+    for m, rec in section["recommended"].items():
+        stage("study", f"{m}: best at the default calibration: {rec['key']} (recovery {rec['recovery']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
