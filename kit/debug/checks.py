@@ -94,18 +94,21 @@ def domain_overlap(*, calibration: str, eval_sets: Sequence[str], tokenizer: Any
     return sum(min(c / nc, ev[t] / ne) for t, c in cal.items() if t in ev)
 
 
-def calibration_checks(*, config: dict[str, Any] | None, eval_sets: Sequence[str], tokenizer: Any) -> list[dict[str, Any]]:
+def calibration_checks(*, config: dict[str, Any] | None, eval_sets: Sequence[str], tokenizer: Any,
+                       widest_input: int | None = None) -> list[dict[str, Any]]:
     """Calibration off the evaluation domain (measured overlap, with the bundled sets for scale) or too small.
 
     Args:
         config: the candidate's ``kit-quantization.json`` log.
         eval_sets: the use case's evaluation sets.
         tokenizer: the baseline tokenizer.
+        widest_input: the widest quantized layer input (a Hessian needs at least that many tokens to be full rank).
     """
     cal = (config or {}).get("calibration")
     if not cal:
         return []
     from kit.eval.sets import bundled_sets
+    from kit.quant.spec import DEFAULT_CALIBRATION
 
     name = cal.get("path") or cal["name"]
     score = domain_overlap(calibration=name, eval_sets=eval_sets, tokenizer=tokenizer)
@@ -122,10 +125,19 @@ def calibration_checks(*, config: dict[str, Any] | None, eval_sets: Sequence[str
     else:
         out.append(_finding("calibration", cal["name"], "info", 1.0 - score,
                             f"calibration '{cal['name']}' overlaps the evaluation domain by {score:.2f} (bundled: {scale})"))
-    if int(cal.get("samples") or 0) < MIN_CALIBRATION_SAMPLES:
-        out.append(_finding("calibration", "samples", "warning", 1.0 - cal["samples"] / MIN_CALIBRATION_SAMPLES,
-                            f"only {cal['samples']} calibration chunks of {cal.get('seq_len')} tokens "
-                            f"(< {MIN_CALIBRATION_SAMPLES}); use the default 64"))
+    samples, seq_len = int(cal.get("samples") or 0), int(cal.get("seq_len") or 0)
+    tokens = samples * seq_len
+    short = widest_input is not None and tokens < widest_input
+    if samples < MIN_CALIBRATION_SAMPLES or short:
+        default = DEFAULT_CALIBRATION
+        why = [f"fewer than {MIN_CALIBRATION_SAMPLES} chunks"] if samples < MIN_CALIBRATION_SAMPLES else []
+        if short:
+            why.append(f"{tokens} tokens, fewer than the widest layer input ({widest_input} channels): GPTQ's "
+                       "Hessians are rank-deficient and its corrections fit those few vectors")
+        score = max(1.0 - samples / MIN_CALIBRATION_SAMPLES, 1.0 - tokens / widest_input if short else 0.0)
+        out.append(_finding("calibration", "samples", "warning", score,
+                            f"only {samples} calibration chunks of {seq_len} tokens ({'; '.join(why)}); "
+                            f"use the default {default.samples} × {default.seq_len}"))
     return out
 
 

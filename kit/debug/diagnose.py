@@ -1,8 +1,10 @@
 """The diagnosis: every instrument on one baseline/candidate pair, findings ranked, printable and JSON-ready.
 
 Ranking: what makes the comparison itself meaningless first (tokenizer, chat template), then
-what the configuration log says is a known-bad scheme, then a module or block that stands out
-numerically (with its sensitivity), then calibration and stack warnings, then the rest.
+what the configuration log shows is a known-bad choice (scheme; calibration off the evaluation
+domain or too small — a module that stands out under bad calibration is its symptom, not its
+cause), then a module or block that stands out numerically (with its sensitivity), then stack
+warnings, then the rest.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ __all__ = ["SCHEMA", "Diagnosis", "diagnose", "probe_tokens"]
 
 SCHEMA = "kit.diagnosis/1"
 _ORDER = {("critical", "tokenizer"): 0, ("critical", "chat_template"): 0, ("warning", "scheme"): 1,
-          ("warning", "module"): 2, ("warning", "block"): 2, ("warning", "calibration"): 3, ("warning", "stack"): 4}
+          ("warning", "calibration"): 1, ("warning", "module"): 2, ("warning", "block"): 2, ("warning", "stack"): 4}
 
 
 @dataclasses.dataclass
@@ -141,7 +143,10 @@ def diagnose(
     config = candidate.quantization or {}
     findings = tokenizer_checks(baseline=baseline.tokenizer, candidate=candidate.tokenizer)
     findings += scheme_checks(config=config)
-    findings += calibration_checks(config=config, eval_sets=policy.eval_sets, tokenizer=baseline.tokenizer)
+    widest = max((m.in_features for n, m in baseline.model.named_modules()
+                  if hasattr(m, "in_features") and not n.endswith("lm_head")), default=None)
+    findings += calibration_checks(config=config, eval_sets=policy.eval_sets, tokenizer=baseline.tokenizer,
+                                   widest_input=widest)
     findings += stack_checks(candidate_sha=candidate.sha256, registry=registry)
     ids = probe_tokens(tokenizer=baseline.tokenizer, use_case=use_case, tokens=tokens, policies=policies)
     table = compare_modules(baseline=baseline.model, candidate=candidate.model, tokens=ids, bits=config.get("bits"),

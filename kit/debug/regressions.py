@@ -117,7 +117,7 @@ def load_candidate(ref: str | Path, *, device: str = "cpu") -> Any:
         return load_model(str(ref), device=device)
     sha, _, quant = verify_folder(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, use_safetensors=True,
-                                                 quantization_config=CompressedTensorsConfig(run_compressed=False))
+                                                 quantization_config=CompressedTensorsConfig(dequantize=True))
     tokenizer = AutoTokenizer.from_pretrained(path, clean_up_tokenization_spaces=False)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token

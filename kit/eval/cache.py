@@ -13,13 +13,14 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from kit.eval.record import SCHEMA
 from kit.io import atomic_write_json, cache_dir
 
-__all__ = ["CACHE_SCHEMA", "RecordCache", "record_key"]
+__all__ = ["CACHE_SCHEMA", "RecordCache", "baseline_keys", "record_key"]
 
 CACHE_SCHEMA = "kit.record-cache/1"
 
@@ -89,3 +90,24 @@ class RecordCache:
             record: a harness record (JSON data).
         """
         return atomic_write_json(self.path(key), {"schema": CACHE_SCHEMA, "key": key, "record": record})
+
+
+def baseline_keys(*, model: Any, sets: Sequence[tuple[str, Any]], measure_speed: bool) -> list[dict[str, Any] | None]:
+    """One cache key per (set, protocol) for a baseline evaluated as the pilot does (speed on the first set only).
+
+    None for every set when the model has no weights hash (nothing to key it by).
+
+    Args:
+        model: the loaded baseline (``LoadedModel``).
+        sets: (eval set name or path, protocol) pairs.
+        measure_speed: whether latency/throughput is measured (on the first set).
+    """
+    from kit.environment import describe_environment, stack_fingerprint
+    from kit.eval.sets import load_set
+
+    if not getattr(model, "sha256", None):
+        return [None] * len(sets)
+    stack = stack_fingerprint(describe_environment(device=model.device))
+    return [record_key(weights_sha256=model.sha256, set_sha256=load_set(name).sha256, protocol=protocol,
+                       measure_speed=measure_speed and i == 0, stack=stack)
+            for i, (name, protocol) in enumerate(sets)]

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.console import progress_default, stage
-from kit.eval.cache import RecordCache
+from kit.eval.cache import RecordCache, baseline_keys
 from kit.eval.harness import Protocol, evaluate, evaluate_many
 from kit.eval.tables import summarize
 from kit.govern.gate import gate
@@ -31,6 +31,7 @@ __all__ = ["decision_table", "evaluate_sets", "floor_seconds", "run_pilot"]
 
 def evaluate_sets(
     *, model: Any, baseline: Any, sets: Sequence[tuple[str, Protocol]], measure_speed: bool, progress: bool,
+    cache: RecordCache | bool | None = None,
 ) -> list[dict[str, Any]]:
     """Evaluate one loaded model on several sets; latency is measured on the first set only.
 
@@ -40,10 +41,23 @@ def evaluate_sets(
         sets: (eval set name or path, protocol) pairs.
         measure_speed: measure latency/throughput (on the first set).
         progress: show progress bars.
+        cache: for a baseline (``baseline`` None): read and write its records in the baseline-record cache
+            (True or None: the default cache; False: never), so a later pilot on the same sets reuses them.
     """
-    return [evaluate(model=model, eval_set=name, baseline=baseline, protocol=protocol,
-                     measure_speed=measure_speed and i == 0, progress=progress)
-            for i, (name, protocol) in enumerate(sets)]
+    store = (None if cache is False or baseline is not None
+             else cache if isinstance(cache, RecordCache) else RecordCache())
+    keys = (baseline_keys(model=model, sets=sets, measure_speed=measure_speed) if store is not None
+            else [None] * len(sets))
+    records = []
+    for i, ((name, protocol), key) in enumerate(zip(sets, keys)):
+        hit = store.get(key) if store is not None and key is not None else None
+        if hit is None:
+            hit = evaluate(model=model, eval_set=name, baseline=baseline, protocol=protocol,
+                           measure_speed=measure_speed and i == 0, progress=progress)
+            if store is not None and key is not None:
+                store.put(key, hit)
+        records.append(hit)
+    return records
 
 
 def _headline(records: list[dict[str, Any]]) -> str:
@@ -119,20 +133,6 @@ def _announce_existing(reg: Registry, model: str) -> None:
     for e in reg.find(model):
         stage("registry", f"{model} is already quantized with {e.method}" + (f" {e.bits}-bit" if e.bits else "")
               + f" (entry {e.id}, {e.use_case}, {'passed' if e.passed else 'failed'}, {e.model_ref})")
-
-
-def _cache_keys(plan: _Plan, base: Any) -> list[dict[str, Any] | None]:
-    """One baseline-record cache key per set (None for all when the baseline has no weights hash)."""
-    from kit.environment import describe_environment, stack_fingerprint
-    from kit.eval.cache import record_key
-    from kit.eval.sets import load_set
-
-    if not base.sha256:
-        return [None] * len(plan.sets)
-    stack = stack_fingerprint(describe_environment(device=base.device))
-    return [record_key(weights_sha256=base.sha256, set_sha256=load_set(name).sha256, protocol=protocol,
-                       measure_speed=plan.measure_speed and i == 0, stack=stack)
-            for i, (name, protocol) in enumerate(plan.sets)]
 
 
 def _evaluate_together(plan: _Plan, *, base: Any, models: list[Any], cached: list[dict[str, Any] | None],
@@ -211,7 +211,8 @@ def _run_stages(plan: _Plan, *, cache: Any, reg: Registry | None, owner: str | N
     t0 = time.perf_counter()
     base = load_model(plan.model, device=plan.device)
     timings["load_s"] = round(time.perf_counter() - t0, 3)
-    keys = _cache_keys(plan, base) if cache is not None else [None] * len(plan.sets)
+    keys = (baseline_keys(model=base, sets=plan.sets, measure_speed=plan.measure_speed) if cache is not None
+            else [None] * len(plan.sets))
     cached = [cache.get(k) if k is not None else None for k in keys]
     stage("load", f"{plan.model} ({timings['load_s']:.1f} s); baseline records cached for "
           f"{sum(c is not None for c in cached)}/{len(cached)} set(s)")

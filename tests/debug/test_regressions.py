@@ -53,7 +53,7 @@ def test_at_least_five_planted_regressions():
     names = list_regressions()
     assert len(names) >= 5
     causes = {load_regression(n).answer["cause"] for n in names}
-    assert {"module", "block", "scheme", "chat_template"} <= causes
+    assert {"module", "block", "scheme", "chat_template", "calibration"} <= causes
 
 
 @pytest.mark.parametrize("name", VERIFIED)

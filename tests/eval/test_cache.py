@@ -66,3 +66,35 @@ def test_the_default_folder_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("KIT_RECORD_CACHE")
     monkeypatch.setenv("KIT_CACHE", str(tmp_path / "kc"))
     assert RecordCache().root == tmp_path / "kc" / "records"
+
+
+def test_evaluate_sets_reuses_a_baselines_cached_records_and_never_caches_candidates(tmp_path, monkeypatch):
+    """A baseline evaluated once (e.g. in notebook 01) is read back by the next call with the same sets and protocol."""
+    import types
+
+    import kit.govern.pilot as pilot
+    from kit.eval.cache import RecordCache
+    from kit.eval.harness import Protocol
+    from kit.eval.record import SCHEMA
+
+    calls = []
+
+    def fake_evaluate(*, model, eval_set, baseline, protocol, measure_speed, progress):
+        calls.append((eval_set, measure_speed, baseline is None))
+        return {"schema": SCHEMA, "eval_set": {"name": eval_set}, "speed": measure_speed}
+
+    monkeypatch.setattr(pilot, "evaluate", fake_evaluate)
+    model = types.SimpleNamespace(sha256="a" * 64, device="cpu")
+    sets = [("stdlib-docs", Protocol(max_tokens=64)), ("everyday-mc", Protocol(limit=4))]
+    cache = RecordCache(tmp_path)
+    first = pilot.evaluate_sets(model=model, baseline=None, sets=sets, measure_speed=True, progress=False, cache=cache)
+    assert calls == [("stdlib-docs", True, True), ("everyday-mc", False, True)]
+    again = pilot.evaluate_sets(model=model, baseline=None, sets=sets, measure_speed=True, progress=False, cache=cache)
+    assert again == first and len(calls) == 2  # both from the cache
+    other = [("stdlib-docs", Protocol(max_tokens=128)), sets[1]]  # another protocol on the text set: a miss there only
+    pilot.evaluate_sets(model=model, baseline=None, sets=other, measure_speed=True, progress=False, cache=cache)
+    assert calls[2:] == [("stdlib-docs", True, True)]
+    pilot.evaluate_sets(model=model, baseline=model, sets=sets, measure_speed=True, progress=False, cache=cache)
+    assert len(calls) == 5  # a candidate (scored against a baseline) is always evaluated
+    pilot.evaluate_sets(model=model, baseline=None, sets=sets, measure_speed=True, progress=False, cache=False)
+    assert len(calls) == 7
