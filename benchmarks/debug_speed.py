@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seq-len", type=int, default=128, help="tokens per calibration chunk (default 128)")
     p.add_argument("--tokens", type=int, default=256, help="tokens compared by the instruments (default 256)")
     p.add_argument("--use-case", default="batch-summaries", help="policy use case (default batch-summaries)")
+    p.add_argument("--json", default=None, help="also write the figures here (make bench reads them)")
     return p
 
 
@@ -59,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nload {loaded - started:.1f} s + diagnose {done - loaded:.1f} s = kit debug {done - started:.1f} s "
           f"on {args.tokens} tokens; peak RSS {peak:.0f} MiB, of which both models' weights {weights_mib:.0f} MiB "
           f"({weights_mib / peak:.0%})")
+    if args.json:
+        from kit.io import atomic_write_json
+
+        atomic_write_json(args.json, {"tokens": args.tokens, "load_s": round(loaded - started, 1),
+                                      "diagnose_s": round(done - loaded, 1), "total_s": round(done - started, 1),
+                                      "peak_rss_mib": round(peak), "weights_mib": round(weights_mib)})
     return 0
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from kit.environment import describe_environment
 from kit.io import atomic_write_json
 
-__all__ = ["SCHEMA", "merge_section", "render", "run_facts", "write_bench"]
+__all__ = ["DOC_BLOCKS", "SCHEMA", "merge_section", "render", "run_facts", "study_table", "sync_docs", "write_bench"]
 
 SCHEMA = "kit.bench/1"
 
@@ -111,7 +111,10 @@ def _bench_md(res: dict[str, Any]) -> list[str]:
              f"| AWQ / GPTQ quantization time | {res['awq_over_gptq']} |",
              f"| pilot wall / floor | {p['wall_over_floor']} ({p['wall_s']} s vs {p['floor_s']} s) |",
              f"| accuracy identical on rerun | {res['rerun']['identical']} {res['rerun']['values']} |",
-             f"| decode latency CV | {res['latency']['cv']} over {res['latency']['repeats']} repeats |", "",
+             f"| decode latency CV | {res['latency']['cv']} over {res['latency']['repeats']} repeats |",
+             *(f"| `kit debug` on the pilot's GPTQ artifact, {n} tokens | {d['total_s']} s (load {d['load_s']} s), "
+               f"peak RSS {d['peak_rss_mib']} MiB of which weights {d['weights_mib']} MiB |"
+               for n, d in res.get("debug", {}).items()), "",
              f"Recovery on stdlib-docs, {r['tokens']} scored tokens (baseline ppl {r['baseline_ppl']}), each method "
              "at its sanctioned scheme, RTN at the same format as the reference:", "",
              "| method | quantize s | ppl | recovery of RTN loss | bytes | theoretical | ratio |",
@@ -123,15 +126,25 @@ def _bench_md(res: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _study_md(res: dict[str, Any]) -> list[str]:
+def study_table(res: dict[str, Any]) -> str:
+    """The recovery study's Markdown table (also kept, generated, in docs/quantization.md).
+
+    Args:
+        res: the ``study`` part of ``results.json``.
+    """
+    lines = ["| configuration | quantize s | ppl | recovery | everyday-mc acc |", "|---|---:|---:|---:|---:|"]
+    lines += [f"| {r['key']} | {r['quantize_s']} | {r['ppl']} | {r['recovery']} | {r['mc_acc']} |" for r in res["rows"]]
     b = res["baseline"]
+    lines += ["", f"Baseline: stdlib-docs ppl {b['ppl']} on {b['tokens']} tokens; everyday-mc accuracy {b['mc_acc']} on "
+              f"{b['mc_items']} items. Recovery is against RTN at the same symmetry and group size. "
+              f"Measured {str(res['date'])[:10]}, commit {str(res['commit'])[:7]}, {res['machine']}, `{res['command']}`"
+              + (" (CONTENDED: timings not representative)" if res.get("contended") else "") + "."]
+    return "\n".join(lines)
+
+
+def _study_md(res: dict[str, Any]) -> list[str]:
     lines = [f"## Recovery study ({res['mode']})", "", *_facts_lines(res), "",
-             f"Baseline: stdlib-docs ppl {b['ppl']} on {b['tokens']} tokens; everyday-mc accuracy {b['mc_acc']} on "
-             f"{b['mc_items']} items. Recovery is against RTN at the same symmetry and group size; the anchor is "
-             f"{res['anchor']:.0%} (GPTQ paper, OPT-125M).", "",
-             "| configuration | quantize s | ppl | recovery | everyday-mc acc |", "|---|---:|---:|---:|---:|"]
-    for r in res["rows"]:
-        lines.append(f"| {r['key']} | {r['quantize_s']} | {r['ppl']} | {r['recovery']} | {r['mc_acc']} |")
+             f"The anchor is {res['anchor']:.0%} (GPTQ paper, OPT-125M).", "", study_table(res)]
     lines += ["", "Best at the default calibration and group size 64: " + "; ".join(
         f"{m} `{v['key']}` ({v['recovery']})" for m, v in res["recommended"].items()) + "."]
     return lines
@@ -151,3 +164,44 @@ def render(data: dict[str, Any]) -> str:
     if "study" in data:
         lines += [*_study_md(data["study"]), ""]
     return "\n".join(lines)
+
+
+#: Generated blocks in the docs: (file, marker, function of results.json → Markdown).
+DOC_BLOCKS = (("docs/quantization.md", "STUDY-TABLE", lambda data: study_table(data["study"])),)
+
+
+def _block(text: str, marker: str) -> tuple[int, int]:
+    start, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+    i, j = text.find(start), text.find(end)
+    if i < 0 or j < i:
+        raise ValueError(f"markers {start} … {end} not found")
+    return i + len(start), j
+
+
+def sync_docs(root: Path, *, check: bool = False) -> list[str]:
+    """Rewrite (or, with ``check``, compare) every generated block of the docs from ``benchmarks/results.json``.
+
+    Args:
+        root: the repository root.
+        check: only report the files whose block differs.
+    """
+    data = _read(root / "benchmarks")
+    stale = []
+    for rel, marker, make in DOC_BLOCKS:
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        i, j = _block(text, marker)
+        want = "\n" + make(data) + "\n"
+        if text[i:j] != want:
+            stale.append(rel)
+            if not check:
+                path.write_text(text[:i] + want + text[j:], encoding="utf-8")
+    return stale
+
+
+if __name__ == "__main__":
+    import sys
+
+    changed = sync_docs(Path(__file__).resolve().parents[1], check="--check" in sys.argv)
+    print("\n".join(f"{'stale' if '--check' in sys.argv else 'rewrote'} {f}" for f in changed) or "docs in sync")
+    sys.exit(1 if changed and "--check" in sys.argv else 0)

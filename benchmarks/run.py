@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +30,7 @@ from harness_throughput import bare_loop
 from results_file import finish_facts, run_facts, write_bench
 
 from kit.console import stage
-from kit.eval.harness import Protocol, evaluate, evaluate_many, tokens_for
+from kit.eval.harness import Protocol, evaluate, tokens_for
 from kit.eval.scoring import make_windows, score_perplexity
 from kit.eval.sets import load_set
 from kit.eval.timing import measure_latency
@@ -49,7 +51,6 @@ class Sizes:
     throughput_repeats: int = 3
     samples: int = DEFAULT_CALIBRATION.samples  # the calibration every user gets by default
     seq_len: int = DEFAULT_CALIBRATION.seq_len
-    recovery_tokens: int | None = None  # None: every token of stdlib-docs
     pilot_tokens: int | None = None  # None: the full bundled sets, as a real pilot
     pilot_limit: int | None = None
     rerun_tokens: int = 4096  # the two identical evaluations (text + multiple choice)
@@ -57,8 +58,8 @@ class Sizes:
     latency_repeats: int = 20
 
 
-QUICK = Sizes(throughput_tokens=1024, throughput_repeats=2, samples=4, seq_len=64, recovery_tokens=512,
-              pilot_tokens=512, pilot_limit=8, rerun_tokens=512, rerun_limit=8, latency_repeats=8)
+QUICK = Sizes(throughput_tokens=1024, throughput_repeats=2, samples=4, seq_len=64, pilot_tokens=512, pilot_limit=8,
+              rerun_tokens=512, rerun_limit=8, latency_repeats=8)
 
 
 def throughput(model: Any, *, sizes: Sizes) -> dict[str, Any]:
@@ -94,10 +95,10 @@ def _row(*, seconds: float, bits: int, stored: int, base: Any) -> dict[str, Any]
 
 def quantize_rows(base: Any, pilot_result: dict[str, Any], *, sizes: Sizes, out: Path
                   ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Each method's quantization time and weight bytes vs theory: the pilot's four, plus RTN made here.
+    """Each method's quantization time and weight bytes vs theory: the pilot's four, plus the RTN references made here.
 
-    The pilot already quantized bnb-int8, NF4, GPTQ and AWQ at the stated calibration (timed
-    per stage); their saved artifacts are loaded back for recovery instead of quantizing twice.
+    The pilot already quantized bnb-int8, NF4, GPTQ and AWQ at the stated calibration (timed per
+    stage) and scored them on the full sets; only the RTN references are quantized (and returned) here.
     """
     from kit.quant.quantize import quantize
 
@@ -105,7 +106,6 @@ def quantize_rows(base: Any, pilot_result: dict[str, Any], *, sizes: Sizes, out:
     for c in pilot_result["candidates"]:
         rows[c["method"]] = _row(seconds=c["seconds"]["quantize"], bits=int(c["config"]["bits"]),
                                  stored=int(c["config"]["weight_bytes"]), base=base)
-        models[c["method"]] = load_model(c["path"], device="cpu")
     for name, symmetric in _rtn_references():
         t0 = time.perf_counter()
         q = quantize(model="smollm2-135m", out=out / name, device="cpu", progress=False,
@@ -113,11 +113,11 @@ def quantize_rows(base: Any, pilot_result: dict[str, Any], *, sizes: Sizes, out:
         rows[name] = _row(seconds=time.perf_counter() - t0, bits=int(q.config["bits"]),
                           stored=int(q.config.get("weight_bytes") or q.model.weight_bytes()), base=base)
         models[name] = q.model
-    rows = {m: rows[m] for m in (*METHODS, *rows.keys() - set(METHODS))}
+    rows = {m: rows[m] for m in (*[m for m in METHODS if m in rows], *sorted(rows.keys() - set(METHODS)))}
     for m, row in rows.items():
         stage("quantize", f"{m}: {row['seconds']} s, {row['weight_bytes'] / 2**20:.1f} MiB = "
               f"{row['bytes_ratio']}× the {row['bits']}-bit theory")
-    return rows, {m: models[m] for m in rows}
+    return rows, models
 
 
 def _rtn_references() -> list[tuple[str, bool]]:
@@ -137,20 +137,29 @@ def _calibration(sizes: Sizes) -> CalibrationSpec:
     return CalibrationSpec(samples=sizes.samples, seq_len=sizes.seq_len)
 
 
-def recovery(base: Any, models: dict[str, Any], *, sizes: Sizes) -> dict[str, Any]:
-    """Perplexity of each method on stdlib-docs and the share of RTN's loss it recovers."""
-    protocol = Protocol(max_tokens=sizes.recovery_tokens)
-    names = list(models)
-    records = evaluate_many(models=[models[m] for m in names] + [base], eval_set="stdlib-docs", baseline=base,
-                            protocol=protocol, measure_speed=False, progress=False)
-    ppl = {m: r["accuracy"]["perplexity"] for m, r in zip([*names, "baseline"], records)}
-    out = {"tokens": records[0]["accuracy"]["tokens_scored"], "baseline_ppl": round(ppl["baseline"], 4), "methods": {}}
-    for m in names:
-        ref = _reference(m) if m.split("-")[0] != "rtn" else m
+def recovery(base: Any, rtn_models: dict[str, Any], pilot_result: dict[str, Any], *, sizes: Sizes) -> dict[str, Any]:
+    """Perplexity of each method on stdlib-docs and the share of RTN's loss it recovers (RTN at the same format).
+
+    The pilot's methods and the baseline were scored on stdlib-docs by the pilot itself, under the
+    same protocol; only the RTN references are evaluated here.
+    """
+    def text(records: list[dict[str, Any]]) -> dict[str, Any]:
+        return next(r for r in records if r["eval_set"]["name"] == "stdlib-docs")
+
+    protocol = Protocol(max_tokens=sizes.pilot_tokens)
+    base_rec = text(pilot_result["baseline"]["records"])
+    ppl = {"baseline": base_rec["accuracy"]["perplexity"]}
+    ppl |= {c["method"]: text(c["records"])["accuracy"]["perplexity"] for c in pilot_result["candidates"]}
+    for name, model in rtn_models.items():
+        ppl[name] = evaluate(model=model, eval_set="stdlib-docs", protocol=protocol, measure_speed=False,
+                             progress=False)["accuracy"]["perplexity"]
+    out = {"tokens": base_rec["accuracy"]["tokens_scored"], "baseline_ppl": round(ppl["baseline"], 4), "methods": {}}
+    for m in [k for k in ppl if k != "baseline"]:
+        ref = m if m.startswith("rtn") else _reference(m)
         loss = ppl[ref] - ppl["baseline"]
         out["methods"][m] = {"ppl": round(ppl[m], 4), "reference": ref,
                              "recovery": round((ppl[ref] - ppl[m]) / loss, 3) if loss > 0 else None}
-        stage("recovery", f"{m}: ppl {ppl[m]:.3f}, recovers {out['methods'][m]['recovery']} of RTN's loss")
+        stage("recovery", f"{m}: ppl {ppl[m]:.3f}, recovers {out['methods'][m]['recovery']} of {ref}'s loss")
     return out
 
 
@@ -170,6 +179,20 @@ def latency_cv(model: Any, *, sizes: Sizes) -> dict[str, Any]:
              ["latency"]["decode_ms_mean"] for i in range(sizes.latency_repeats)]
     mean = statistics.fmean(means)
     return {"repeats": len(means), "decode_ms_mean": round(mean, 3), "cv": round(statistics.pstdev(means) / mean, 4)}
+
+
+def debug_speed(artifact: Path, *, tokens: tuple[int, ...] = (256, 1024)) -> dict[str, Any]:
+    """``kit debug`` on the pilot's real GPTQ artifact, each size in a fresh process (its own peak RSS)."""
+    rows = {}
+    with tempfile.TemporaryDirectory(prefix="kit-debug-speed-") as tmp:
+        for n in tokens:
+            target = Path(tmp) / f"{n}.json"
+            subprocess.run([sys.executable, str(Path(__file__).with_name("debug_speed.py")), "--artifact", str(artifact),
+                            "--tokens", str(n), "--json", str(target)], check=True, capture_output=True, text=True)
+            rows[str(n)] = json.loads(target.read_text())
+            stage("debug", f"kit debug on {n} tokens: {rows[str(n)]['total_s']} s, peak RSS "
+                  f"{rows[str(n)]['peak_rss_mib']} MiB (weights {rows[str(n)]['weights_mib']} MiB)")
+    return rows
 
 
 def pilot(*, sizes: Sizes, out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -221,10 +244,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{res['pilot']['wall_over_floor']}×")
         if not args.quick:
             atomic_write_json(out / "pilot.json", pilot_result)  # the docs' pilot table: scripts/pilot_table.py
+        res["debug"] = debug_speed(Path(next(c["path"] for c in pilot_result["candidates"] if c["method"] == "gptq")))
         res["quantize"], models = quantize_rows(base, pilot_result, sizes=sizes, out=Path(tmp))
         res["awq_over_gptq"] = round(res["quantize"]["awq"]["seconds"] / res["quantize"]["gptq"]["seconds"], 2)
         stage("quantize", f"AWQ/GPTQ time {res['awq_over_gptq']}× at {sizes.samples} × {sizes.seq_len}")
-        res["recovery"] = recovery(base, models, sizes=sizes)
+        res["recovery"] = recovery(base, models, pilot_result, sizes=sizes)
         res["rerun"] = rerun(models["rtn"], sizes=sizes)
         stage("rerun", f"identical {res['rerun']['identical']} {res['rerun']['values']}")
         del models

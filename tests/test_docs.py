@@ -61,3 +61,15 @@ def test_readme_is_a_front_door():
     assert "MERGED-DOCS" not in text and "<!-- from docs/" not in text
     linked = set(re.findall(r"\]\(docs/([^)#]+)", text))
     assert {p.name for p in PAGES if p.parent.name == "docs"} <= linked, "every docs page is reachable from the README"
+
+
+def test_generated_doc_blocks_match_the_published_results():
+    """Tables copied from benchmarks/results.json into the docs (e.g. the recovery study) are not edited by hand."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("results_file", ROOT / "benchmarks" / "results_file.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "benchmarks" / "results.json").is_file(), "run make bench and benchmarks/study.py"
+    stale = module.sync_docs(ROOT, check=True)
+    assert stale == [], f"{stale}: regenerate with `python benchmarks/results_file.py`"

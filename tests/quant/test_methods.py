@@ -12,6 +12,7 @@ from kit.io import sha256_dir
 from kit.models import QUANT_FILE, load_model
 from kit.quant.calibration import calibration_chunks
 from kit.quant.methods import METHODS
+from kit.quant.methods.llmc import SCHEMES
 from kit.quant.quantize import default_group_size, quantize
 
 SMALL = {"samples": 4, "seq_len": 64}
@@ -32,7 +33,8 @@ def test_config_log_fields(quantized, tiny_baseline):
     assert c["schema"] == "kit.quantization/1"
     assert c["bits"] == (8 if method == "bnb-int8" else 4)
     assert c["group_size"] == (None if method == "bnb-int8" else 64)
-    assert c["symmetric"] is True and c["quant_type"] in ("int8", "nf4", "fp4", "int")
+    sanctioned = SCHEMES[method].symmetric if method in SCHEMES else True  # bitsandbytes grids are symmetric
+    assert c["symmetric"] is sanctioned and c["quant_type"] in ("int8", "nf4", "fp4", "int")
     assert c["ignore"] == ["lm_head"] and c["quantized_modules"] == 14  # 7 Linear × 2 layers
     assert c["format"] and c["scheme"]["description"]
     assert c["baseline"] == {"ref": str(tiny_baseline), "path": str(tiny_baseline), "sha256": sha256_dir(tiny_baseline)}
@@ -50,7 +52,8 @@ def test_config_log_fields(quantized, tiny_baseline):
         assert c["calibration"] is None
     if method in ("gptq", "awq", "rtn"):
         assert c["scheme"]["weights"]["strategy"] == "group" and c["scheme"]["weights"]["group_size"] == 64
-        assert c["resolved_weights"]["num_bits"] == 4 and c["resolved_weights"]["symmetric"] is True
+        assert c["resolved_weights"]["num_bits"] == 4 and c["resolved_weights"]["symmetric"] is SCHEMES[method].symmetric
+        assert c["scheme"]["deviation_from_sanctioned"] == {}
         saved = json.loads((quantized.path / "config.json").read_text())["quantization_config"]
         assert saved["config_groups"]["group_0"]["weights"] == c["resolved_weights"]
         if method == "gptq":
