@@ -22,3 +22,34 @@ def pytest_collection_modifyitems(config, items):
     from tests.nbrefs import attach
 
     attach(items)
+
+
+# --- notebook run times for `kit onboarding` (only when KIT_NOTEBOOK_TIMES names a file) ---
+_NB_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    """Sum each notebook's cell times (setup + call) as nbval runs it."""
+    path = report.nodeid.split("::", 1)[0]
+    if os.environ.get("KIT_NOTEBOOK_TIMES") and path.endswith(".ipynb") and report.when in ("setup", "call"):
+        stem = os.path.splitext(os.path.basename(path))[0]
+        _NB_SECONDS[stem] = _NB_SECONDS.get(stem, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Merge the measured notebook times into $KIT_NOTEBOOK_TIMES (the `kit onboarding --times` format)."""
+    target = os.environ.get("KIT_NOTEBOOK_TIMES")
+    if not target or not _NB_SECONDS:
+        return
+    import json
+
+    from kit.io import atomic_write_json
+
+    try:
+        with open(target, encoding="utf-8") as fh:
+            old = json.load(fh)
+    except (OSError, ValueError):
+        old = {}
+    note = os.environ.get("KIT_NOTEBOOK_TIMES_NOTE", "nbval run inside make test")
+    atomic_write_json(target, {"seconds": {**old.get("seconds", {}), **{k: round(v, 1) for k, v in _NB_SECONDS.items()}},
+                               "notes": {**old.get("notes", {}), **{k: note for k in _NB_SECONDS}}})

@@ -166,8 +166,22 @@ def render(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-#: Generated blocks in the docs: (file, marker, function of results.json → Markdown).
-DOC_BLOCKS = (("docs/quantization.md", "STUDY-TABLE", lambda data: study_table(data["study"])),)
+def _pilot_table(root: Path) -> str:
+    """The docs' pilot table, from the full-set pilot ``make bench`` ran (``benchmarks/pilot.json``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pilot_table", root / "scripts" / "pilot_table.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    result = json.loads((root / "benchmarks" / "pilot.json").read_text(encoding="utf-8"))
+    return str(module.table(result))
+
+
+#: Generated blocks in the docs: (file, marker, function of the repository root → Markdown).
+DOC_BLOCKS = (
+    ("docs/quantization.md", "STUDY-TABLE", lambda root: study_table(_read(root / "benchmarks")["study"])),
+    ("docs/gate-and-registry.md", "PILOT-TABLE", _pilot_table),
+)
 
 
 def _block(text: str, marker: str) -> tuple[int, int]:
@@ -185,13 +199,12 @@ def sync_docs(root: Path, *, check: bool = False) -> list[str]:
         root: the repository root.
         check: only report the files whose block differs.
     """
-    data = _read(root / "benchmarks")
     stale = []
     for rel, marker, make in DOC_BLOCKS:
         path = root / rel
         text = path.read_text(encoding="utf-8")
         i, j = _block(text, marker)
-        want = "\n" + make(data) + "\n"
+        want = "\n" + make(root) + "\n"
         if text[i:j] != want:
             stale.append(rel)
             if not check:

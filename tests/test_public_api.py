@@ -22,7 +22,7 @@ ROOMS = {
                   "format_compare", "get_method", "method_bits"],
     "kit.govern": ["Entry", "MetricLimit", "MetricResult", "Registry", "UseCasePolicy", "Validation", "Verdict",
                    "current_stack", "decision_table", "evaluate_sets", "get_policy", "load_policies", "parse_use_case",
-                   "policy_path", "require_reason", "run_pilot", "stack_changes"],
+                   "policy_path", "require_reason", "reusable_entry", "run_pilot", "stack_changes"],
     "kit.teach": ["Selection", "accuracy_by_category", "accuracy_vs_memory", "assess", "build_panel", "latency_bars",
                   "monthly_savings", "payback_months", "provenance", "published", "render_result", "run_selection",
                   "study_rows", "widgets_available"],

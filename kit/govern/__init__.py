@@ -12,4 +12,5 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
                 "require_reason"),
     ".registry": ("Entry", "Registry", "Validation", "current_stack", "stack_changes"),
     ".pilot": ("decision_table", "evaluate_sets", "run_pilot"),
+    ".reuse": ("reusable_entry",),
 })

@@ -227,3 +227,25 @@ def test_revalidate_refreshes_a_stale_entry(smol, tmp_path, capsys):
         assert history[-1].evals["candidate"][0]["protocol"] == records[0]["protocol"]
         assert reg.promote(entry.id, stack=now).aliases == ("champion",)
     assert "[revalidate]" in capsys.readouterr().out
+
+
+def test_reusable_entry_is_the_newest_pass_for_the_method_and_use_case_on_this_stack(registry_target):
+    from kit.govern.reuse import reusable_entry
+
+    with Registry.open(registry_target) as reg:
+        assert reusable_entry(reg, model="smollm2-135m", method="bnb-int8", use_case="chat-assistant",
+                              stack=CURRENT) is None
+        failing = _add(reg, ppl=14.0)
+        old_stack = _add(reg, torch_version="2.12.0+cpu", sha="e" * 64)
+        assert reusable_entry(reg, model="smollm2-135m", method="bnb-int8", use_case="chat-assistant",
+                              stack=CURRENT) is None  # one failed, the other passed on another stack
+        good = _add(reg, sha="f" * 64)
+        found = reusable_entry(reg, model="smollm2-135m", method="bnb-int8", use_case="chat-assistant", stack=CURRENT)
+        assert found is not None and found.id == good.id
+        for other in ({"method": "gptq"}, {"use_case": "code-completion"}, {"model": "another-model"}):
+            args = {"model": "smollm2-135m", "method": "bnb-int8", "use_case": "chat-assistant"} | other
+            assert reusable_entry(reg, **args, stack=CURRENT) is None
+        reg.record_validation(entry_id=good.id, verdict=_verdict(ppl=15.0))  # its latest gate failed
+        reg.record_validation(entry_id=old_stack.id, verdict=_verdict())  # re-validated here: reusable again
+        found = reusable_entry(reg, model="smollm2-135m", method="bnb-int8", use_case="chat-assistant", stack=CURRENT)
+        assert found is not None and found.id == old_stack.id and failing.id != found.id
