@@ -69,9 +69,10 @@ class Config:
 def _configs(cal: CalibrationSpec, smaller: tuple[CalibrationSpec, ...]) -> list[Config]:
     """The study's rows: RTN references, then GPTQ and AWQ variations around asymmetric int4, group 64.
 
-    Symmetric vs asymmetric is measured at group 64 for every method; the other choices (group 32,
-    GPTQ's ordering and dampening, calibration size and domain, AWQ's grid) are varied one at a time
-    around the asymmetric scheme, which recovers more for RTN and GPTQ alike.
+    Symmetric vs asymmetric is measured at group 64 for RTN and GPTQ (AWQ is normally run
+    asymmetric); the other choices (group 32, GPTQ's ordering and dampening, calibration size and
+    domain, AWQ's grid) are varied one at a time around the asymmetric scheme, which recovers more
+    for RTN and GPTQ alike.
     """
     sym, asym = (("symmetric", True),), (("symmetric", False),)
     off = dataclasses.replace(cal, name="numbers-calib")
@@ -80,7 +81,7 @@ def _configs(cal: CalibrationSpec, smaller: tuple[CalibrationSpec, ...]) -> list
              Config("gptq", 64, (*asym, ("actorder", None)), cal),
              Config("gptq", 64, (*asym, ("dampening_frac", 0.1)), cal),
              *(Config("gptq", 64, asym, c) for c in smaller), Config("gptq", 64, asym, off)]
-    rows += [Config("awq", 64, asym, cal), Config("awq", 64, sym, cal), Config("awq", 64, (*asym, ("n_grid", 10)), cal)]
+    rows += [Config("awq", 64, asym, cal), *(Config("awq", 64, (*asym, ("n_grid", n)), cal) for n in (10, 5))]
     return rows
 
 

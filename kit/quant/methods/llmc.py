@@ -68,7 +68,7 @@ SCHEMES: dict[str, LlmcScheme] = {
     # Asymmetric (a zero point per group): RTN and GPTQ alike lose less than symmetric; static
     # activation ordering and 1 % dampening recovered the most.
     "gptq": LlmcScheme(symmetric=False, actorder="static", dampening_frac=0.01),
-    "awq": LlmcScheme(symmetric=False, n_grid=20, duo_scaling=True),
+    "awq": LlmcScheme(symmetric=False, n_grid=10, duo_scaling=True),
     # The data-free reference is rounded to the same format, so recovery compares like with like.
     "rtn": LlmcScheme(symmetric=False),
 }
