@@ -96,3 +96,21 @@ def test_a_written_answer_counts_once_inside_or_outside_a_solution_region(tmp_pa
     inside = _nb(tmp_path / "i.ipynb", 1, '### BEGIN SOLUTION\nt = "..."\n### END SOLUTION\ncheck.written("ex05-w1", t)')
     outside = _nb(tmp_path / "o.ipynb", 1, 't = None\ncheck.written("ex05-w1", t)')
     assert notebook_words(path=inside)["tasks"] == 1 and notebook_words(path=outside)["tasks"] == 1
+
+
+def test_readme_guided_path_minutes_are_the_onboarding_estimate():
+    """The README's "plan for" column is computed (reading + tasks + measured run), never typed: it follows the notebooks."""
+    import json
+    import re
+    from pathlib import Path
+
+    from kit.teach.onboarding import estimate
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shown = {m.group(1): int(m.group(2))
+             for m in re.finditer(r"^\| `(\d\d_\w+)` \|.*\| (\d+) min \|$", readme, re.M)}
+    assert len(shown) == len(list((root / "notebooks").glob("*.ipynb"))), "every notebook needs its minutes"
+    times = json.loads((root / "docs" / "onboarding-times.json").read_text())["seconds"]
+    rows = estimate(paths=sorted((root / "notebooks").glob("*.ipynb")), run_seconds=times)
+    assert shown == {r["notebook"]: r["total_min"] for r in rows}, "update the README with `kit onboarding`"
