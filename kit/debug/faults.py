@@ -67,13 +67,18 @@ def matches(name: str, patterns: Iterable[str]) -> bool:
 
 
 def editable(model: Any) -> Any:
-    """Replace weights created under ``torch.inference_mode`` (e.g. decompressed on load) by normal copies, ties kept.
+    """Make loaded weights editable: plain parameter dicts, and normal copies of inference-mode tensors; ties kept.
 
     Args:
         model: the model, changed in place and returned.
     """
     import torch
 
+    for m in model.modules():
+        # compressed-tensors loads (dequantize=True) keep parameters in an offload cache mapping that
+        # re-ties assignments; a plain dict makes this an ordinary torch module again (CPU: same tensors).
+        if type(m._parameters) is not dict:
+            m._parameters = dict(m._parameters.items())
     done: dict[int, Any] = {}
     for m in weight_modules(model).values():
         w = m.weight
@@ -89,7 +94,10 @@ def _untie(model: Any, name: str) -> None:
     import torch
 
     module = dict(model.named_modules())[name]
-    shared = [m for n, m in weight_modules(model).items() if n != name and m.weight is module.weight]
+    # Tied either as one Parameter or as two Parameters over one storage (how some loaders tie them).
+    ptr = module.weight.untyped_storage().data_ptr()
+    shared = [m for n, m in weight_modules(model).items()
+              if n != name and (m.weight is module.weight or m.weight.untyped_storage().data_ptr() == ptr)]
     if shared:
         module.weight = torch.nn.Parameter(module.weight.detach().clone(), requires_grad=False)
         model.config.tie_word_embeddings = False
