@@ -86,10 +86,13 @@ def base_artifact(quantize: dict[str, Any], *, model: str = "smollm2-135m", prog
         model: the baseline.
         progress: progress bars.
     """
+    from kit.quant.methods.llmc import SCHEMES
     from kit.quant.quantize import quantize as run
 
     recipe = {"model": model, **quantize}
-    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    scheme = SCHEMES.get(str(quantize.get("method")))  # a new sanctioned scheme means a new artifact
+    keyed = recipe | ({"scheme": dataclasses.asdict(scheme)} if scheme is not None else {})
+    key = hashlib.sha256(json.dumps(keyed, sort_keys=True).encode()).hexdigest()[:16]
     out = cache_dir() / "debug" / f"{quantize.get('method', 'q')}-{key}"
     if not (out / "kit-quantization.json").is_file():
         run(model=model, out=out, overwrite=out.exists(), progress=progress, **quantize)
