@@ -1,7 +1,7 @@
 """The kit's one benchmark run: every performance figure of issue 13, measured in one process, written once.
 
-    python benchmarks/run.py                    # full sizes (≤ 10 min on a quiet 2-core CPU), writes benchmarks/
-    python benchmarks/run.py --quick --out /tmp/bench-smoke   # ~2 min smoke run, elsewhere
+    python benchmarks/run.py                    # full sizes, writes benchmarks/ (the full pilot is most of its time)
+    python benchmarks/run.py --quick --out /tmp/bench-smoke   # a few-minute smoke run, elsewhere
     python benchmarks/run.py --size samples=32 --size seq_len=512   # change one size (stated in the results)
 
 Prints each figure as it is measured, then writes ``<out>/RESULTS.md`` (machine, date, commit,
@@ -215,7 +215,7 @@ def pilot(*, sizes: Sizes, out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 def main(argv: list[str] | None = None) -> int:
     """Run every benchmark in one process and write RESULTS.md + results.json."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes: a ~2 minute smoke run")
+    ap.add_argument("--quick", action="store_true", help="small sizes: a smoke run of a few minutes")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent), help="results folder (default benchmarks/)")
     ap.add_argument("--size", action="append", default=[], metavar="NAME=N",
                     help="override one size (repeatable; 'all' for a whole set): "
