@@ -94,10 +94,7 @@ def _untie(model: Any, name: str) -> None:
     import torch
 
     module = dict(model.named_modules())[name]
-    # Tied either as one Parameter or as two Parameters over one storage (how some loaders tie them).
-    ptr = module.weight.untyped_storage().data_ptr()
-    shared = [m for n, m in weight_modules(model).items()
-              if n != name and (m.weight is module.weight or m.weight.untyped_storage().data_ptr() == ptr)]
+    shared = [m for n, m in weight_modules(model).items() if n != name and m.weight is module.weight]
     if shared:
         module.weight = torch.nn.Parameter(module.weight.detach().clone(), requires_grad=False)
         model.config.tie_word_embeddings = False
