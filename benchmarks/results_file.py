@@ -134,12 +134,20 @@ def study_table(res: dict[str, Any]) -> str:
     Args:
         res: the ``study`` part of ``results.json``.
     """
-    lines = ["| configuration | quantize s | ppl | recovery | everyday-mc acc |", "|---|---:|---:|---:|---:|"]
-    lines += [f"| {r['key']} | {r['quantize_s']} | {r['ppl']} | {r['recovery']} | {r['mc_acc']} |" for r in res["rows"]]
+    def measured(r: dict[str, Any]) -> str:
+        m = r.get("measured") or {"commit": res["commit"], "date": res["date"]}
+        return f"{str(m['date'])[:10]} {str(m['commit'])[:7]}"
+
+    lines = ["| configuration | quantize s | ppl | recovery | everyday-mc acc | measured |",
+             "|---|---:|---:|---:|---:|---|"]
+    lines += [f"| {r['key']} | {r['quantize_s']} | {r['ppl']} | {r['recovery']} | {r['mc_acc']} | {measured(r)} |"
+              for r in res["rows"]]
     b = res["baseline"]
     lines += ["", f"Baseline: stdlib-docs ppl {b['ppl']} on {b['tokens']} tokens; everyday-mc accuracy {b['mc_acc']} on "
-              f"{b['mc_items']} items. Recovery is against RTN at the same symmetry and group size. "
-              f"Measured {str(res['date'])[:10]}, commit {str(res['commit'])[:7]}, {res['machine']}, `{res['command']}`"
+              f"{b['mc_items']} items. Recovery is against min-max RTN at the same symmetry and group size. "
+              f"Each row was measured at the date and commit shown (a resumed run keeps finished rows whose "
+              f"configuration and scoring are unchanged); this run {str(res['date'])[:10]}, commit "
+              f"{str(res['commit'])[:7]}, {res['machine']}, `{res['command']}`"
               + (" (CONTENDED: timings not representative)" if res.get("contended") else "") + "."]
     return "\n".join(lines)
 

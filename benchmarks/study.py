@@ -35,7 +35,7 @@ from kit.console import stage
 from kit.eval.harness import Protocol, evaluate
 from kit.io import atomic_write_json
 from kit.models import load_model
-from kit.quant.methods.llmc import SCHEMES
+from kit.quant.methods.llmc import SCHEMES, LlmcScheme
 from kit.quant.quantize import quantize
 from kit.quant.spec import CalibrationSpec, QuantSpec
 
@@ -43,9 +43,16 @@ ANCHOR = 0.64  # GPTQ paper, Table 3: OPT-125M 4-bit, RTN → GPTQ on WikiText-2
 DEFAULT_CAL = CalibrationSpec(samples=64, seq_len=256)  # the kit's default calibration
 
 
+#: The fixed reference a study row's scheme is written against: llm-compressor's own defaults
+#: (symmetric, static actorder, 1 % dampening, a 20-point AWQ grid on every sample, min-max
+#: scales). Rows name only what differs from it and run with every field explicit, so a row
+#: means the same configuration whatever the sanctioned schemes are when it runs.
+REFERENCE = LlmcScheme()
+
+
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """One row of the study: a method, its group size, scheme overrides and calibration."""
+    """One row of the study: a method, its group size, scheme changes from :data:`REFERENCE` and calibration."""
 
     method: str
     group_size: int = 64
@@ -55,7 +62,13 @@ class Config:
     @property
     def symmetric(self) -> bool:
         """Whether the weights are symmetric int (no zero point)."""
-        return bool(dict(self.scheme).get("symmetric", SCHEMES[self.method].symmetric))
+        return bool(dict(self.scheme).get("symmetric", REFERENCE.symmetric))
+
+    @property
+    def explicit(self) -> tuple[tuple[str, Any], ...]:
+        """Every scheme field, as the overrides passed to quantize (nothing taken from the sanctioned scheme)."""
+        full = REFERENCE.with_overrides(dict(self.scheme))
+        return tuple((f.name, getattr(full, f.name)) for f in dataclasses.fields(full))
 
     @property
     def key(self) -> str:
@@ -69,26 +82,34 @@ class Config:
 def _configs(cal: CalibrationSpec, smaller: tuple[CalibrationSpec, ...]) -> list[Config]:
     """The study's rows: RTN references, then GPTQ and AWQ variations around asymmetric int4, group 64.
 
-    Symmetric vs asymmetric is measured at group 64 for RTN and GPTQ (AWQ is normally run
-    asymmetric); the other choices (group 32, GPTQ's ordering and dampening, calibration size and
-    domain, AWQ's grid) are varied one at a time around the asymmetric scheme, which recovers more
-    for RTN and GPTQ alike.
+    Symmetric vs asymmetric is measured at group 64 for every method; the other choices (group 32,
+    GPTQ's ordering and dampening, calibration size and domain, AWQ's grid and the samples its
+    grid search scores, how scales are fitted: min-max, weight MSE or activation-weighted MSE)
+    are varied one at a time around the asymmetric scheme, which recovers more for RTN and GPTQ alike.
     """
     sym, asym = (("symmetric", True),), (("symmetric", False),)
     off = dataclasses.replace(cal, name="numbers-calib")
     rows = [Config("rtn", g, s) for s in (sym, asym) for g in (64, 32)]
+    rows += [Config("rtn", 64, (*asym, ("observer", "mse")))]
     rows += [Config("gptq", 64, sym, cal), Config("gptq", 64, asym, cal), Config("gptq", 32, asym, cal),
              Config("gptq", 64, (*asym, ("actorder", None)), cal),
              Config("gptq", 64, (*asym, ("dampening_frac", 0.1)), cal),
-             *(Config("gptq", 64, asym, c) for c in smaller), Config("gptq", 64, asym, off)]
-    rows += [Config("awq", 64, asym, cal), *(Config("awq", 64, (*asym, ("n_grid", n)), cal) for n in (10, 5))]
+             *(Config("gptq", 64, asym, c) for c in smaller), Config("gptq", 64, asym, off),
+             *(Config("gptq", 64, (*asym, ("observer", o)), cal) for o in ("mse", "imatrix_mse"))]
+    grid10 = (*asym, ("n_grid", 10))
+    rows += [Config("awq", 64, asym, cal), *(Config("awq", 64, (*asym, ("n_grid", n)), cal) for n in (10, 5)),
+             *(Config("awq", 64, (*grid10, ("search_samples", n)), cal) for n in (16, 8))]
+    fast = (*grid10, ("search_samples", 16))
+    rows += [Config("awq", 64, (*fast, ("observer", o)), cal) for o in ("imatrix_mse", "mse")]
+    rows += [Config("awq", 64, (("symmetric", True), *fast[1:], ("observer", "imatrix_mse")), cal),
+             Config("awq", 64, (*fast, ("observer", "imatrix_mse")), smaller[0])]
     return rows
 
 
 FULL = _configs(DEFAULT_CAL, (CalibrationSpec(samples=16, seq_len=256), CalibrationSpec(samples=8, seq_len=128)))
 QUICK = [Config("rtn", 64, (("symmetric", True),)), Config("rtn", 64, (("symmetric", False),)),
          Config("gptq", 64, (("symmetric", True),), CalibrationSpec(samples=4, seq_len=64)),
-         Config("awq", 64, (("symmetric", False),), CalibrationSpec(samples=4, seq_len=64))]
+         Config("awq", 64, (("symmetric", False), ("search_samples", 2)), CalibrationSpec(samples=4, seq_len=64))]
 
 
 def _score(model: Any, *, protocol: Protocol, mc_limit: int | None) -> dict[str, Any]:
@@ -100,8 +121,9 @@ def _score(model: Any, *, protocol: Protocol, mc_limit: int | None) -> dict[str,
 
 
 def _recovery(rows: list[dict[str, Any]], baseline_ppl: float) -> None:
-    """Fill each row's recovery against RTN at the same symmetry and group size."""
-    rtn = {(r["symmetric"], r["group_size"]): r["ppl"] for r in rows if r["method"] == "rtn"}
+    """Fill each row's recovery against min-max RTN (plain rounding) at the same symmetry and group size."""
+    rtn = {(r["symmetric"], r["group_size"]): r["ppl"] for r in rows
+           if r["method"] == "rtn" and not r["scheme"].get("observer")}
     for r in rows:
         ref = rtn.get((r["symmetric"], r["group_size"]))
         loss = None if ref is None else ref - baseline_ppl
@@ -152,13 +174,14 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             q = quantize(model="smollm2-135m", out=Path(tmp) / str(i), device="cpu", progress=False,
                          spec=QuantSpec(method=c.method, group_size=c.group_size, calibration=c.calibration,
-                                        scheme=c.scheme))
+                                        scheme=c.explicit))
             t0 = time.perf_counter()
             row = {"key": c.key, "method": c.method, "group_size": c.group_size, "symmetric": c.symmetric,
-                   "scheme": q.config["scheme"]["deviation_from_sanctioned"] | dict(c.scheme),
+                   "scheme": dict(c.scheme),
                    "calibration": None if c.method == "rtn" else c.calibration.to_dict(),
                    "quantize_s": q.config["quantize_seconds"]} | _score(q.model, protocol=protocol, mc_limit=mc_limit)
             row["eval_s"] = round(time.perf_counter() - t0, 1)
+            row["measured"] = {"commit": facts["commit"], "date": facts["date"]}
             done["rows"][c.key] = row
             atomic_write_json(partial, done)
             stage("study", f"[{i}/{len(configs)}] {c.key}: ppl {row['ppl']}, MC {row['mc_acc']}, "

@@ -35,6 +35,8 @@ class LlmcScheme:
     dampening_frac: float = 0.01  # GPTQ: fraction of the Hessian's mean diagonal added before inverting
     n_grid: int = 20  # AWQ: scale ratios tried per mapping
     duo_scaling: bool = True  # AWQ: scale from activations and weights (False: activations only)
+    search_samples: int | None = None  # AWQ: calibration samples its grid search scores (None: all)
+    observer: str | None = None  # how scales/zero points are fitted: None/"minmax", "mse", "imatrix_mse"
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> LlmcScheme:
         """This scheme with ``overrides`` applied; a one-line error naming the fields for an unknown key.
@@ -169,9 +171,10 @@ class LlmcMethod(Method):
         """
         from compressed_tensors.quantization import QuantizationArgs, QuantizationScheme
 
+        chosen = self.resolve(overrides)
         return QuantizationScheme(targets=["Linear"], weights=QuantizationArgs(
-            num_bits=bits, type="int", symmetric=self.resolve(overrides).symmetric, strategy="group",
-            group_size=group_size))
+            num_bits=bits, type="int", symmetric=chosen.symmetric, strategy="group", group_size=group_size,
+            observer=chosen.observer))
 
     def recipe(self, *, bits: int, group_size: int | None, ignore: tuple[str, ...] = (),
                overrides: Mapping[str, Any] | None = None) -> list[Any]:
@@ -185,7 +188,8 @@ class LlmcMethod(Method):
         """
         from llmcompressor.modifiers.gptq import GPTQModifier
         from llmcompressor.modifiers.quantization import QuantizationModifier
-        from llmcompressor.modifiers.transform.awq import AWQModifier
+
+        from kit.quant.methods.awq_search import subset_search_awq
 
         chosen = self.resolve(overrides)
         groups = {"group_0": self.scheme(bits=bits, group_size=group_size, overrides=overrides)}
@@ -194,7 +198,9 @@ class LlmcMethod(Method):
                                  dampening_frac=chosen.dampening_frac)]
         quant = QuantizationModifier(config_groups=groups, ignore=[*self.ignore, *ignore])
         if self.name == "awq":
-            return [AWQModifier(n_grid=chosen.n_grid, duo_scaling=chosen.duo_scaling), quant]
+            return [subset_search_awq(n_grid=chosen.n_grid, duo_scaling=chosen.duo_scaling,
+                                      search_samples=chosen.search_samples, calibration_batch_size=CALIBRATION_BATCH),
+                    quant]
         return [quant]
 
     def settings(self, *, bits: int, group_size: int | None, overrides: Mapping[str, Any] | None = None
