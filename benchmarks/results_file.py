@@ -103,6 +103,16 @@ def _facts_lines(res: dict[str, Any]) -> list[str]:
             + (" — CONTENDED (load above cores + 0.5): timings not representative" if res.get("contended") else "")]
 
 
+def _latency_row(lat: dict[str, Any]) -> str:
+    """The decode-latency CV row, saying what one measurement is."""
+    row = f"| decode latency CV | {lat['cv']} over {lat['repeats']} "
+    if "per_measurement" not in lat:  # results written before the harness-figure measurement
+        return row + "repeats |"
+    m = lat["per_measurement"]
+    return (row + f"harness measurements ({m['warmup']} warm-up + {m['repeats']} repeats × {m['new_tokens']} tokens "
+            f"each, as a record measures it; mean {lat['decode_ms_mean']} ms/token) |")
+
+
 def _bench_md(res: dict[str, Any]) -> list[str]:
     q, r, p, h = res["quantize"], res["recovery"], res["pilot"], res["throughput"]
     lines = [f"## Benchmark ({res['mode']})", "", *_facts_lines(res),
@@ -113,7 +123,7 @@ def _bench_md(res: dict[str, Any]) -> list[str]:
              f"| AWQ / GPTQ quantization time | {res['awq_over_gptq']} |",
              f"| pilot wall / floor | {p['wall_over_floor']} ({p['wall_s']} s vs {p['floor_s']} s) |",
              f"| accuracy identical on rerun | {res['rerun']['identical']} {res['rerun']['values']} |",
-             f"| decode latency CV | {res['latency']['cv']} over {res['latency']['repeats']} repeats |",
+             _latency_row(res["latency"]),
              *(f"| `kit debug` on the pilot's GPTQ artifact, {n} tokens | {d['total_s']} s (load {d['load_s']} s), "
                f"peak RSS {d['peak_rss_mib']} MiB of which weights {d['weights_mib']} MiB |"
                for n, d in res.get("debug", {}).items()), "",
@@ -187,10 +197,31 @@ def _pilot_table(root: Path) -> str:
     return str(module.table(result))
 
 
+def _speed_table(root: Path) -> str:
+    """Memory and batch-1 speed per method on this CPU, from the same full-set pilot (``benchmarks/pilot.json``)."""
+    result = json.loads((root / "benchmarks" / "pilot.json").read_text(encoding="utf-8"))
+    models = [("baseline (fp32)", result["baseline"]["records"])]
+    models += [(c["method"], c["records"]) for c in result["candidates"]]
+    lines = ["| model | stored MiB | in memory MiB | prefill ms (128 tokens) | decode ms/token (mean, p50) |",
+             "|---|---:|---:|---:|---:|"]
+    stored = {row["method"]: row["stored_MiB"] for row in result["table"]}
+    for name, records in models:
+        r = next(x for x in records if x.get("latency"))  # speed is measured on the first set
+        lat = r["latency"]
+        lines.append(f"| {name} | {stored['baseline' if name.startswith('baseline') else name]} | "
+                     f"{r['memory']['weight_bytes'] / 2**20:.1f} | {lat['prefill_ms']:.0f} | "
+                     f"{lat['decode_ms_mean']:.1f}, {lat['decode_ms_p50']:.1f} |")
+    lines += ["", f"Measured by `make bench` (the full pilot), {str(result['baseline']['records'][0]['created_at'])[:10]}, "
+              f"batch 1, {models[0][1][0]['latency']['warmup']} warm-up + {models[0][1][0]['latency']['repeats']} "
+              f"repeats per model; figures from benchmarks/pilot.json."]
+    return "\n".join(lines)
+
+
 #: Generated blocks in the docs: (file, marker, function of the repository root → Markdown).
 DOC_BLOCKS = (
     ("docs/quantization.md", "STUDY-TABLE", lambda root: study_table(_read(root / "benchmarks")["study"])),
     ("docs/gate-and-registry.md", "PILOT-TABLE", _pilot_table),
+    ("docs/quantization.md", "CPU-SPEED", _speed_table),
 )
 
 

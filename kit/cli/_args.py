@@ -11,17 +11,18 @@ __all__ = ["add_calibration_args", "add_protocol_args", "calibration_from_args",
 def protocol_from_args(args: argparse.Namespace) -> Any:
     from kit.eval.harness import Protocol
 
-    return Protocol(context_length=args.context_length, stride=args.stride, max_tokens=args.max_tokens,
-                    limit=args.limit, batch_size=args.batch_size, latency_repeats=args.repeats)
+    given = {"context_length": args.context_length, "batch_size": args.batch_size, "latency_repeats": args.repeats}
+    return Protocol(stride=args.stride, max_tokens=args.max_tokens, limit=args.limit,
+                    **{k: v for k, v in given.items() if v is not None})  # unset: the Protocol's own default
 
 
 def add_protocol_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--context-length", type=int, default=512, help="tokens per perplexity window (default 512)")
+    p.add_argument("--context-length", type=int, default=None, help="tokens per perplexity window (default 512)")
     p.add_argument("--stride", type=int, default=None, help="step between windows (default: context length)")
     p.add_argument("--max-tokens", type=int, default=None, help="text sets: score only the first N tokens")
     p.add_argument("--limit", type=int, default=None, help="MC/generation sets: first N items")
-    p.add_argument("--batch-size", type=int, default=4, help="windows per forward pass (default 4)")
-    p.add_argument("--repeats", type=int, default=3, help="timed latency repeats after one warm-up (default 3)")
+    p.add_argument("--batch-size", type=int, default=None, help="windows per forward pass (default 4)")
+    p.add_argument("--repeats", type=int, default=None, help="timed latency repeats after one warm-up (default 8)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
     p.add_argument("--no-speed", action="store_true", help="skip latency/throughput measurement")
 

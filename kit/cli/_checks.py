@@ -42,6 +42,10 @@ def check_args(args: argparse.Namespace) -> None:
         if value is not None and value < low:
             raise KitError(f"{_flag(dest)} must be ≥ {low}, got {value} ({why})")
     context, stride = getattr(args, "context_length", None), getattr(args, "stride", None)
+    if context is None and hasattr(args, "context_length"):  # unset: the protocol's default window
+        from kit.eval.harness import Protocol
+
+        context = Protocol().context_length
     if context is not None and stride is not None and stride > context:
         raise KitError(f"--stride {stride} is longer than --context-length {context}, so tokens between windows "
                        f"would never be scored; pass --stride 1..{context} (or leave it out)")

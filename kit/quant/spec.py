@@ -58,7 +58,8 @@ class QuantSpec:
     calibration: CalibrationSpec = DEFAULT_CALIBRATION
     ignore: tuple[str, ...] = ()  # modules kept in full precision (names, block prefixes, ``re:``), besides lm_head
     #: Overrides of the method's sanctioned scheme (``kit.quant.methods.llmc.SCHEMES``: symmetric,
-    #: actorder, dampening_frac, n_grid, duo_scaling) as (field, value) pairs; logged as a deviation.
+    #: actorder, dampening_frac, n_grid, duo_scaling, search_samples, observer) as (field, value)
+    #: pairs; logged as a deviation.
     scheme: tuple[tuple[str, Any], ...] = ()
 
     @property

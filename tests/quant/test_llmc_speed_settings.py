@@ -10,8 +10,11 @@ def test_config_log_records_batch_threads_and_grid():
     awq = LlmcMethod("awq").settings(bits=4, group_size=64)
     assert awq["calibration_batch_size"] == CALIBRATION_BATCH > 1 and awq["torch_threads"] >= 1
     modifier = awq["scheme"]["modifiers"][0]
-    assert modifier["type"] == "AWQModifier"
-    assert (modifier["n_grid"], modifier["duo_scaling"]) == (SCHEMES["awq"].n_grid, SCHEMES["awq"].duo_scaling)
+    assert modifier["type"] == "SubsetSearchAWQModifier"  # llm-compressor's AWQModifier, grid search capped
+    assert (modifier["n_grid"], modifier["duo_scaling"], modifier["search_samples"]) == (
+        SCHEMES["awq"].n_grid, SCHEMES["awq"].duo_scaling, SCHEMES["awq"].search_samples)
+    assert modifier["calibration_batch_size"] == CALIBRATION_BATCH
+    assert awq["scheme"]["weights"]["observer"] == SCHEMES["awq"].observer
     assert LlmcMethod("gptq").settings(bits=4, group_size=64)["calibration_batch_size"] == CALIBRATION_BATCH
     assert LlmcMethod("rtn").settings(bits=4, group_size=64)["calibration_batch_size"] is None  # no calibration
     assert awq["symmetric"] is SCHEMES["awq"].symmetric
@@ -28,3 +31,24 @@ def test_scheme_overrides_reach_the_recipe_and_are_logged_as_a_deviation():
     assert log["scheme"]["deviation_from_sanctioned"] == {"symmetric": flipped, "dampening_frac": 0.1}
     with pytest.raises(KitError, match="unknown scheme field.*choose from"):
         gptq.settings(bits=4, group_size=64, overrides={"symetric": False})
+
+
+def test_observer_override_reaches_the_weight_args():
+    log = LlmcMethod("rtn").settings(bits=4, group_size=64, overrides={"observer": "mse"})
+    assert log["scheme"]["weights"]["observer"] == "mse"
+    assert log["scheme"]["deviation_from_sanctioned"] == {"observer": "mse"}
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"observer": "nope"}, "unknown observer 'nope'; choose one of"),
+    ({"search_samples": 0}, "search_samples must be a whole number ≥ 1"),
+    ({"search_samples": 2.5}, "search_samples must be a whole number ≥ 1"),
+])
+def test_bad_scheme_values_are_one_line_errors(overrides, message):
+    with pytest.raises(KitError, match=message):
+        LlmcMethod("awq").settings(bits=4, group_size=64, overrides=overrides)
+
+
+def test_imatrix_needs_calibration():
+    with pytest.raises(KitError, match="imatrix_mse weighs errors by calibration activations; rtn"):
+        LlmcMethod("rtn").settings(bits=4, group_size=64, overrides={"observer": "imatrix_mse"})

@@ -98,7 +98,7 @@ def test_calibration_is_deterministic_and_bounded(smol):
 def test_awq_shim_is_scoped():
     from llmcompressor.pipelines.cache import IntermediatesCache
 
-    from kit.quant.methods.llmc import awq_cpu_pin_memory_shim
+    from kit.quant.methods.awq_search import awq_cpu_pin_memory_shim
 
     original = IntermediatesCache.pin_memory
     with awq_cpu_pin_memory_shim() as applied:

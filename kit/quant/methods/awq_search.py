@@ -1,4 +1,4 @@
-"""AWQ whose grid search scores a spread subset of the calibration batches (the activation means use them all).
+"""AWQ on llm-compressor, driven for a CPU: a grid search on a spread subset of the calibration, and the pin-memory shim.
 
 llm-compressor's AWQ (0.14) runs each mapping's parent module (the attention block, the MLP)
 over every cached calibration batch once per grid point. Its time therefore grows with
@@ -13,10 +13,12 @@ recovery study (benchmarks/study.py) measures what the cap costs; the sanctioned
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["search_batches", "subset_search_awq"]
+__all__ = ["SHIM", "awq_cpu_pin_memory_shim", "needs_pin_memory_shim", "search_batches", "subset_search_awq"]
 
 
 def search_batches(*, batches: int, batch_size: int, search_samples: int | None) -> list[int]:
@@ -74,3 +76,36 @@ def subset_search_awq(**kwargs: Any) -> Any:
     if _CLASS is None:
         _CLASS = _modifier_class()
     return _CLASS(**kwargs)
+
+
+SHIM = "awq-cpu-pin-memory: IntermediatesCache.pin_memory made a no-op (no accelerator)"
+
+
+def needs_pin_memory_shim() -> bool:
+    """Whether no accelerator exists (then llm-compressor's AWQ needs :func:`awq_cpu_pin_memory_shim`)."""
+    import torch
+
+    return not (torch.cuda.is_available() or torch.accelerator.is_available())
+
+
+@contextlib.contextmanager
+def awq_cpu_pin_memory_shim() -> Iterator[bool]:
+    """Make ``IntermediatesCache.pin_memory`` a no-op while no accelerator exists; yield whether applied.
+
+    Upstream (llmcompressor 0.14.0.1): ``AWQModifier._apply_smoothing`` calls
+    ``IntermediatesCache.pin_memory(batch_index)`` unconditionally, which calls
+    ``torch.Tensor.pin_memory()``; without an accelerator torch raises "Cannot access
+    accelerator device when none is available". Pinning only speeds host→device copies, so
+    skipping it on a CPU-only machine changes no numbers. Restored on exit; untouched with CUDA.
+    """
+    from llmcompressor.pipelines.cache import IntermediatesCache
+
+    if not needs_pin_memory_shim():
+        yield False
+        return
+    original = IntermediatesCache.pin_memory
+    IntermediatesCache.pin_memory = lambda self, batch_index, input_names=None: None  # type: ignore[method-assign]
+    try:
+        yield True
+    finally:
+        IntermediatesCache.pin_memory = original  # type: ignore[method-assign]
