@@ -22,7 +22,7 @@ from kit.io import atomic_write_json, cache_dir
 
 __all__ = ["CACHE_SCHEMA", "RecordCache", "baseline_keys", "record_key"]
 
-CACHE_SCHEMA = "kit.record-cache/2"  # /2: multiple-choice and generation batches grew (timings differ)
+CACHE_SCHEMA = "kit.record-cache/1"
 
 
 def record_key(*, weights_sha256: str, set_sha256: str, protocol: Any, measure_speed: bool,

@@ -62,6 +62,8 @@ def _scored_logprobs(model: Any, ids: torch.Tensor, mask: torch.Tensor, labels: 
     device = next(model.parameters()).device
     logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits  # (B, L, V)
     select = (labels[:, 1:] != IGNORE).to(device)  # position t predicts token t+1
+    if bool(select.all()):  # full perplexity windows: no (N, V) copy of the logits before the log-softmax
+        return F.log_softmax(logits[:, :-1].float(), dim=-1).reshape(-1, logits.shape[-1])  # same rows, same order
     return F.log_softmax(logits[:, :-1][select].float(), dim=-1)  # (N, V)
 
 
