@@ -22,7 +22,7 @@ def add_protocol_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-tokens", type=int, default=None, help="text sets: score only the first N tokens")
     p.add_argument("--limit", type=int, default=None, help="MC/generation sets: first N items")
     p.add_argument("--batch-size", type=int, default=None, help="windows per forward pass (default 4)")
-    p.add_argument("--repeats", type=int, default=None, help="timed latency repeats after one warm-up (default 8)")
+    p.add_argument("--repeats", type=int, default=None, help="timed latency repeats after one warm-up (default 3)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
     p.add_argument("--no-speed", action="store_true", help="skip latency/throughput measurement")
 

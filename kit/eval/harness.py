@@ -41,7 +41,7 @@ class Protocol:
     chat_template: bool = True
     latency_prompt_tokens: int = 128
     latency_new_tokens: int = 16
-    latency_repeats: int = 8  # ~8 s of decoding: per-token latency drifts over seconds on a shared VM
+    latency_repeats: int = 3  # per-token latency drifts over seconds on a shared VM: see make bench's CV
     warmup: int = 1
 
     def __post_init__(self) -> None:

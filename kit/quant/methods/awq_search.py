@@ -41,7 +41,7 @@ def _modifier_class() -> type:
     from llmcompressor.modifiers.transform.awq import AWQModifier
     from torch import no_grad
 
-    class SubsetSearchAWQModifierImpl(AWQModifier):  # type: ignore[misc, valid-type]
+    class SubsetSearchAWQModifierImpl(AWQModifier):
         """AWQModifier whose grid search runs the parent modules on ``search_samples`` calibration samples."""
 
         search_samples: int | None = None
