@@ -5,8 +5,7 @@ over every cached calibration batch once per grid point. Its time therefore grow
 calibration tokens × grid points, while the statistic that sets the candidate scales, the
 per-channel activation mean, is a cheap sum collected on every batch during calibration.
 :func:`subset_search_awq` builds an AWQModifier that keeps that mean over all samples and scores each grid
-point's reconstruction error on ``search_samples`` of them (whole batches, evenly spread),
-the same cap on scored tokens that the original AutoAWQ applies to its clipping search. The
+point's reconstruction error on ``search_samples`` of them (whole batches, evenly spread). The
 recovery study (benchmarks/study.py) measures what the cap costs; the sanctioned value is in
 :data:`kit.quant.methods.llmc.SCHEMES`.
 """
