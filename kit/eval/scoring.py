@@ -57,14 +57,46 @@ def _pad(rows: list[list[int]], pad: int, *, left: bool = False) -> tuple[torch.
     return ids, mask
 
 
-def _scored_logprobs(model: Any, ids: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Log-softmax rows (N, V) at the positions whose next token is labelled."""
+CHUNK_ROWS = 32  # positions per log-softmax block: 32 × vocab floats stay in cache, no (N, V) temporaries
+
+
+def _scored_logits(model: Any, ids: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The model's logits (B, L, V) and the (B, L-1) mask of positions whose next token is labelled."""
     device = next(model.parameters()).device
-    logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits  # (B, L, V)
-    select = (labels[:, 1:] != IGNORE).to(device)  # position t predicts token t+1
-    if bool(select.all()):  # full perplexity windows: no (N, V) copy of the logits before the log-softmax
-        return F.log_softmax(logits[:, :-1].float(), dim=-1).reshape(-1, logits.shape[-1])  # same rows, same order
-    return F.log_softmax(logits[:, :-1][select].float(), dim=-1)  # (N, V)
+    logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+    return logits, (labels[:, 1:] != IGNORE).to(device)  # position t predicts token t+1
+
+
+def _token_scores(logits: torch.Tensor, select: torch.Tensor, targets: torch.Tensor,
+                  ref: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    """Per scored token (row-major order): NLL, and with ``ref`` logits top-1 match and KL(ref ‖ model).
+
+    The log-softmax runs on blocks of ``CHUNK_ROWS`` positions, so no (N, V) tensor is ever
+    allocated; each row's arithmetic is the same as on the whole batch.
+
+    Args:
+        logits: the model's logits (B, L, V).
+        select: (B, L-1) positions scored.
+        targets: (N,) next-token ids at those positions, row-major.
+        ref: the reference's logits on the same batch (B, L, V), or None.
+    """
+    out: dict[str, list[torch.Tensor]] = {"nll": [], "agree": [], "kl": []}
+    k = 0
+    for b in range(logits.shape[0]):
+        pos = select[b].nonzero().squeeze(1)
+        for s in range(0, pos.numel(), CHUNK_ROWS):
+            p = pos[s:s + CHUNK_ROWS]
+            t = targets[k:k + p.numel()]
+            k += p.numel()
+            lp = F.log_softmax(logits[b].index_select(0, p).float(), dim=-1)
+            out["nll"].append(-lp.gather(1, t[:, None]).squeeze(1))
+            if ref is not None:
+                rp = F.log_softmax(ref[b].index_select(0, p).float(), dim=-1)
+                out["agree"].append((rp.argmax(-1) == lp.argmax(-1)).long())
+                out["kl"].append((rp.exp() * (rp - lp)).sum(-1))
+    keys = ("nll",) if ref is None else ("nll", "agree", "kl")
+    return {key: torch.cat(out[key]) if out[key] else torch.zeros(0, device=logits.device) for key in keys}
 
 
 @torch.inference_mode()
@@ -102,15 +134,14 @@ class _Totals:
         self.per_agree: list[int] = []
         self.per_kl: list[float] = []
 
-    def add(self, logp: torch.Tensor, targets: torch.Tensor, sizes: list[int], ref: torch.Tensor | None) -> None:
-        token_nll = -logp.gather(1, targets[:, None]).squeeze(1)  # (N,)
+    def add(self, scores: dict[str, torch.Tensor], sizes: list[int]) -> None:
+        token_nll = scores["nll"]  # (N,)
         self.per_nll += [float(x.sum()) for x in torch.split(token_nll, sizes)]
         self.per_n += sizes
         self.nll += float(token_nll.sum())
-        self.n += int(targets.numel())
-        if ref is not None:
-            token_agree = (ref.argmax(-1) == logp.argmax(-1)).long()  # (N,)
-            token_kl = (ref.exp() * (ref - logp)).sum(-1)  # (N,) KL(baseline ‖ model), nats
+        self.n += int(token_nll.numel())
+        if "agree" in scores:
+            token_agree, token_kl = scores["agree"], scores["kl"]  # (N,) top-1 match, KL(baseline ‖ model) nats
             self.per_agree += [int(x.sum()) for x in torch.split(token_agree, sizes)]
             self.per_kl += [float(x.sum()) for x in torch.split(token_kl, sizes)]
             self.agree += int(token_agree.sum())
@@ -165,13 +196,16 @@ def score_perplexity_many(
         ref = None
         if reference is not None:
             t0 = time.perf_counter()
-            ref = _scored_logprobs(reference, ids, mask, labels)
+            ref, _ = _scored_logits(reference, ids, mask, labels)
             ref_seconds += time.perf_counter() - t0
         for model, total in zip(models, totals):
             t0 = time.perf_counter()
-            logp = ref if ref is not None and model is reference else _scored_logprobs(model, ids, mask, labels)
+            logits, select = (ref, (labels[:, 1:] != IGNORE).to(ref.device)) if ref is not None and model is reference \
+                else _scored_logits(model, ids, mask, labels)
+            scores = _token_scores(logits, select, targets.to(logits.device),
+                                   None if ref is None else ref.to(logits.device))
             total.seconds += time.perf_counter() - t0
-            total.add(logp, targets.to(logp.device), sizes, None if ref is None else ref.to(logp.device))
+            total.add(scores, sizes)
     seconds = {"models": [t.seconds for t in totals], "reference": ref_seconds}
     return [t.result(len(windows), reference is not None) for t in totals], seconds
 
@@ -205,8 +239,8 @@ def score_multiple_choice(
         for r, k in enumerate(chunk):
             c, m = len(requests[k][2]), len(requests[k][3])
             labels[r, c:c + m] = ids[r, c:c + m]
-        logp = _scored_logprobs(model, ids, mask, labels)
-        picked = logp.gather(1, labels[:, 1:][labels[:, 1:] != IGNORE].to(logp.device)[:, None]).squeeze(1)
+        logits, select = _scored_logits(model, ids, mask, labels)
+        picked = -_token_scores(logits, select, labels[:, 1:][labels[:, 1:] != IGNORE].to(logits.device))["nll"]
         sums = torch.split(picked, [len(requests[k][3]) for k in chunk])
         for k, s in zip(chunk, sums):
             i, j = requests[k][0], requests[k][1]

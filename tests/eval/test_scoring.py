@@ -130,3 +130,18 @@ def test_generation_scores_exact_and_contains(smol):
                            chat_template=True, progress=False)
     assert out["correct"] == [1, 0] and out["answers"][0] == out["answers"][1]
     assert out["exact"][1] == 0 and 0 <= out["exact_match"] <= out["contains_match"]
+
+
+def test_blocked_token_scores_equal_whole_batch_log_softmax():
+    from kit.eval.scoring import CHUNK_ROWS, _token_scores
+    g = torch.Generator().manual_seed(0)
+    logits, ref = torch.randn(3, 2 * CHUNK_ROWS + 7, 50, generator=g), torch.randn(3, 2 * CHUNK_ROWS + 7, 50, generator=g)
+    select = torch.rand(3, logits.shape[1] - 1, generator=g) > 0.3  # irregular, crosses block boundaries
+    select[1] = False  # a row with nothing scored
+    targets = torch.randint(0, 50, (int(select.sum()),), generator=g)
+    got = _token_scores(logits, select, targets, ref)
+    lp, rp = torch.log_softmax(logits[:, :-1][select], -1), torch.log_softmax(ref[:, :-1][select], -1)
+    assert torch.allclose(got["nll"], -lp.gather(1, targets[:, None]).squeeze(1), atol=1e-6)
+    assert torch.equal(got["agree"], (rp.argmax(-1) == lp.argmax(-1)).long())
+    assert torch.allclose(got["kl"], (rp.exp() * (rp - lp)).sum(-1), atol=1e-6)
+    assert set(_token_scores(logits, select, targets)) == {"nll"}
