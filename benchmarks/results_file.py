@@ -38,7 +38,8 @@ def run_facts(argv: list[str], *, script: str) -> dict[str, Any]:
     hw = env.get("hardware", {})
     cores = os.cpu_count() or 1
     load = _load()
-    return {"machine": f"{platform.node()} · {hw.get('cpu') or platform.processor()} · {cores} cores · "
+    isa = f" ({hw['cpu_capability']})" if hw.get("cpu_capability") else ""
+    return {"machine": f"{platform.node()} · {hw.get('cpu') or platform.processor()}{isa} · {cores} cores · "
                        f"{hw.get('gpu') or 'no GPU'}",
             "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": env.get("git_commit"),
             "command": " ".join(["python", script, *argv]), "load_start": load, "cores": cores,

@@ -84,7 +84,8 @@ def _configs(cal: CalibrationSpec, smaller: tuple[CalibrationSpec, ...]) -> list
 
     Symmetric vs asymmetric is measured at group 64 for every method; the other choices (group 32,
     GPTQ's ordering and dampening, calibration size and domain, AWQ's grid and the samples its
-    grid search scores, how scales are fitted: min-max, weight MSE or activation-weighted MSE)
+    grid search scores, AWQ's scales from activations alone vs activations and weights, how scales
+    are fitted: min-max, weight MSE or activation-weighted MSE)
     are varied one at a time around the asymmetric scheme, which recovers more for RTN and GPTQ alike.
     """
     sym, asym = (("symmetric", True),), (("symmetric", False),)
@@ -103,6 +104,7 @@ def _configs(cal: CalibrationSpec, smaller: tuple[CalibrationSpec, ...]) -> list
     rows += [Config("awq", 64, (*fast, ("observer", o)), cal) for o in ("imatrix_mse", "mse")]
     rows += [Config("awq", 64, (("symmetric", True), *fast[1:], ("observer", "imatrix_mse")), cal),
              Config("awq", 64, (*fast, ("observer", "imatrix_mse")), smaller[0])]
+    rows += [Config("awq", 64, (*fast, ("duo_scaling", False)), cal), Config("awq", 32, fast, cal)]
     return rows
 
 

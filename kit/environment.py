@@ -64,6 +64,7 @@ def _hardware(device: str | None) -> dict[str, Any]:
 
     hw: dict[str, Any] = {
         "cpu": _cpu_name(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),  # the kernels torch dispatches: AVX2, AVX512, ...
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "cuda_available": torch.cuda.is_available(),
