@@ -91,7 +91,10 @@ def _token_scores(logits: torch.Tensor, select: torch.Tensor, targets: torch.Ten
             k += p.numel()
             lp = F.log_softmax(logits[b].index_select(0, p).float(), dim=-1)
             out["nll"].append(-lp.gather(1, t[:, None]).squeeze(1))
-            if ref is not None:
+            if ref is logits:  # the reference scored against itself: every top-1 matches, KL is 0
+                out["agree"].append(torch.ones(p.numel(), dtype=torch.long, device=lp.device))
+                out["kl"].append(torch.zeros(p.numel(), device=lp.device))
+            elif ref is not None:
                 rp = F.log_softmax(ref[b].index_select(0, p).float(), dim=-1)
                 out["agree"].append((rp.argmax(-1) == lp.argmax(-1)).long())
                 out["kl"].append((rp.exp() * (rp - lp)).sum(-1))
@@ -193,14 +196,14 @@ def score_perplexity_many(
             labels[i, first - b:e - b] = ids[i, first - b:e - b]
         targets = labels[:, 1:][labels[:, 1:] != IGNORE]
         sizes = [e - first for _, e, first in chunk]  # scored tokens per window, in row order
-        ref = None
+        ref = select = None
         if reference is not None:
             t0 = time.perf_counter()
-            ref, _ = _scored_logits(reference, ids, mask, labels)
+            ref, select = _scored_logits(reference, ids, mask, labels)
             ref_seconds += time.perf_counter() - t0
         for model, total in zip(models, totals):
             t0 = time.perf_counter()
-            logits, select = (ref, (labels[:, 1:] != IGNORE).to(ref.device)) if ref is not None and model is reference \
+            logits, select = (ref, select) if ref is not None and model is reference \
                 else _scored_logits(model, ids, mask, labels)
             scores = _token_scores(logits, select, targets.to(logits.device),
                                    None if ref is None else ref.to(logits.device))
