@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from kit.console import stage
+from kit.models import DEFAULT_MODEL
 from kit.quant.quantize import quantize
 from kit.quant.spec import DEFAULT_CALIBRATION, CalibrationSpec, QuantSpec
 
@@ -46,7 +47,7 @@ def _run(method: str, cal: CalibrationSpec, scheme: tuple, folder: Path) -> tupl
     prof = cProfile.Profile()
     t0 = time.perf_counter()
     prof.enable()
-    quantize(model="smollm2-135m", out=folder / method, device="cpu", progress=False,
+    quantize(model=DEFAULT_MODEL, out=folder / method, device="cpu", progress=False,
              spec=QuantSpec(method=method, calibration=cal, scheme=scheme))
     prof.disable()
     return time.perf_counter() - t0, pstats.Stats(prof)

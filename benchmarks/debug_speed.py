@@ -39,17 +39,17 @@ def main(argv: list[str] | None = None) -> int:
     from kit.debug.diagnose import diagnose
     from kit.debug.regressions import load_candidate
     from kit.io import runs_dir
-    from kit.models import load_model
+    from kit.models import DEFAULT_MODEL, load_model
     from kit.quant.quantize import quantize
 
     path = Path(args.artifact) if args.artifact else runs_dir() / "bench-gptq"
     if not (path / "kit-quantization.json").is_file():
         t = time.perf_counter()
-        quantize(model="smollm2-135m", method="gptq", bits=4, group_size=64, samples=args.samples,
+        quantize(model=DEFAULT_MODEL, method="gptq", bits=4, group_size=64, samples=args.samples,
                  seq_len=args.seq_len, out=path, overwrite=path.exists(), progress=False)
         print(f"quantize gptq w4g64 ({args.samples} × {args.seq_len}): {time.perf_counter() - t:.1f} s (not part of kit debug)")
     started = time.perf_counter()
-    baseline = load_model("smollm2-135m", device="cpu")
+    baseline = load_model(DEFAULT_MODEL, device="cpu")
     candidate = load_candidate(path)
     loaded = time.perf_counter()
     weights_mib = (baseline.weight_bytes() + sum(p.numel() * p.element_size() for p in candidate.model.parameters())) / 2**20

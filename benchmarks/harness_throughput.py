@@ -15,7 +15,7 @@ import torch
 from kit.eval.harness import tokens_for
 from kit.eval.scoring import make_windows, score_perplexity
 from kit.eval.sets import load_set
-from kit.models import load_model
+from kit.models import DEFAULT_MODEL, load_model
 
 
 @torch.inference_mode()
@@ -36,7 +36,7 @@ def bare_loop(model, ids: list[int], windows, batch_size: int) -> int:
 def main() -> None:
     """Print tokens/s for both loops and their ratio."""
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--model", default="smollm2-135m")
+    ap.add_argument("--model", default=DEFAULT_MODEL)
     ap.add_argument("--eval", default="stdlib-docs")
     ap.add_argument("--tokens", type=int, default=4096)
     ap.add_argument("--context-length", type=int, default=512)

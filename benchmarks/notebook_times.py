@@ -23,7 +23,7 @@ def main() -> int:
     ap.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
     args = ap.parse_args()
     scratch = tempfile.mkdtemp(prefix="kit-nbtimes-")  # one registry for all: 04 finds what 02 registered
-    from kit.report.papermill_run import run_headless
+    from kit.papermill_run import run_headless
 
     paths = [Path(p) for p in args.paths] or sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(
         (ROOT / "solutions").glob("*.ipynb"))

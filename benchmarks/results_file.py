@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 import os
 import platform
-import time
 from pathlib import Path
 from typing import Any
 
+from kit.clock import utc_now
 from kit.environment import describe_environment
 from kit.io import atomic_write_json
 
@@ -41,7 +41,7 @@ def run_facts(argv: list[str], *, script: str) -> dict[str, Any]:
     isa = f" ({hw['cpu_capability']})" if hw.get("cpu_capability") else ""
     return {"machine": f"{platform.node()} · {hw.get('cpu') or platform.processor()}{isa} · {cores} cores · "
                        f"{hw.get('gpu') or 'no GPU'}",
-            "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "commit": env.get("git_commit"),
+            "date": utc_now(), "commit": env.get("git_commit"),
             "command": " ".join(["python", script, *argv]), "load_start": load, "cores": cores,
             "environment": env}
 

@@ -35,12 +35,13 @@ from kit.eval.scoring import make_windows, score_perplexity
 from kit.eval.sets import load_set
 from kit.eval.timing import measure_latency
 from kit.io import atomic_write_json
-from kit.models import load_model
+from kit.models import DEFAULT_MODEL, load_model
+from kit.quant.methods import COMPARE_DEFAULT
 from kit.quant.methods.llmc import SCHEMES
 from kit.quant.spec import DEFAULT_CALIBRATION, CalibrationSpec, QuantSpec
 
-METHODS = ("bnb-int8", "bnb-nf4", "rtn", "gptq", "awq")
-PILOT_METHODS = ("bnb-int8", "bnb-nf4", "gptq", "awq")  # every sanctioned method, NF4 the data-free reference
+METHODS = COMPARE_DEFAULT  # what `kit compare` runs
+PILOT_METHODS = tuple(m for m in COMPARE_DEFAULT if m != "rtn")  # every sanctioned method (rtn: the study's reference)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +109,7 @@ def quantize_rows(base: Any, pilot_result: dict[str, Any], *, sizes: Sizes, out:
                                  stored=int(c["config"]["weight_bytes"]), base=base)
     for name, symmetric in _rtn_references():
         t0 = time.perf_counter()
-        q = quantize(model="smollm2-135m", out=out / name, device="cpu", progress=False,
+        q = quantize(model=DEFAULT_MODEL, out=out / name, device="cpu", progress=False,
                      spec=QuantSpec(method="rtn", calibration=_calibration(sizes), scheme=(("symmetric", symmetric),)))
         rows[name] = _row(seconds=time.perf_counter() - t0, bits=int(q.config["bits"]),
                           stored=int(q.config.get("weight_bytes") or q.model.weight_bytes()), base=base)
@@ -210,7 +211,7 @@ def pilot(*, sizes: Sizes, out: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     from kit.govern.pilot import run_pilot
 
     cal = _calibration(sizes)
-    result = run_pilot(model="smollm2-135m", use_case="chat-assistant", reason="benchmark: every sanctioned method",
+    result = run_pilot(model=DEFAULT_MODEL, use_case="chat-assistant", reason="benchmark: every sanctioned method",
                        candidates=[QuantSpec(method=m, calibration=cal) for m in PILOT_METHODS],
                        protocol=Protocol(max_tokens=sizes.pilot_tokens, limit=sizes.pilot_limit),
                        out_dir=out / "pilot", registry=str(out / "registry.sqlite"), device="cpu", progress=False,
@@ -243,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     facts = run_facts(argv if argv is not None else sys.argv[1:], script="benchmarks/run.py")
     stage("bench", f"{'quick' if args.quick else 'full'} run, load {facts['load_start']}, {torch.get_num_threads()} "
           f"threads, sizes {dataclasses.asdict(sizes)}")
-    base = load_model("smollm2-135m", device="cpu")
+    base = load_model(DEFAULT_MODEL, device="cpu")
     res: dict[str, Any] = {"mode": "quick" if args.quick else "full", "sizes": dataclasses.asdict(sizes)}
     res["throughput"] = throughput(base, sizes=sizes)
     stage("throughput", f"harness/bare {res['throughput']['ratio']}")

@@ -34,7 +34,7 @@ from results_file import merge_section, run_facts
 from kit.console import stage
 from kit.eval.harness import Protocol, evaluate
 from kit.io import atomic_write_json
-from kit.models import load_model
+from kit.models import DEFAULT_MODEL, load_model
 from kit.quant.methods.llmc import SCHEMES, LlmcScheme
 from kit.quant.quantize import quantize
 from kit.quant.spec import CalibrationSpec, QuantSpec
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         done = {"quick": args.quick, "rows": {}}
     started = time.perf_counter()
     if "baseline" not in done:
-        base = load_model("smollm2-135m", device="cpu")
+        base = load_model(DEFAULT_MODEL, device="cpu")
         t0 = time.perf_counter()
         done["baseline"] = _score(base, protocol=protocol, mc_limit=mc_limit) | {
             "eval_s": round(time.perf_counter() - t0, 1)}
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         for i, c in enumerate(configs, 1):
             if c.key in done["rows"]:
                 continue
-            q = quantize(model="smollm2-135m", out=Path(tmp) / str(i), device="cpu", progress=False,
+            q = quantize(model=DEFAULT_MODEL, out=Path(tmp) / str(i), device="cpu", progress=False,
                          spec=QuantSpec(method=c.method, group_size=c.group_size, calibration=c.calibration,
                                         scheme=c.explicit))
             t0 = time.perf_counter()

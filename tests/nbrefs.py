@@ -28,7 +28,7 @@ import nbformat
 
 from kit.errors import KitError
 from kit.io import atomic_write_json
-from kit.report.papermill_run import run_headless
+from kit.papermill_run import run_headless
 
 __all__ = ["MARKER", "REFS_DIR", "TAG", "attach", "checked_cells", "main", "record", "reference_file",
            "stale_references"]

@@ -101,3 +101,69 @@ def test_every_module_imports_alone():
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == ""
+
+
+# The house's floors, lowest first: a module imports only from its own floor or the floors below.
+# Foundation modules (kit/*.py) sit on floor 0; report, debug and teach share the top room floor and
+# do not import one another unless CROSSINGS names the pair with its reason.
+FLOORS = {"kit": 0, "kit.eval": 1, "kit.quant": 2, "kit.govern": 3,
+          "kit.report": 4, "kit.debug": 4, "kit.teach": 4, "kit.cli": 5}
+ENTRIES = {"kit.__main__": "kit.cli"}  # `python -m kit` is the CLI's entry: it lives on the CLI floor
+# (importing module, imported module) → why this one crossing between sibling rooms is allowed.
+CROSSINGS: dict[tuple[str, str], str] = {
+    ("kit.teach.panel_view", "kit.report.html"):
+        "the panel shows its results with the reports' HTML renderer, so a learner and a reader see one look",
+    ("kit.teach.check", "kit.debug.regressions"):
+        "the debugging exercise's check grades a diagnosis against the planted regression's hidden answer",
+}
+
+
+def _room(module: str) -> str:
+    """The room a module lives in: ``kit`` for foundation modules, else ``kit.<room>``."""
+    if module in ENTRIES:
+        return ENTRIES[module]
+    parts = module.split(".")
+    return "kit" if len(parts) == 1 or ".".join(parts[:2]) not in FLOORS else ".".join(parts[:2])
+
+
+def _layer_breaks(graph: dict[str, set[str]]) -> list[str]:
+    """Imports that climb the floors, or cross between rooms of one floor without a reason in CROSSINGS."""
+    breaks = []
+    for module in sorted(graph):
+        if module == "kit":  # the package face re-exports lazily from every room (kit/__init__.py)
+            continue
+        here = _room(module)
+        for target in sorted(graph[module]):
+            there = _room(target)
+            if there == here or (module, target) in CROSSINGS:
+                continue
+            if FLOORS[there] > FLOORS[here]:
+                breaks.append(f"{module} imports {target}: {there} is above {here}")
+            elif FLOORS[there] == FLOORS[here] and here != "kit":
+                breaks.append(f"{module} imports {target}: {here} and {there} are sibling rooms")
+    return breaks
+
+
+def test_the_layer_check_finds_a_climbing_and_a_crossing_import():
+    graph = {"kit.models": {"kit.quant.methods.bnb"}, "kit.teach.check": {"kit.debug.checks"},
+             "kit.quant.spec": {"kit.eval.record", "kit.errors"}, "kit.cli.main": {"kit.teach.check"},
+             "kit.debug.checks": set(), "kit.quant.methods.bnb": set(), "kit.eval.record": set(), "kit.errors": set()}
+    assert _layer_breaks(graph) == [
+        "kit.models imports kit.quant.methods.bnb: kit.quant is above kit",
+        "kit.teach.check imports kit.debug.checks: kit.teach and kit.debug are sibling rooms",
+    ]
+
+
+def test_every_room_is_on_a_floor_and_every_crossing_is_used():
+    rooms = {_room(m) for m in MODULES}
+    assert rooms == set(FLOORS), f"a room without a floor (add it to FLOORS): {sorted(rooms - set(FLOORS))}"
+    graph = {name: _imports(name, path) for name, path in MODULES.items()}
+    unused = [pair for pair in CROSSINGS if pair[1] not in graph.get(pair[0], set())]
+    assert unused == [], f"crossings no module makes any more (remove them from CROSSINGS): {unused}"
+
+
+def test_imports_only_go_down_the_floors():
+    """Foundation → eval → quant → govern → report / debug / teach → cli; lazy imports included."""
+    graph = {name: _imports(name, path) for name, path in MODULES.items()}
+    breaks = _layer_breaks(graph)
+    assert breaks == [], "imports against the layer order (move the shared piece down a floor):\n  " + "\n  ".join(breaks)

@@ -3,9 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from typing import Any
 
 __all__ = ["add_calibration_args", "add_protocol_args", "calibration_from_args", "protocol_from_args"]
+
+
+class _ProtocolHelp(str):
+    """Help text whose ``{default}`` is a :class:`~kit.eval.harness.Protocol` field's default.
+
+    Filled in only when help is shown (argparse formats help with ``%``), so building the
+    parser does not import the harness (and torch).
+    """
+
+    field: str
+
+    def __new__(cls, text: str, *, field: str) -> _ProtocolHelp:
+        help_text = super().__new__(cls, text)
+        help_text.field = field
+        return help_text
+
+    def __mod__(self, params: Any) -> str:
+        from kit.eval.harness import Protocol
+
+        default = {f.name: f.default for f in dataclasses.fields(Protocol)}[self.field]
+        return str(self).replace("{default}", str(default)) % params
 
 
 def protocol_from_args(args: argparse.Namespace) -> Any:
@@ -17,12 +39,15 @@ def protocol_from_args(args: argparse.Namespace) -> Any:
 
 
 def add_protocol_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--context-length", type=int, default=None, help="tokens per perplexity window (default 512)")
+    per_window = _ProtocolHelp("tokens per perplexity window (default {default})", field="context_length")
+    p.add_argument("--context-length", type=int, default=None, help=per_window)
     p.add_argument("--stride", type=int, default=None, help="step between windows (default: context length)")
     p.add_argument("--max-tokens", type=int, default=None, help="text sets: score only the first N tokens")
     p.add_argument("--limit", type=int, default=None, help="MC/generation sets: first N items")
-    p.add_argument("--batch-size", type=int, default=None, help="windows per forward pass (default 4)")
-    p.add_argument("--repeats", type=int, default=None, help="timed latency repeats after one warm-up (default 3)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help=_ProtocolHelp("windows per forward pass (default {default})", field="batch_size"))
+    p.add_argument("--repeats", type=int, default=None,
+                   help=_ProtocolHelp("timed latency repeats after one warm-up (default {default})", field="latency_repeats"))
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda if available)")
     p.add_argument("--no-speed", action="store_true", help="skip latency/throughput measurement")
 

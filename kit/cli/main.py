@@ -13,6 +13,7 @@ from kit.cli import debug, govern, quant, report, teach
 from kit.cli._args import add_protocol_args, protocol_from_args
 from kit.cli._checks import check_args
 from kit.errors import KitError
+from kit.models import DEFAULT_MODEL
 
 __all__ = ["build_parser", "main"]
 
@@ -117,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("eval", help="evaluate a model on evaluation sets")
-    p.add_argument("--model", required=True, help="alias (smollm2-135m), folder or hub id")
+    p.add_argument("--model", required=True, help=f"alias ({DEFAULT_MODEL}), folder or hub id")
     p.add_argument("--eval", required=True, action="append", help="bundled set name or .jsonl/.txt path (repeatable)")
     p.add_argument("--baseline", default=None, help="reference for agreement (default: the artifact's recorded baseline)")
     p.add_argument("--no-baseline", action="store_true", help="skip agreement with the baseline")
@@ -126,13 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("demo", help="evaluate the embedded model on all bundled sets")
-    p.add_argument("--model", default="smollm2-135m")
+    p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--json", default=None)
     add_protocol_args(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("baseline", help="prepare and verify an embedded model's fp32 baseline")
-    p.add_argument("alias", nargs="?", default="smollm2-135m")
+    p.add_argument("alias", nargs="?", default=DEFAULT_MODEL)
     p.add_argument("--force", action="store_true", help="rebuild even if present")
     p.set_defaults(func=cmd_baseline)
 

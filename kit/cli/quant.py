@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from kit.errors import KitError
+from kit.models import DEFAULT_MODEL
 
 __all__ = ["register"]
 
@@ -85,7 +86,7 @@ def register(sub: Any) -> None:
     from kit.quant.methods import METHOD_TABLE
 
     p = sub.add_parser("quantize", help="quantize a model and save it with its configuration log")
-    p.add_argument("--model", required=True, help="the fp32 baseline: alias (smollm2-135m) or folder")
+    p.add_argument("--model", required=True, help=f"the fp32 baseline: alias ({DEFAULT_MODEL}) or folder")
     p.add_argument("--method", required=True, help="one of: " + ", ".join(
         f"{m.name} ({'/'.join(map(str, m.bits))}-bit)" for m in METHOD_TABLE))
     p.add_argument("--out", required=True, help="artifact folder to create")

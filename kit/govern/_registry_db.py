@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import datetime
 import getpass
 import os
 import re
@@ -14,7 +13,7 @@ from typing import Any
 
 from kit.errors import KitError
 
-__all__ = ["SCHEMA_VERSION", "Database", "current_user", "is_postgres_url", "utc_now"]
+__all__ = ["SCHEMA_VERSION", "Database", "current_user", "is_postgres_url"]
 
 SCHEMA_VERSION = "1"
 _TABLES = ("registry_meta", "registry_entries", "registry_validations", "registry_aliases")
@@ -37,11 +36,6 @@ _DDL = (
     "CREATE INDEX IF NOT EXISTS registry_validations_entry ON registry_validations (entry_id, created_at)",
     "CREATE INDEX IF NOT EXISTS registry_entries_baseline ON registry_entries (baseline_ref)",
 )
-
-
-def utc_now() -> str:
-    """The current time as the registry stores times: ISO-8601 UTC with microseconds (sorts as text)."""
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def current_user() -> str:

@@ -15,10 +15,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+from kit.clock import utc_now
 from kit.errors import KitError
 from kit.govern._registry_db import current_user as _owner
-from kit.govern._registry_db import utc_now as _now
-from kit.teach.costs import CRITICALITY
+from kit.govern.costs import CRITICALITY
 
 __all__ = ["INCIDENT_STAGES", "INVENTORY_COLUMNS", "AdoptionTables", "Incident", "InventoryItem", "Promotion",
            "StoredReport", "read_csv"]
@@ -182,10 +182,10 @@ class AdoptionTables:
         model = model_ref or (entry.baseline_ref or entry.model_ref if entry else None)
         if not model:
             raise KitError("an incident needs an entry id or a model")
-        when = _time(occurred_at, where="incident") if occurred_at else _now()
+        when = _time(occurred_at, where="incident") if occurred_at else utc_now(precise=True)
         key = f"{entry.id if entry else ''}|{model}|{stage}|{when}|{note.strip()}"
         inc = Incident(id=hashlib.sha256(key.encode()).hexdigest()[:12], entry_id=entry.id if entry else None,
-                       model_ref=model, stage=stage, note=note.strip(), occurred_at=when, recorded_at=_now(),
+                       model_ref=model, stage=stage, note=note.strip(), occurred_at=when, recorded_at=utc_now(precise=True),
                        recorded_by=by or _owner(), source=source)
         self._ensure_adoption()
         self.db.query("INSERT INTO registry_incidents (id, entry_id, model_ref, stage, note, occurred_at, recorded_at, "
@@ -227,7 +227,7 @@ class AdoptionTables:
             path: the CSV file; ``use_case`` and ``serving_cost_per_day`` may be empty.
         """
         rows, example = read_csv(path, required=INVENTORY_COLUMNS[:4])
-        source, now, items = f"{'example:' if example else ''}{Path(path).name}", _now(), []
+        source, now, items = f"{'example:' if example else ''}{Path(path).name}", utc_now(precise=True), []
         for i, row in enumerate(rows, start=2):
             volume = _number(row["requests_per_day"], path=str(path), line=i, column="requests_per_day", kind=int)
             if volume is None or volume < 0 or not row["model"]:
@@ -276,7 +276,7 @@ class AdoptionTables:
             path: where the report was written.
         """
         ids = [self.get(e).id for e in entry_ids]  # type: ignore[attr-defined]
-        now, text = _now(), json.dumps(summary, sort_keys=True, default=str)
+        now, text = utc_now(precise=True), json.dumps(summary, sort_keys=True, default=str)
         out = [StoredReport(id=hashlib.sha256(f"{i}|{kind}|{now}".encode()).hexdigest()[:12], entry_id=i, created_at=now,
                             kind=kind, path=path, summary=summary) for i in ids]
         self._ensure_adoption()

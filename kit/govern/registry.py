@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kit.clock import utc_now
 from kit.errors import KitError
 from kit.govern._registry_db import Database, is_postgres_url
 from kit.govern._registry_db import current_user as _owner
-from kit.govern._registry_db import utc_now as _now
 from kit.govern.adoption_db import AdoptionTables
 from kit.io import cache_dir
 
@@ -190,7 +190,7 @@ class Registry(AdoptionTables):
         model = candidate[0]["model"]
         base = model.get("baseline") or {}
         values = {
-            "id": uuid.uuid4().hex[:12], "created_at": _now(),
+            "id": uuid.uuid4().hex[:12], "created_at": utc_now(precise=True),
             "model_ref": model["ref"], "model_sha256": model.get("sha256"),
             "baseline_ref": base.get("ref"), "baseline_sha256": base.get("sha256"), "method": model.get("method", "none"),
             "bits": model.get("bits"), "use_case": verdict["use_case"], "owner": owner or _owner(),
@@ -208,7 +208,7 @@ class Registry(AdoptionTables):
 
     def _insert_validation(self, *, entry_id: str, verdict: dict[str, Any], stack: dict[str, Any],
                            evals: dict[str, Any] | None, kind: str) -> Validation:
-        v = Validation(id=uuid.uuid4().hex[:12], entry_id=entry_id, created_at=_now(), kind=kind,
+        v = Validation(id=uuid.uuid4().hex[:12], entry_id=entry_id, created_at=utc_now(precise=True), kind=kind,
                        passed=bool(verdict["passed"]), verdict=verdict, stack=stack, evals=evals)
         self.db.query("INSERT INTO registry_validations (id, entry_id, created_at, kind, passed, verdict, stack, evals) "
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -313,9 +313,9 @@ class Registry(AdoptionTables):
             self.db.query("INSERT INTO registry_aliases (alias, scope, entry_id, set_at, set_by) VALUES (?, ?, ?, ?, ?) "
                           "ON CONFLICT (alias, scope) DO UPDATE SET entry_id = excluded.entry_id, "
                           "set_at = excluded.set_at, set_by = excluded.set_by",
-                          (alias, f"{entry.baseline_ref}/{entry.use_case}", entry.id, _now(), by or _owner()))
+                          (alias, f"{entry.baseline_ref}/{entry.use_case}", entry.id, utc_now(precise=True), by or _owner()))
             self._log_promotion(entry_id=entry.id, alias=alias, scope=f"{entry.baseline_ref}/{entry.use_case}",
-                                at=_now(), by=by or _owner())
+                                at=utc_now(precise=True), by=by or _owner())
         return self.get(entry.id)
 
     def stale(self, current: dict[str, Any]) -> list[Entry]:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kit.clock import utc_now
 from kit.console import hf_progress, progress_default
 from kit.environment import describe_environment
 from kit.errors import KitError
@@ -232,9 +233,9 @@ def quantize(
     bits = _check_args(adapter, bits, out, base_path, overwrite)
     if group_size is not None and not adapter.grouped:
         raise KitError(f"method {adapter.name} has no user group size (bitsandbytes fixes it); drop --group-size")
-    if spec.ignore and adapter.library != "llmcompressor":
+    if spec.ignore and not adapter.takes_overrides:
         raise KitError(f"method {adapter.name} takes no ignore list; use gptq, awq or rtn with --ignore")
-    if spec.scheme and adapter.library != "llmcompressor":
+    if spec.scheme and not adapter.takes_overrides:
         raise KitError(f"method {adapter.name} has a fixed scheme (bitsandbytes); scheme overrides are for gptq, awq, rtn")
     ignored = tuple(ignored_linears(base_path, spec.ignore)) if spec.ignore else ()
     group_size = (default_group_size(base_path, group_size, ignore=(*adapter.ignore, *ignored))
@@ -273,7 +274,7 @@ def quantize(
         "peak_memory": memory,
         "device": device,
         "environment": describe_environment(device=device),
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "created_at": utc_now(),
     }
     with atomic_dir(out, overwrite=overwrite, marker=QUANT_FILE) as tmp, hf_progress(progress):
         adapter.save(quantized, tmp)
@@ -284,7 +285,7 @@ def quantize(
         atomic_write_json(tmp / QUANT_FILE, config)  # written last: its presence marks a finished artifact
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    if device != "cpu" and adapter.library != "bitsandbytes":
+    if device != "cpu" and not adapter.placed_on_load:
         quantized.to(device)
     loaded = LoadedModel(model=quantized, tokenizer=tokenizer, ref=str(out), path=out,
                          sha256=config["weights_sha256"], device=device, quantization=config)

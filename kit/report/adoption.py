@@ -12,8 +12,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kit.govern.costs import monthly_savings
 from kit.report.savings import CostAssumptions, savings
-from kit.teach.costs import monthly_savings
 
 __all__ = ["SCHEMA", "collect", "coverage", "cumulative_savings", "incident_counts", "time_to_quantize"]
 

@@ -7,9 +7,10 @@ import html
 from pathlib import Path
 from typing import Any
 
+from kit.report.html import render_sentence, render_table
+from kit.palette import FAIL, LIGHT_GREY, PASS, RED
 from kit.report.adoption import collect
 from kit.report.figures import _plt, _save
-from kit.report.html import render_sentence, render_table
 from kit.report.params import ADOPTION, check_parameters
 
 __all__ = ["ADOPTION_FIGURES", "prepare_adoption_dashboard", "render_dashboard", "render_headlines"]
@@ -24,7 +25,7 @@ def _coverage_plot(d: dict[str, Any], path: Path) -> Path:
     rows = d["coverage"]["rows"]
     fig, ax = plt.subplots(figsize=(8, 0.35 * max(3, len(rows)) + 0.8))
     ax.barh([r["model"] for r in rows][::-1], [r["requests_per_day"] for r in rows][::-1],
-            color=["#2e8b57" if r["covered"] else "#c8c8c8" for r in rows][::-1])
+            color=[PASS if r["covered"] else LIGHT_GREY for r in rows][::-1])
     ax.set_xlabel("requests/day (green: served by a validated, promoted quantized model)", fontsize=8)
     ax.set_title(f"coverage: {d['coverage']['share']:.1%} of volume", fontsize=9)
     ax.tick_params(labelsize=7)
@@ -36,9 +37,9 @@ def _activity_plot(d: dict[str, Any], path: Path) -> Path:
     fig, (a1, a2, a3) = plt.subplots(1, 3, figsize=(11, 2.8))
     months = d["incidents"]["by_month"]
     x = range(len(months))
-    a1.bar(x, [m["gate"] for m in months], label="caught at gate", color="#2e8b57")
+    a1.bar(x, [m["gate"] for m in months], label="caught at gate", color=PASS)
     a1.bar(x, [m["production"] for m in months], bottom=[m["gate"] for m in months], label="reached production",
-           color="#c0392b")
+           color=RED)
     a1.set_xticks(list(x), [m["month"] for m in months], fontsize=7, rotation=30)
     a1.set_title("regression incidents per month", fontsize=9)
     a1.legend(fontsize=7)
@@ -49,13 +50,13 @@ def _activity_plot(d: dict[str, Any], path: Path) -> Path:
                     _date(ttq[0]["promoted"]) + datetime.timedelta(days=3))
     a2.set_title("time to quantize (days, first pilot → promotion)", fontsize=9)
     if not ttq:
-        a2.text(0.5, 0.5, "no promotion yet", ha="center", transform=a2.transAxes, color="#8f1d14")
+        a2.text(0.5, 0.5, "no promotion yet", ha="center", transform=a2.transAxes, color=FAIL)
         a2.set_xticks([]), a2.set_yticks([])
     series = d["savings"]["series"]
-    a3.plot([_date(s["date"]) for s in series], [s["cumulative_usd"] for s in series], color="#2e8b57")
+    a3.plot([_date(s["date"]) for s in series], [s["cumulative_usd"] for s in series], color=PASS)
     a3.set_title("cumulative savings (USD, measured cost model)", fontsize=9)
     if not series:
-        a3.text(0.5, 0.5, "no promoted model with a cost", ha="center", transform=a3.transAxes, color="#8f1d14")
+        a3.text(0.5, 0.5, "no promoted model with a cost", ha="center", transform=a3.transAxes, color=FAIL)
         a3.set_xticks([]), a3.set_yticks([])
     import matplotlib.dates as mdates
 

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kit.report.html import STATUS_STYLES
+from kit.palette import BLUE, FAIL, GREY, PASS, PASS_BG, STATUS_STYLES, WARN
 
 __all__ = ["FIGURES", "plot_quality_vs_memory", "plot_speed", "plot_per_set", "write_figures"]
 
@@ -55,22 +55,22 @@ def plot_quality_vs_memory(summary: dict[str, Any], path: str | os.PathLike[str]
         rows = [m for m in summary["metrics"] if (m["metric"], m["set"]) == (metric, eval_set)]
         limit, pct = rows[0]["limit"], rows[0]["change_kind"] == "relative"
         scale = 100.0 if pct else 1.0
-        ax.axhline(limit * scale, color="#0f5c2e", lw=1, ls="--")
+        ax.axhline(limit * scale, color=PASS, lw=1, ls="--")
         ax.axhline(0, color="#888", lw=0.8)
-        ax.scatter([memory["baseline"]], [0], color="#444", marker="s", zorder=3)
+        ax.scatter([memory["baseline"]], [0], color=GREY, marker="s", zorder=3)
         ax.annotate("baseline", (memory["baseline"], 0), textcoords="offset points", xytext=(-20, -12), fontsize=8)
         worst = [limit * scale, 0.0]
         for m in rows:
             worse = (m["limit"] - m["margin"]) * scale  # degradation = limit − margin
             worst.append(worse)
-            color = STATUS_STYLES.get(m["status"], ("#b07800",))[0]  # the tables' status colours; amber otherwise
+            color = STATUS_STYLES.get(m["status"], (WARN,))[0]  # the tables' status colours; amber otherwise
             ax.scatter([memory[m["method"]]], [worse], color=color, zorder=3)
             ax.annotate(f"{m['method']} ({m['status']})", (memory[m["method"]], worse), textcoords="offset points",
                         xytext=(4, 4), fontsize=8)
         span = max(worst) - min(worst) or 1.0
         low = min(worst) - 0.15 * span
         ax.set_ylim(low, max(worst) + 0.25 * span)
-        ax.axhspan(low, limit * scale, color="#dcf5e3", zorder=0)  # within tolerance
+        ax.axhspan(low, limit * scale, color=PASS_BG, zorder=0)  # within tolerance
         ax.set_xlim(0, max(memory.values()) * 1.35)
         ax.set_title(f"{metric} ({eval_set})", fontsize=9)
         ax.set_xlabel("weights in memory (MiB)", fontsize=8)
@@ -94,13 +94,13 @@ def plot_speed(summary: dict[str, Any], path: str | os.PathLike[str]) -> Path:
         ax1.bar([i + offset for i in x], [r[key] or 0 for r in rows], width=0.4, label=label)
     ax1.set_title("decode latency (ms/token, lower is better)", fontsize=9)
     ax1.legend(fontsize=7)
-    ax2.bar(list(x), [r["decode_tokens_per_s"] or 0 for r in rows], color="#4c72b0")
+    ax2.bar(list(x), [r["decode_tokens_per_s"] or 0 for r in rows], color=BLUE)
     ax2.set_title("decode throughput (tokens/s, higher is better)", fontsize=9)
     for ax in (ax1, ax2):
         ax.set_xticks(list(x), names, fontsize=8)
         ax.tick_params(labelsize=7)
     if not any(r["decode_tokens_per_s"] for r in rows):
-        fig.text(0.5, 0.5, "speed not measured", ha="center", fontsize=12, color="#8f1d14")
+        fig.text(0.5, 0.5, "speed not measured", ha="center", fontsize=12, color=FAIL)
     return _save(fig, path)
 
 
@@ -118,7 +118,7 @@ def plot_per_set(summary: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     for ax, name in zip(axes[0], sets):
         rows = {r["method"]: r for r in summary["per_set"] if r["set"] == name}
         values = [rows[m]["value"] if m in rows else 0 for m in names]
-        ax.bar(range(len(names)), values, color=["#444"] + ["#4c72b0"] * (len(names) - 1))
+        ax.bar(range(len(names)), values, color=[GREY] + [BLUE] * (len(names) - 1))
         metric = next(iter(rows.values()))["metric"]
         ax.set_title(f"{name}: {metric}" + (" (lower is better)" if metric == "ppl" else ""), fontsize=9)
         ax.set_xticks(range(len(names)), names, fontsize=8)

@@ -13,20 +13,11 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["STATUS_ORDER", "STATUS_STYLES", "page", "render_badge", "render_sentence", "render_table",
+from kit.palette import MUTED, STATUS_STYLES
+
+__all__ = ["STATUS_ORDER", "page", "render_badge", "render_sentence", "render_table",
            "render_verdict"]
 
-# (text colour, background) per status; anything else is shown plain.
-STATUS_STYLES: dict[str, tuple[str, str]] = {
-    "pass": ("#0f5c2e", "#dcf5e3"),
-    "fail": ("#8f1d14", "#fde3e0"),
-    "insufficient-samples": ("#7a4b00", "#fff1cc"),
-    "within-noise": ("#5b4a00", "#fbf6d9"),
-    "inconclusive": ("#7a4b00", "#fff1cc"),
-    "running": ("#1f4e8c", "#e3edfb"),
-    "cancelled": ("#4a4a4a", "#ececec"),
-    "error": ("#8f1d14", "#fde3e0"),
-}
 # Worst first: the order rows take when ``failing_first`` is set.
 STATUS_ORDER = ("fail", "error", "insufficient-samples", "inconclusive", "within-noise", "cancelled", "running", "pass")
 
@@ -129,7 +120,7 @@ def render_verdict(verdict: Mapping[str, Any] | Any) -> str:
     what = f"{c.get('method', 'none')}" + (f" {c['bits']}-bit" if c.get("bits") else "")
     head = (f'<div style="{_FONT} margin-top: 8px;">{render_badge(v.decision, text=v.decision.upper())} '
             f'<b>{html.escape(what)}</b> for <b>{html.escape(v.use_case)}</b> '
-            f'<span style="color: #555;">({html.escape(str(c.get("ref", "")))} vs baseline '
+            f'<span style="color: {MUTED};">({html.escape(str(c.get("ref", "")))} vs baseline '
             f'{html.escape(str(v.baseline.get("ref", "")))})</span></div>')
     rows = [{"metric": m.metric, "set": m.eval_set, "value": _fmt(m.value),
              "baseline": f"ideal {m.baseline:g}" if METRICS[m.metric].ideal is not None else _fmt(m.baseline),

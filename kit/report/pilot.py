@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
 import importlib.metadata
 import platform
 import re
 from pathlib import Path
 from typing import Any
 
+from kit.clock import folder_stamp, utc_now
 from kit.errors import KitError
 from kit.io import atomic_write_json, runs_dir
 from kit.report.figures import write_figures
@@ -45,7 +45,7 @@ def default_output_dir(*, kind: str, name: str) -> Path:
         name: a label such as the model.
     """
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "report"
-    return runs_dir() / f"report-{kind}-{slug}-{datetime.datetime.now():%Y%m%d-%H%M%S}"
+    return runs_dir() / f"report-{kind}-{slug}-{folder_stamp()}"
 
 
 def _run_pilot(reg: Any, p: dict[str, Any]) -> None:
@@ -91,7 +91,7 @@ def prepare_pilot_report(**parameters: Any) -> dict[str, Any]:
     summary = build_summary(
         entries=entries, use_case=p["use_case"], default_method=policy.default_method, assumptions=assumptions,
         parameters=public_parameters(p | {"output_dir": str(out)}),
-        provenance={"created_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        provenance={"created_at": utc_now(),
                     "git_commit": stack["git_commit"], "report_stack": stack, "registry": location,
                     "pilot_run_by_report": ran})
     summary["title"] = f"Pilot report: {summary['model']} for {summary['use_case']}"

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from kit.report.html import render_sentence, render_table
+from kit.palette import MUTED
 
 __all__ = ["appendix", "decision_banner", "efficiency_table", "hardware_footnote", "metrics_table", "savings_section"]
 
@@ -87,7 +88,7 @@ def hardware_footnote(summary: dict[str, Any]) -> str:
     text = (f"Measured on {hw['label'] or hw['device']}: {hw['device']} ({what}"
             + (f", {hw['torch_threads']} threads" if hw.get("torch_threads") else "")
             + "); batch 1, greedy decoding. Speed on other hardware differs: re-run the pilot there.")
-    return f'<p style="font: 12px system-ui, sans-serif; color: #555;">{html.escape(text)}</p>'
+    return f'<p style="font: 12px system-ui, sans-serif; color: {MUTED};">{html.escape(text)}</p>'
 
 
 def savings_section(summary: dict[str, Any]) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 from typing import Any
 
+from kit.clock import utc_now
 from kit.errors import KitError
 from kit.report.html import render_sentence, render_table
 from kit.report.params import REVALIDATION, check_parameters
@@ -71,7 +71,7 @@ def prepare_revalidation(**parameters: Any) -> dict[str, Any]:
                  f"re-validated {sum(r['passed'] is not None for r in results)} of {len(results)}",
                  f"{len(failing)} now fail; {sum(bool(r['error']) for r in results)} could not be re-run"]
     return {"schema": "kit.revalidation/1", "kind": "revalidation", "title": "Re-validation after upgrade",
-            "created_at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "created_at": utc_now(),
             "stack": now, "stale": stale, "results": results, "headlines": headlines, "registry": location,
             "figures": [], "output_dir": str(out)}
 

@@ -3,7 +3,7 @@
 Every number comes from a harness record (weight bytes, decode tokens/s) or from a stated
 assumption (volume, tokens per request, hour price, accelerator memory); the result lists each
 assumption beside the figures it produced. Monthly money goes through
-:func:`kit.teach.costs.monthly_savings`, the one place that arithmetic lives.
+:func:`kit.govern.costs.monthly_savings`, the one place that arithmetic lives.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 from kit.errors import KitError
-from kit.teach.costs import monthly_savings
+from kit.govern.costs import monthly_savings
 
 __all__ = ["CostAssumptions", "cost_of", "savings"]
 

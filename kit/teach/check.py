@@ -136,7 +136,7 @@ def savings(answer: float, *, requests_per_day: float, cost_per_1k_requests: flo
         cost_per_1k_requests: baseline cost per thousand requests.
         cost_ratio: quantized / baseline cost per request.
     """
-    from kit.teach.costs import monthly_savings
+    from kit.govern.costs import monthly_savings
 
     expected = monthly_savings(requests_per_day=requests_per_day, cost_per_1k_requests=cost_per_1k_requests,
                                cost_ratio=cost_ratio)

@@ -74,7 +74,7 @@ def measure_run_seconds(*, paths: Sequence[str | os.PathLike[str]], timeout: int
         paths: the notebooks, run in order with one shared scratch folder (04 finds what 02 registered).
         timeout: per-cell timeout in seconds.
     """
-    from kit.report.papermill_run import run_headless
+    from kit.papermill_run import run_headless
 
     scratch = Path(tempfile.mkdtemp(prefix="kit-onboarding-"))
     times = {}

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from kit.clock import folder_stamp
 from kit.console import on_stage, quiet_libraries
 from kit.errors import KitError
 from kit.io import atomic_write_json, runs_dir
@@ -122,7 +123,7 @@ def _alive(pid: Any) -> bool:
 
 def _new_dir(root: Path, label: str) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = folder_stamp()
     for i in range(100):
         path = root / f"{_PREFIX}{label}-{stamp}" if i == 0 else root / f"{_PREFIX}{label}-{stamp}-{i}"
         try:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.report.html import render_badge, render_sentence, render_table, render_verdict
+from kit.palette import MUTED, WARN
 
 __all__ = ["TABLE_LABELS", "decision_sentence", "log_html", "result_html", "status_html"]
 
@@ -56,7 +57,7 @@ def result_html(result: dict[str, Any], *, note: str = "") -> str:
     sentence, status = decision_sentence(result)
     parts = [render_sentence(sentence, status=status)]
     if note:
-        parts.append(f'<div style="color: #7a4b00; font-size: 13px; margin: 0 0 6px 0;">{html.escape(note)}</div>')
+        parts.append(f'<div style="color: {WARN}; font-size: 13px; margin: 0 0 6px 0;">{html.escape(note)}</div>')
     parts.append(render_table(result["table"], labels=TABLE_LABELS, caption="Baseline and candidates"))
     parts += [render_verdict(c["verdict"]) for c in result.get("candidates") or []]
     return '<div style="white-space: normal; line-height: 1.35; max-width: 100%;">' + "\n".join(parts) + "</div>"
@@ -98,7 +99,7 @@ def status_html(status: dict[str, Any] | None, *, bar: tuple[str, int, int] | No
     else:
         text = f"{render_badge('cancelled', text=state)} after {elapsed}: {html.escape(status.get('message') or '')}"
     lines = "\n".join(html.escape(line) for line in status.get("lines") or [])
-    log = (f'<pre style="font-size: 11px; line-height: 1.35; color: #555; white-space: pre-wrap; margin: 2px 0;">'
+    log = (f'<pre style="font-size: 11px; line-height: 1.35; color: {MUTED}; white-space: pre-wrap; margin: 2px 0;">'
            f'{lines}</pre>') if lines else ""
     return f'<div style="font-size: 13px; line-height: 1.5; white-space: normal; padding: 2px 0;">{text}</div>{log}'
 
@@ -114,6 +115,6 @@ def log_html(path: Path, *, lines: int = 40) -> str:
         text = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
     except OSError:
         text = ["(no log yet)"]
-    return (f'<div style="font-size: 12px; color: #555;">log: {html.escape(str(path))}</div>'
+    return (f'<div style="font-size: 12px; color: {MUTED};">log: {html.escape(str(path))}</div>'
             f'<pre style="font-size: 11px; max-height: 240px; overflow: auto; white-space: pre-wrap; '
             f'background: #f7f7f7; padding: 6px;">{html.escape(chr(10).join(text))}</pre>')

@@ -6,6 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from kit.palette import BLUE, LIGHT_GREY, RED
+
 __all__ = ["accuracy_by_category", "accuracy_vs_memory", "channel_peaks", "column_errors", "group_size_errors",
            "latency_bars", "rounding_histogram"]
 
@@ -34,7 +36,7 @@ def accuracy_by_category(record: dict[str, Any], *, ax: Any = None) -> Any:
     names = sorted(groups)
     ax = _axes(ax)
     values = [100 * sum(groups[n]) / len(groups[n]) for n in names]
-    ax.bar(names, values, color="#4C72B0")
+    ax.bar(names, values, color=BLUE)
     for x, (v, n) in enumerate(zip(values, names)):
         ax.text(x, v + 1, f"n={len(groups[n])}", ha="center", fontsize=8)
     ax.set_ylim(0, 105)
@@ -105,7 +107,7 @@ def rounding_histogram(values: Any, *, rounded: dict[str, Any], bins: int = 120,
     ax = _axes(ax)
     original = np.asarray(values, dtype=float).ravel()
     edges = np.linspace(original.min(), original.max(), bins + 1)
-    ax.hist(original, bins=edges, color="#BBBBBB", label=f"original ({len(np.unique(original))} distinct values)")
+    ax.hist(original, bins=edges, color=LIGHT_GREY, label=f"original ({len(np.unique(original))} distinct values)")
     for label, r in rounded.items():
         r = np.asarray(r, dtype=float).ravel()
         ax.hist(r, bins=edges, histtype="step", linewidth=1.4, label=f"{label} ({len(np.unique(r))} levels used)")
@@ -146,9 +148,9 @@ def channel_peaks(outliers: dict[str, Any], *, ax: Any = None) -> Any:
     ax = _axes(ax)
     peak = outliers["peak"]
     floor = max(min(peak), 1e-3) / 2  # log scale: lines start just below the smallest peak
-    ax.vlines(range(len(peak)), floor, peak, color="#4C72B0", linewidth=0.8)  # lines stay visible when thin
-    ax.scatter(outliers["outliers"], [peak[i] for i in outliers["outliers"]], color="#C44E52", s=14, zorder=3)
-    ax.axhline(outliers["threshold"], color="#C44E52", linestyle="--",
+    ax.vlines(range(len(peak)), floor, peak, color=BLUE, linewidth=0.8)  # lines stay visible when thin
+    ax.scatter(outliers["outliers"], [peak[i] for i in outliers["outliers"]], color=RED, s=14, zorder=3)
+    ax.axhline(outliers["threshold"], color=RED, linestyle="--",
                label=f"threshold {outliers['threshold']:g}: {len(outliers['outliers'])} of {len(peak)} channels above")
     ax.set_yscale("log")
     ax.set_xlabel("input channel")

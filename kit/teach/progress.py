@@ -6,12 +6,12 @@ It lives at ``$KIT_PROGRESS_LOG`` or ``~/.cache/quant-kit/progress.json`` (writt
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 from pathlib import Path
 from typing import Any
 
+from kit.clock import utc_now
 from kit.errors import KitError
 from kit.io import atomic_write_json, cache_dir
 
@@ -48,10 +48,6 @@ def load(*, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     return {**_empty(), **data}
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
 def mark_answer(*, qid: str, correct: bool, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Record an attempt at a question: attempts are counted; once right, it stays right.
 
@@ -63,7 +59,7 @@ def mark_answer(*, qid: str, correct: bool, path: str | os.PathLike[str] | None 
     data = load(path=path)
     entry = data["answers"].get(qid, {"attempts": 0, "correct": False})
     entry = {"attempts": entry["attempts"] + 1, "correct": entry["correct"] or correct,
-             "at": entry.get("at") if entry["correct"] else _now()}
+             "at": entry.get("at") if entry["correct"] else utc_now()}
     data["answers"][qid] = entry
     atomic_write_json(Path(path) if path else log_path(), data)
     return entry
@@ -77,7 +73,7 @@ def mark_complete(*, item: str, path: str | os.PathLike[str] | None = None) -> d
         path: the log (default :func:`log_path`).
     """
     data = load(path=path)
-    entry = {"at": _now(), "runs": data["completed"].get(item, {}).get("runs", 0) + 1}
+    entry = {"at": utc_now(), "runs": data["completed"].get(item, {}).get("runs", 0) + 1}
     data["completed"][item] = entry
     atomic_write_json(Path(path) if path else log_path(), data)
     return entry

@@ -55,7 +55,7 @@ def _metric(policies: dict[str, Any], use_case: str, metric: str) -> Any:
 
 
 def _payback(*, rows: list[dict[str, Any]], cost_per_1k_requests: float, engineering_cost: float) -> float:
-    from kit.teach.costs import monthly_savings
+    from kit.govern.costs import monthly_savings
 
     row = next(r for r in rows if r["model"] == "batch-summaries")
     saved = monthly_savings(requests_per_day=row["requests_per_day"], cost_per_1k_requests=cost_per_1k_requests,

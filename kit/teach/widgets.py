@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
+from kit.models import DEFAULT_MODEL
+from kit.palette import FAIL
 from kit.quant.methods import method_bits
 from kit.quant.spec import DEFAULT_CALIBRATION, CalibrationSpec, QuantSpec
 from kit.teach.panel_runs import LOG_FILE, active_run, latest_run, read_result, read_status, start_run
@@ -36,17 +38,17 @@ METHOD_BITS: dict[str, list[int]] = method_bits()
 class Selection:
     """What the user picked in the panel."""
 
-    model: str = "smollm2-135m"
+    model: str = DEFAULT_MODEL
     method: str = "bnb-int8"
     bits: int = 8
     calibration: str = DEFAULT_CALIBRATION.name
     use_case: str = "chat-assistant"
     reason: str = ""
-    samples: int = 16  # smaller than the kit default, so an interactive run stays short
-    seq_len: int = 128
-    max_tokens: int = 1024
-    limit: int = 0
-    measure_speed: bool = True
+    samples: int = PRESETS["custom"].samples  # smaller than the kit default, so an interactive run stays short
+    seq_len: int = PRESETS["custom"].seq_len
+    max_tokens: int = PRESETS["custom"].max_tokens
+    limit: int = PRESETS["custom"].limit
+    measure_speed: bool = PRESETS["custom"].measure_speed
 
     def quant_spec(self) -> QuantSpec:
         """The method, bits and calibration picked, as a :class:`~kit.quant.spec.QuantSpec`."""
@@ -153,7 +155,7 @@ class Panel:
                             selection=dataclasses.asdict(sel) | {"preset": self.parts["preset"].value},
                             background=self.background)
         except KitError as exc:
-            self.parts["status"].value = f'<span style="color: #8f1d14;">error: {exc}</span>'
+            self.parts["status"].value = f'<span style="color: {FAIL};">error: {exc}</span>'
             return
         self.show(run.dir)
 

@@ -91,7 +91,7 @@ _TINY = {"max_tokens": 256, "limit": 20, "samples": 4, "seq_len": 64}
 def test_unsolved_exercise_fails_with_its_hint(path, tmp_path):
     import papermill as pm
 
-    from kit.report.papermill_run import run_headless
+    from kit.papermill_run import run_headless
 
     nb = nbformat.read(path, as_version=4)
     params_cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))

@@ -11,6 +11,8 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from kit.models import PLACED_ON_LOAD
+
 if TYPE_CHECKING:
     from kit.quant.calibration import Calibration
 
@@ -43,6 +45,12 @@ class Method(abc.ABC):
     grouped: ClassVar[bool]  # takes a user-chosen group size
     granularity: ClassVar[str]  # which weights share a scale, in words (docs table)
     ignore: ClassVar[tuple[str, ...]] = ("lm_head",)
+    takes_overrides: ClassVar[bool] = False  # takes an ignore list and scheme overrides (``QuantSpec.ignore/scheme``)
+
+    @property
+    def placed_on_load(self) -> bool:
+        """Its weights land on the device while loading (``device_map``), so the result is never moved after."""
+        return self.library in PLACED_ON_LOAD
 
     @abc.abstractmethod
     def settings(self, *, bits: int, group_size: int | None, overrides: dict[str, Any] | None = None

@@ -2,41 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any, ClassVar
 
+from kit.log_filters import quiet_int8_cast_warning
 from kit.quant.methods.base import Method, Request
 
-__all__ = ["BnbMethod", "quiet_int8_cast_warning"]
+__all__ = ["BnbMethod"]
 
 _KINDS = {  # summary, bits, granularity
     "bnb-int8": ("LLM.int8 (vector-wise int8 + fp16 outlier columns above threshold 6.0)", 8, "per row"),
     "bnb-nf4": ("4-bit NormalFloat, per-block absmax scales", 4, "blocks of 64 (fixed by bitsandbytes)"),
     "bnb-fp4": ("4-bit float (e2m1), per-block absmax scales", 4, "blocks of 64 (fixed by bitsandbytes)"),
 }
-
-
-class _Once(logging.Filter):
-    """Let each distinct message through once (bitsandbytes logs its cast on every int8 matmul)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        msg = record.getMessage()
-        if msg in self.seen:
-            return False
-        self.seen.add(msg)
-        return True
-
-
-def quiet_int8_cast_warning() -> None:
-    """Show bitsandbytes' "inputs will be cast ... to float16" warning once instead of per matmul."""
-    log = logging.getLogger("bitsandbytes.autograd._functions")
-    if not any(isinstance(f, _Once) for f in log.filters):
-        log.addFilter(_Once())
 
 
 class BnbMethod(Method):

@@ -135,6 +135,7 @@ class LlmcMethod(Method):
     """``gptq``, ``awq`` or ``rtn``: int weights, per-group scales, the scheme of :data:`SCHEMES`; ``lm_head`` kept."""
 
     library: ClassVar[str] = "llmcompressor"
+    takes_overrides: ClassVar[bool] = True
     supported_bits: ClassVar[tuple[int, ...]] = (4, 8)
     default_bits: ClassVar[int] = 4
     grouped: ClassVar[bool] = True

@@ -7,7 +7,7 @@ import os
 import nbformat
 import pytest
 
-from kit.report.papermill_run import run_headless
+from kit.papermill_run import run_headless
 
 
 def _notebook(path, *sources):
