@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
-from kit.report.html import page, render_table
 from kit.io import atomic_dir, atomic_write_json
+from kit.report.html import page, render_table
 
 __all__ = ["run_batch"]
 

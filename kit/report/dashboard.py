@@ -7,10 +7,10 @@ import html
 from pathlib import Path
 from typing import Any
 
-from kit.report.html import render_sentence, render_table
 from kit.palette import FAIL, LIGHT_GREY, PASS, RED
 from kit.report.adoption import collect
 from kit.report.figures import _plt, _save
+from kit.report.html import render_sentence, render_table
 from kit.report.params import ADOPTION, check_parameters
 
 __all__ = ["ADOPTION_FIGURES", "prepare_adoption_dashboard", "render_dashboard", "render_headlines"]

@@ -10,8 +10,8 @@ import html
 import json
 from typing import Any
 
-from kit.report.html import render_sentence, render_table
 from kit.palette import MUTED
+from kit.report.html import render_sentence, render_table
 
 __all__ = ["appendix", "decision_banner", "efficiency_table", "hardware_footnote", "metrics_table", "savings_section"]
 

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kit.report.html import render_badge, render_sentence, render_table, render_verdict
 from kit.palette import MUTED, WARN
+from kit.report.html import render_badge, render_sentence, render_table, render_verdict
 
 __all__ = ["TABLE_LABELS", "decision_sentence", "log_html", "result_html", "status_html"]
 

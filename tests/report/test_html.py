@@ -3,8 +3,8 @@
 import re
 
 from kit.govern.gate import MetricResult, Verdict
-from kit.report.html import page, render_badge, render_sentence, render_table, render_verdict
 from kit.palette import STATUS_STYLES
+from kit.report.html import page, render_badge, render_sentence, render_table, render_verdict
 
 Q = "q" * 64
 
