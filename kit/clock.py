@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 
-__all__ = ["STAMP_FORMAT", "folder_stamp", "utc_now"]
+__all__ = ["STAMP_FORMAT", "folder_stamp", "utc_now", "utc_today"]
 
 #: How a record or log states a time: ISO-8601, UTC, to the second.
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -27,3 +27,8 @@ def utc_now(*, precise: bool = False) -> str:
 def folder_stamp() -> str:
     """The current UTC time for a folder name (``20260131-120000``): sorts by time, no separators a shell minds."""
     return datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+
+
+def utc_today() -> datetime.date:
+    """Today's date in UTC (the day the kit's UTC stamps fall on)."""
+    return datetime.datetime.now(datetime.UTC).date()

@@ -6,7 +6,8 @@ so a failing row in a table and a failing point in a figure are the same red.
 
 from __future__ import annotations
 
-__all__ = ["BLUE", "FAIL", "FAIL_BG", "GREY", "LIGHT_GREY", "MUTED", "PASS", "PASS_BG", "RED", "STATUS_STYLES", "WARN"]
+__all__ = ["AXIS", "BLUE", "FAIL", "FAIL_BG", "FAINT", "GREY", "LIGHT_GREY", "MUTED", "PASS", "PASS_BG", "PLAIN_BG", "RED",
+           "RULE", "RULE_STRONG", "STATUS_STYLES", "WARN"]
 
 PASS = "#0f5c2e"  # pass: text, lines and bars
 PASS_BG = "#dcf5e3"  # pass: cell background, the within-tolerance band
@@ -18,6 +19,11 @@ RED = "#c44e52"  # a series that marks trouble (regressions reaching production,
 GREY = "#444444"  # the baseline in a figure
 LIGHT_GREY = "#c8c8c8"  # a series that is not counted (uncovered volume, the original values)
 MUTED = "#555555"  # secondary text: captions, logs
+FAINT = "#666666"  # placeholder text ("no rows", "no run yet")
+AXIS = "#888888"  # a reference line in a figure (zero change)
+RULE = "#e4e4e4"  # table row lines
+RULE_STRONG = "#bbbbbb"  # the table header's line
+PLAIN_BG = "#f4f4f4"  # background of a badge without a status, and of log excerpts
 
 # (text colour, background) per status; anything else is shown plain.
 STATUS_STYLES: dict[str, tuple[str, str]] = {

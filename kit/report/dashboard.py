@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+from kit.clock import utc_today
 from kit.palette import FAIL, LIGHT_GREY, PASS, RED
 from kit.report.adoption import collect
 from kit.report.figures import _plt, _save
@@ -113,7 +114,7 @@ def prepare_adoption_dashboard(**parameters: Any) -> dict[str, Any]:
     from kit.report.pilot import default_output_dir
 
     p = check_parameters(schema=ADOPTION, given=parameters)
-    as_of = datetime.date.fromisoformat(p["as_of"]) if p["as_of"] else datetime.datetime.now(datetime.UTC).date()
+    as_of = datetime.date.fromisoformat(p["as_of"]) if p["as_of"] else utc_today()
     out = Path(p["output_dir"]) if p["output_dir"] else default_output_dir(kind="adoption", name="dashboard")
     with Registry.open(p["registry"] or None) as reg:
         if p["inventory"]:

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kit.palette import BLUE, FAIL, GREY, PASS, PASS_BG, STATUS_STYLES, WARN
+from kit.palette import AXIS, BLUE, FAIL, GREY, PASS, PASS_BG, STATUS_STYLES, WARN
 
 __all__ = ["FIGURES", "plot_quality_vs_memory", "plot_speed", "plot_per_set", "write_figures"]
 
@@ -56,7 +56,7 @@ def plot_quality_vs_memory(summary: dict[str, Any], path: str | os.PathLike[str]
         limit, pct = rows[0]["limit"], rows[0]["change_kind"] == "relative"
         scale = 100.0 if pct else 1.0
         ax.axhline(limit * scale, color=PASS, lw=1, ls="--")
-        ax.axhline(0, color="#888", lw=0.8)
+        ax.axhline(0, color=AXIS, lw=0.8)
         ax.scatter([memory["baseline"]], [0], color=GREY, marker="s", zorder=3)
         ax.annotate("baseline", (memory["baseline"], 0), textcoords="offset points", xytext=(-20, -12), fontsize=8)
         worst = [limit * scale, 0.0]

@@ -13,7 +13,7 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kit.palette import MUTED, STATUS_STYLES
+from kit.palette import FAINT, GREY, MUTED, PLAIN_BG, RULE, RULE_STRONG, STATUS_STYLES
 
 __all__ = ["STATUS_ORDER", "page", "render_badge", "render_sentence", "render_table",
            "render_verdict"]
@@ -24,8 +24,8 @@ STATUS_ORDER = ("fail", "error", "insufficient-samples", "inconclusive", "within
 # Explicit white-space and line-height: widget containers (ipywidgets HTML) set nowrap and a 28 px line height.
 _FONT = ("font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; font-size: 13px; line-height: 1.35; "
          "white-space: normal;")
-_CELL = "padding: 3px 7px; border-bottom: 1px solid #e4e4e4; white-space: nowrap; vertical-align: bottom;"
-_HEAD = "padding: 3px 7px; border-bottom: 2px solid #bbb; text-align: left; vertical-align: bottom; max-width: 7em;"
+_CELL = f"padding: 3px 7px; border-bottom: 1px solid {RULE}; white-space: nowrap; vertical-align: bottom;"
+_HEAD = f"padding: 3px 7px; border-bottom: 2px solid {RULE_STRONG}; text-align: left; vertical-align: bottom; max-width: 7em;"
 
 
 def _text(value: Any) -> str:
@@ -68,7 +68,7 @@ def render_table(
         caption: a line above the table.
     """
     if not rows:
-        return f'<div style="{_FONT} color: #666;">(no rows)</div>'
+        return f'<div style="{_FONT} color: {FAINT};">(no rows)</div>'
     cols = list(columns or rows[0].keys())
     labels = labels or {}
     ordered = list(rows)
@@ -101,7 +101,7 @@ def render_sentence(text: str, *, status: str | None = None) -> str:
         text: the sentence.
         status: a :data:`STATUS_STYLES` key for the colour and left border.
     """
-    fg, bg = STATUS_STYLES.get(str(status), ("inherit", "#f4f4f4"))
+    fg, bg = STATUS_STYLES.get(str(status), ("inherit", PLAIN_BG))
     return (f'<div style="{_FONT} font-size: 14px; color: {fg}; background: {bg}; border-left: 4px solid {fg}; '
             f'padding: 6px 10px; margin: 6px 0;">{html.escape(text)}</div>')
 
@@ -129,7 +129,7 @@ def render_verdict(verdict: Mapping[str, Any] | Any) -> str:
                         if getattr(m, "interval", None) else None),
              "allowed": _fmt_limit(m), "n": f"{m.samples} {m.sample_unit}", "status": m.status} for m in v.metrics]
     notes = "".join(f"<li>{html.escape(m.metric)}: {html.escape(m.note)}</li>" for m in v.metrics if m.note)
-    notes_html = f'<ul style="{_FONT} color: #444; margin: 0 0 8px 0;">{notes}</ul>' if notes else ""
+    notes_html = f'<ul style="{_FONT} color: {GREY}; margin: 0 0 8px 0;">{notes}</ul>' if notes else ""
     return head + render_table(rows, failing_first="status") + notes_html
 
 

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kit.palette import MUTED, WARN
+from kit.palette import FAINT, MUTED, PLAIN_BG, WARN
 from kit.report.html import render_badge, render_sentence, render_table, render_verdict
 
 __all__ = ["TABLE_LABELS", "decision_sentence", "log_html", "result_html", "status_html"]
@@ -78,7 +78,7 @@ def status_html(status: dict[str, Any] | None, *, bar: tuple[str, int, int] | No
         now: the clock (tests pass one).
     """
     if not status:
-        return '<span style="color: #666;">No pilot run yet: pick a size and press Run.</span>'
+        return f'<span style="color: {FAINT};">No pilot run yet: pick a size and press Run.</span>'
     now = time.time() if now is None else now
     state = status["state"]
     end = status.get("finished") or now
@@ -117,4 +117,4 @@ def log_html(path: Path, *, lines: int = 40) -> str:
         text = ["(no log yet)"]
     return (f'<div style="font-size: 12px; color: {MUTED};">log: {html.escape(str(path))}</div>'
             f'<pre style="font-size: 11px; max-height: 240px; overflow: auto; white-space: pre-wrap; '
-            f'background: #f7f7f7; padding: 6px;">{html.escape(chr(10).join(text))}</pre>')
+            f'background: {PLAIN_BG}; padding: 6px;">{html.escape(chr(10).join(text))}</pre>')
