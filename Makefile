@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip install -c constraints.txt
 
-.PHONY: setup baseline demo test test-fast lint notebook-refs check-notebook-refs lab exercises check-exercises bench clean
+.PHONY: setup baseline demo test test-fast lint docs notebook-refs check-notebook-refs lab exercises check-exercises bench clean
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,10 @@ test-fast: baseline
 
 lint: setup
 	$(BIN)/ruff check kit tests benchmarks scripts conftest.py
+
+# docs/cli.md and the exit-code blocks of README.md and docs/reliability.md, from the parser and kit.errors.
+docs: setup
+	$(BIN)/python -m kit.cli.docs
 
 # Reference outputs of notebook cells tagged nbval-check-output (tests/nbrefs.py; see docs/testing.md).
 # make notebook-refs NB=notebooks/05_when_not_to_quantize.ipynb  (without NB: every marked notebook)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import tempfile
 
+import pytest
+
 os.environ.setdefault("KIT_PROGRESS", "0")  # no progress bars in test logs
 _SCRATCH = tempfile.mkdtemp(prefix="kit-tests-")
 os.environ.setdefault("KIT_REGISTRY", os.path.join(_SCRATCH, "registry.sqlite"))
@@ -17,10 +19,17 @@ os.environ.setdefault("KIT_RECORD_CACHE", os.path.join(_SCRATCH, "records"))  # 
 os.environ.setdefault("KIT_PROGRESS_LOG", os.path.join(_SCRATCH, "progress.json"))  # learner progress (kit progress)
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects (make test-fast)
 def pytest_collection_modifyitems(config, items):
-    """Cells tagged ``nbval-check-output`` are compared with ``tests/notebook_outputs/`` (tests/nbrefs.py)."""
+    """Notebook cells are ``slow``; cells tagged ``nbval-check-output`` are compared with ``tests/notebook_outputs/``.
+
+    The references live in tests/nbrefs.py.
+    """
     from tests.nbrefs import attach
 
+    for item in items:
+        if item.path.suffix == ".ipynb":  # nbval executes the whole notebook: minutes, not seconds
+            item.add_marker(pytest.mark.slow)
     attach(items)
 
 

@@ -1,6 +1,52 @@
-"""The kit's one error type: a one-line message that names the fix."""
+"""The kit's one error type (a one-line message that names the fix) and its exit codes, defined once.
 
-__all__ = ["KitError"]
+:data:`EXIT_CODES` feeds the CLI (``kit.cli.main``), the generated command reference
+(``docs/cli.md``) and the exit-code table of ``docs/reliability.md``.
+"""
+
+from typing import NamedTuple
+
+__all__ = ["EXIT_BUG", "EXIT_CODES", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "ExitCode", "KitError",
+           "exit_code_summary", "exit_code_table"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_BUG = 3
+EXIT_INTERRUPTED = 130
+
+
+
+class ExitCode(NamedTuple):
+    """What an exit code means, in a word and in full, and what the user sees with it."""
+
+    short: str
+    meaning: str
+    seen: str
+
+
+#: code → its meaning.
+EXIT_CODES: dict[int, ExitCode] = {
+    EXIT_OK: ExitCode("done", "done", "the result"),
+    EXIT_FAILED: ExitCode("did not pass", "a gate, pilot, re-validation or debugging fix did **not pass**, "
+                          "or `kit exercises check` found problems (drift, stale references)", "the verdict / the problems"),
+    EXIT_USAGE: ExitCode("your input is wrong", "**your input** is wrong: a flag, a path, a file, the environment",
+                 "one line `error: ...` that says what to do"),
+    EXIT_BUG: ExitCode("a bug in the kit", "an **internal error**: a bug in the kit",
+               "one line `error: internal error (Type: message); this is a bug ...`"),
+    EXIT_INTERRUPTED: ExitCode("interrupted", "interrupted (Ctrl-C)", "one line"),
+}
+
+
+def exit_code_table() -> str:
+    """The exit codes as a Markdown table (code, meaning, what you see)."""
+    rows = [f"| {code} | {c.meaning} | {c.seen} |" for code, c in EXIT_CODES.items()]
+    return "\n".join(["| code | meaning | what you see |", "|------|---------|--------------|", *rows])
+
+
+def exit_code_summary() -> str:
+    """The exit codes in one line (``0 done, 1 did not pass, ...``), for the README."""
+    return ", ".join(f"{code} {c.short}" for code, c in EXIT_CODES.items())
 
 
 class KitError(Exception):

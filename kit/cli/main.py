@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 from kit.cli import debug, govern, quant, report, teach
 from kit.cli._args import add_protocol_args, protocol_from_args
 from kit.cli._checks import check_args
-from kit.errors import KitError
+from kit.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, KitError
 from kit.models import DEFAULT_MODEL
 
 __all__ = ["build_parser", "main"]
@@ -149,10 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI under the kit's error contract (docs/reliability.md).
 
-    Exit 0: done. 1: a gate or pilot did not pass, or a check found problems. 2: a user error,
-    printed as one line ``error: ...`` that names the fix; flags, paths and files are checked
-    before any work (:func:`kit.cli._checks.check_args`). 3: an internal error, i.e. a bug in the
-    kit, printed as one line too. ``--debug`` (or ``KIT_DEBUG=1``) adds the traceback.
+    Exit codes: :data:`kit.errors.EXIT_CODES`. A user error is one line ``error: ...`` that names
+    the fix; flags, paths and files are checked before any work (:func:`kit.cli._checks.check_args`).
+    An internal error (a bug) is one line too. ``--debug`` (or ``KIT_DEBUG=1``) adds the traceback.
 
     Args:
         argv: arguments (default: ``sys.argv[1:]``).
@@ -167,15 +166,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
         print("error: " + " ".join(str(exc).split()), file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("error: interrupted; nothing half-written was kept (a leftover .partial- folder is removed by the "
               "next run into the same place)", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 — last resort: anything not translated into a KitError is a bug (exit 3)
         if debug:
             traceback.print_exc()
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         print(f"error: internal error ({type(exc).__name__}: {first}); this is a bug in the kit: rerun with --debug "
               "for the traceback and report it", file=sys.stderr)
-        return 3
+        return EXIT_BUG
