@@ -15,6 +15,9 @@ PUBLIC = [
 ]
 
 ROOMS = {
+    "kit.debug": ["Diagnosis", "GateOracle", "apply_fix", "base_artifact", "bisect_fix", "build_candidate", "diagnose",
+                  "error_by_layer", "fix_command", "fix_spec", "list_regressions", "load_candidate", "load_regression",
+                  "outlier_histogram", "outlier_picker", "recipe", "sensitivity_bars"],
     "kit.eval": ["EvalRecord", "EvalSet", "METRICS", "Measurement", "MetricSpec", "PRIMARY", "Protocol", "as_record",
                  "bundled_sets", "evaluate", "format_table", "load_set", "summarize", "tokens_for"],
     "kit.quant": ["Calibration", "CalibrationSpec", "DEFAULT_CALIBRATION", "METHODS", "METHOD_NAMES", "METHOD_TABLE",
@@ -23,6 +26,8 @@ ROOMS = {
     "kit.govern": ["Entry", "MetricLimit", "MetricResult", "Registry", "UseCasePolicy", "Validation", "Verdict",
                    "current_stack", "decision_table", "evaluate_sets", "get_policy", "load_policies", "parse_use_case",
                    "policy_path", "require_reason", "reusable_entry", "run_pilot", "stack_changes"],
+    "kit.report": ["build_summary", "prepare_adoption_dashboard", "prepare_pilot_report", "prepare_revalidation",
+                   "render_dashboard", "render_headlines", "render_revalidation", "run_batch", "save_summary"],
     "kit.teach": ["Selection", "accuracy_by_category", "accuracy_vs_memory", "assess", "build_panel", "latency_bars",
                   "monthly_savings", "payback_months", "provenance", "published", "render_result", "run_selection",
                   "study_rows", "widgets_available"],
@@ -58,7 +63,7 @@ def test_every_public_name_resolves_to_its_definition():
 
 
 def test_import_kit_is_cheap_and_lazy():
-    code = ("import sys, kit, kit.eval, kit.quant, kit.govern, kit.teach; "
+    code = ("import sys, kit, kit.eval, kit.quant, kit.govern, kit.teach, kit.debug, kit.report; "
             "from kit import QuantSpec, get_policy, Registry, format_table, METHOD_TABLE; "
             "heavy = [m for m in ('torch', 'transformers', 'matplotlib', 'ipywidgets') if m in sys.modules]; "
             "print(heavy)")
