@@ -4,6 +4,7 @@ import dataclasses
 
 import pytest
 import yaml
+from helpers import flip
 
 from kit.errors import KitError
 from kit.govern.gate import gate
@@ -38,12 +39,7 @@ def test_bundled_file_has_the_sanctioned_defaults():
 
 
 def _flip(right, total, lost, gained):
-    correct = [1] * right + [0] * (total - right)
-    for k in range(lost):
-        correct[k] = 0
-    for k in range(gained):
-        correct[right + k] = 1
-    return correct
+    return flip([1] * right + [0] * (total - right), lost=lost, gained=gained)
 
 
 def _verdict(use_case, method, make_record, *, only=None):

@@ -5,21 +5,16 @@ import os
 import sqlite3
 
 import pytest
+from helpers import PERPLEXITY_POLICY, STACK
 
 from conftest import synthetic_record  # tests/conftest.py (on sys.path via rootdir)
 from kit.cli.main import main
 from kit.errors import KitError
 from kit.govern.gate import gate
-from kit.govern.policy import MetricLimit, UseCasePolicy
 from kit.govern.registry import Registry, stack_changes
 
 Q = "q" * 64
-POLICY = UseCasePolicy(
-    name="chat-assistant", description="test", default_method="bnb-int8", eval_sets=("stdlib-docs",),
-    metrics=(MetricLimit(metric="perplexity", eval_set="stdlib-docs", direction="lower", limit_kind="relative",
-                         limit=0.10, min_samples=1),))
-CURRENT = {"packages": {"torch": "2.13.0+cpu", "transformers": "5.17.0"}, "device": "cpu", "gpu": None,
-           "cuda_version": None}
+POLICY, CURRENT = PERPLEXITY_POLICY, STACK
 
 
 def _records(*, ppl=12.0, torch_version="2.13.0+cpu", sha=Q):

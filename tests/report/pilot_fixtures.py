@@ -5,6 +5,8 @@ Use ``from pilot_fixtures import make_fixed_pilot``.
 
 from __future__ import annotations
 
+from helpers import flip
+
 from conftest import synthetic_record  # tests/conftest.py
 
 MIB = 2**20
@@ -34,17 +36,6 @@ def _speed(record, *, p50, p95, tok_s):
     return record
 
 
-def _flip(correct, lost, gained):
-    out = list(correct)
-    ones = [i for i, v in enumerate(out) if v][:lost]
-    zeros = [i for i, v in enumerate(out) if not v][:gained]
-    for i in ones:
-        out[i] = 0
-    for i in zeros:
-        out[i] = 1
-    return out
-
-
 MC = [1, 0, 1] * 77  # 231 items, 154 right
 GEN = [1, 1, 0] * 13 + [1, 0]  # 41 items
 
@@ -53,8 +44,8 @@ def pilot_records(*, method, sha, bits, ppl, top1, kl, mc_lost, mc_gained, gen_l
     """The three chat-assistant records of one model (baseline when ``method`` is ``none``)."""
     common = {"sha": sha, "method": method, "bits": bits}
     text = synthetic_record(kind="text", perplexity=ppl, top1=top1, kl=kl, **common)
-    mc = synthetic_record(kind="multiple_choice", correct=_flip(MC, mc_lost, mc_gained), **common)
-    gen = synthetic_record(kind="generation", correct=_flip(GEN, gen_lost, 0), **common)
+    mc = synthetic_record(kind="multiple_choice", correct=flip(MC, lost=mc_lost, gained=mc_gained), **common)
+    gen = synthetic_record(kind="generation", correct=flip(GEN, lost=gen_lost, gained=0), **common)
     for r in (text, mc, gen):
         r["memory"]["weight_bytes"] = weight_bytes
         r["model"]["weight_bytes"] = weight_bytes

@@ -3,13 +3,11 @@
 import datetime
 
 import pytest
+from helpers import STACK
 from pilot_fixtures import make_fixed_pilot
 
 from kit.govern.registry import Registry
 from kit.report.adoption import collect, coverage, cumulative_savings, incident_counts, time_to_quantize
-
-STACK_OF_ENTRIES = {"packages": {"torch": "2.13.0+cpu", "transformers": "5.17.0"}, "device": "cpu", "gpu": None,
-                    "cuda_version": None}
 
 
 def test_coverage_is_weighted_by_volume_and_ranked_top_down():
@@ -61,7 +59,7 @@ def test_collect_joins_the_example_inventory_with_real_entries(tmp_path):
         before = collect(registry=reg, top_n=3, cost_basis="throughput", as_of=datetime.date(2026, 12, 1))
         assert before["example_data"] and before["coverage"]["share"] == 0.0  # nothing promoted yet
         assert before["time_to_quantize"]["not_promoted"] == ["smollm2-135m"]
-        reg.promote(entries[0].id, stack=STACK_OF_ENTRIES)
+        reg.promote(entries[0].id, stack=STACK)
         d = collect(registry=reg, top_n=3, cost_basis="throughput", as_of=datetime.date(2026, 12, 31))
     total = 1200000 + 450000 + 380000 + 210000 + 35000 + 900000 + 60000 + 12000
     assert d["coverage"]["total_volume"] == total and d["coverage"]["share"] == pytest.approx(450000 / total)

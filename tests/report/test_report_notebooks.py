@@ -7,6 +7,7 @@ import re
 import nbformat
 import papermill
 import pytest
+from helpers import STACK
 from pilot_fixtures import make_fixed_pilot
 
 from kit.govern.registry import Registry
@@ -15,10 +16,6 @@ from kit.report.params import ADOPTION, PILOT, REVALIDATION
 from kit.report.runner import NOTEBOOKS, run_report
 
 SCHEMAS = {"pilot": PILOT, "adoption": ADOPTION, "revalidation": REVALIDATION}
-STACK_OF_ENTRIES = {"packages": {"torch": "2.13.0+cpu", "transformers": "5.17.0"}, "device": "cpu", "gpu": None,
-                    "cuda_version": None}
-
-
 @pytest.mark.parametrize("kind", sorted(NOTEBOOKS))
 def test_parameters_cell_matches_the_schema_and_notebook_is_clean(kind):
     path = f"notebooks/{NOTEBOOKS[kind][0]}"
@@ -40,7 +37,7 @@ def _images(page):
 def test_adoption_dashboard_report(tmp_path):
     registry, entries = make_fixed_pilot(tmp_path)
     with Registry.open(registry) as reg:
-        reg.promote(entries[0].id, stack=STACK_OF_ENTRIES)
+        reg.promote(entries[0].id, stack=STACK)
     out = tmp_path / "adoption"
     data = run_report(kind="adoption", out=out, parameters={"registry": str(registry), "as_of": "2026-12-31"})
     names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
