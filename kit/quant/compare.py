@@ -20,6 +20,7 @@ from kit.eval.tables import format_table
 from kit.models import LoadedModel, load_model
 from kit.quant.methods import COMPARE_DEFAULT
 from kit.quant.quantize import get_method, quantize
+from kit.quant.shapes import CompareEntry, CompareRow, QuantLog
 from kit.quant.spec import DEFAULT_CALIBRATION, CalibrationSpec, QuantSpec
 
 __all__ = ["DEFAULT_METHODS", "compare", "compare_rows", "format_compare"]
@@ -51,7 +52,7 @@ def _specs(methods: Sequence[QuantSpec | str], bits: int | None, group_size: int
     return specs
 
 
-def _entry(name: str, loaded: LoadedModel, records: list[dict[str, Any]], config: dict[str, Any] | None) -> dict[str, Any]:
+def _entry(name: str, loaded: LoadedModel, records: list[dict[str, Any]], config: QuantLog | None) -> CompareEntry:
     return {"method": name, "path": str(loaded.path) if loaded.path else None, "sha256": loaded.sha256,
             "bits": config.get("bits") if config else None, "group_size": config.get("group_size") if config else None,
             "calibration": (config.get("calibration") or {}).get("name") if config else None,
@@ -73,7 +74,7 @@ def compare(
     measure_speed: bool = True,
     overwrite: bool = False,
     progress: bool | None = None,
-) -> list[dict[str, Any]]:
+) -> list[CompareEntry]:
     """Quantize ``model`` with each method, reload each artifact, evaluate all on ``eval_sets``.
 
     Returns a JSON-ready list: the baseline first, then one entry per method, each with its
@@ -103,7 +104,7 @@ def compare(
     protocol = protocol or Protocol()
     scratch = tempfile.TemporaryDirectory(prefix="kit-compare-") if out_dir is None else None
     root = Path(scratch.name if scratch else out_dir)  # type: ignore[arg-type]
-    entries: list[dict[str, Any]] = []
+    entries: list[CompareEntry] = []
     try:
         base = load_model(model, device=device)
         base_records = [evaluate(model=base, eval_set=s, protocol=protocol, measure_speed=measure_speed,
@@ -134,14 +135,14 @@ def compare(
     return entries
 
 
-def compare_rows(entry: dict[str, Any], baseline: dict[str, Any]) -> list[dict[str, Any]]:
+def compare_rows(entry: CompareEntry, baseline: CompareEntry) -> list[CompareRow]:
     """One flat row per set: value, delta vs baseline, agreement, weight-memory ratios, latency, throughput.
 
     Args:
         entry: an entry of :func:`compare` (a method or the baseline itself).
         baseline: the baseline entry.
     """
-    rows = []
+    rows: list[CompareRow] = []
     for rec, ref in zip(entry["records"], baseline["records"]):
         primary = as_record(rec).primary_metric()
         metric, value, ref_value = primary.label, primary.value, as_record(ref).primary_metric().value
@@ -161,10 +162,10 @@ def compare_rows(entry: dict[str, Any], baseline: dict[str, Any]) -> list[dict[s
     return rows
 
 
-def format_compare(entries: Sequence[dict[str, Any]]) -> str:
+def format_compare(entries: Sequence[CompareEntry]) -> str:
     """The comparison as one text table (rows of every entry).
 
     Args:
         entries: the list :func:`compare` returned.
     """
-    return format_table([row for e in entries for row in e["rows"]])
+    return format_table([dict(row) for e in entries for row in e.get("rows", [])])

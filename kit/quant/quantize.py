@@ -26,6 +26,7 @@ from kit.model_files import manifest, verify_folder, weights_sha256
 from kit.models import QUANT_FILE, LoadedModel, check_device, resolve_path
 from kit.quant.calibration import calibration_chunks
 from kit.quant.methods import METHODS, Method, Request
+from kit.quant.shapes import QuantLog
 from kit.quant.spec import CalibrationSpec, QuantSpec
 
 __all__ = ["GROUP_SIZES", "METHODS", "SCHEMA", "QuantResult", "default_group_size", "get_method", "quantize"]
@@ -40,7 +41,7 @@ class QuantResult:
     """A finished quantization: where it was saved, its log, and the in-memory model."""
 
     path: Path
-    config: dict[str, Any]
+    config: QuantLog
     model: LoadedModel
 
 
@@ -256,7 +257,7 @@ def quantize(
         quantized = adapter.quantize(request)
         seconds = time.perf_counter() - started
     notes = adapter.runtime_notes(quantized)
-    config: dict[str, Any] = {
+    config: QuantLog = {
         "schema": SCHEMA,
         "method": adapter.name,
         "summary": adapter.summary,
@@ -288,5 +289,5 @@ def quantize(
     if device != "cpu" and not adapter.placed_on_load:
         quantized.to(device)
     loaded = LoadedModel(model=quantized, tokenizer=tokenizer, ref=str(out), path=out,
-                         sha256=config["weights_sha256"], device=device, quantization=config)
+                         sha256=config["weights_sha256"], device=device, quantization=dict(config))
     return QuantResult(path=out, config=config, model=loaded)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from kit.models import PLACED_ON_LOAD
+from kit.quant.shapes import SchemeSettings
 
 if TYPE_CHECKING:
     from kit.quant.calibration import Calibration
@@ -54,7 +55,7 @@ class Method(abc.ABC):
 
     @abc.abstractmethod
     def settings(self, *, bits: int, group_size: int | None, overrides: dict[str, Any] | None = None
-                 ) -> dict[str, Any]:
+                 ) -> SchemeSettings:
         """Scheme fields for the config log: symmetric, quant_type, format, scheme, ignore.
 
         Args:

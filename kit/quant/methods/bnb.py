@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from kit.log_filters import quiet_int8_cast_warning
 from kit.quant.methods.base import Method, Request
+from kit.quant.shapes import SchemeSettings
 
 __all__ = ["BnbMethod"]
 
@@ -41,7 +42,7 @@ class BnbMethod(Method):
                                   bnb_4bit_compute_dtype=torch.float32)
 
     def settings(self, *, bits: int, group_size: int | None, overrides: dict[str, Any] | None = None
-                 ) -> dict[str, Any]:
+                 ) -> SchemeSettings:
         """Scheme fields for the config log.
 
         Args:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from kit.quant.methods.base import Method, Request
+from kit.quant.shapes import SchemeSettings
 
 __all__ = ["CALIBRATION_BATCH", "OBSERVERS", "SCHEMES", "LlmcMethod", "LlmcScheme"]
 
@@ -203,7 +204,7 @@ class LlmcMethod(Method):
         return [quant]
 
     def settings(self, *, bits: int, group_size: int | None, overrides: Mapping[str, Any] | None = None
-                 ) -> dict[str, Any]:
+                 ) -> SchemeSettings:
         """Scheme fields for the config log (a deviation from the sanctioned scheme is listed).
 
         Args:
