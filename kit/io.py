@@ -19,7 +19,7 @@ from kit.errors import KitError
 
 __all__ = [
     "atomic_dir", "atomic_write_json", "cache_dir", "check_replaceable", "check_writable", "clean_stale",
-    "clean_stale_partials", "file_manifest", "read_stamp", "runs_dir", "sha256_dir", "sha256_file", "STAMP",
+    "clean_stale_partials", "file_manifest", "pid_alive", "read_stamp", "runs_dir", "sha256_dir", "sha256_file", "STAMP",
     "write_stamp", "writer_lock",
 ]
 
@@ -211,7 +211,12 @@ def check_replaceable(path: str | os.PathLike[str], *, marker: str | None = None
                            "move them out or choose another --out")
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs (one of another user's counts as running).
+
+    Args:
+        pid: the process id.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -235,7 +240,7 @@ def clean_stale_partials(path: str | os.PathLike[str]) -> list[Path]:
     with contextlib.suppress(OSError):
         for p in path.parent.iterdir():
             m = _PARTIAL.match(p.name[len(prefix):]) if p.name.startswith(prefix) else None
-            if m and p.is_dir() and not p.is_symlink() and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            if m and p.is_dir() and not p.is_symlink() and int(m.group(1)) != os.getpid() and not pid_alive(int(m.group(1))):
                 shutil.rmtree(p, ignore_errors=True)
                 removed.append(p)
     return removed
@@ -250,7 +255,7 @@ def _stale_lock(lock: Path) -> bool:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+        if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid)):
             return False
         if os.stat(lock).st_ino != os.fstat(fd).st_ino:
             return False

@@ -17,7 +17,8 @@ from typing import Any
 from kit.errors import KitError
 from kit.io import file_manifest
 
-__all__ = ["ARTIFACT_KIND", "BASELINE_FILE", "BASELINE_KIND", "QUANT_FILE", "config_max_positions", "manifest", "read_log", "verify_folder",
+__all__ = ["ARTIFACT_KIND", "BASELINE_FILE", "BASELINE_KIND", "QUANT_FILE", "config_max_positions", "manifest",
+           "read_log", "verify_folder",
            "weights_sha256"]
 
 BASELINE_FILE = "kit-baseline.json"

@@ -17,8 +17,15 @@ from kit.console import hf_progress, progress_default
 from kit.environment import hub_offline
 from kit.errors import KitError
 from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_file
-from kit.model_files import (BASELINE_FILE, BASELINE_KIND, QUANT_FILE, config_max_positions, manifest, verify_folder,
-                             weights_sha256)
+from kit.model_files import (
+    BASELINE_FILE,
+    BASELINE_KIND,
+    QUANT_FILE,
+    config_max_positions,
+    manifest,
+    verify_folder,
+    weights_sha256,
+)
 
 __all__ = [
     "ALIASES",

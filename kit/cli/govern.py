@@ -8,7 +8,7 @@ from typing import Any
 
 from kit.errors import KitError
 from kit.eval.record_files import read_records
-from kit.govern.adoption_db import INVENTORY_COLUMNS
+from kit.govern.adoption_csv import INVENTORY_COLUMNS
 
 __all__ = ["register"]
 
@@ -93,15 +93,29 @@ def _adoption_action(reg: Any, args: argparse.Namespace) -> None:
         rows = [{"id": i.id, "when": i.occurred_at[:16].replace("T", " "), "stage": i.stage, "model": i.model_ref,
                  "entry": i.entry_id, "note": i.note, "source": i.source} for i in reg.incidents(stage=args.stage)]
         print(format_table(rows) if rows else f"no incidents in {reg.location}")
+    elif args.undo:
+        batch, done, kept = reg.undo_import(args.undo)
+        print(f"undid import {batch.id} ({batch.kind} from {batch.source}, {batch.imported_at[:19]}): {done} row(s) "
+              "removed or restored" + (f"; kept {kept} a later import changed (undo that one first)" if kept else ""))
+    elif args.list:
+        rows = [{"id": b.id, "when": b.imported_at[:16].replace("T", " "), "kind": b.kind, "source": b.source,
+                 "rows": b.row_count, "by": b.imported_by, "undone": (b.undone_at or "")[:16].replace("T", " ") or None}
+                for b in reg.imports()]
+        print(format_table(rows) if rows else f"no imports in {reg.location}")
     elif args.inventory or args.incidents:
-        if args.inventory:
-            items = reg.import_inventory(args.inventory)
-            print(f"imported {len(items)} inventory rows from {args.inventory} ({items[0].source})")
-        if args.incidents:
-            found = reg.import_incidents(args.incidents)
-            print(f"imported {len(found)} incidents from {args.incidents} (already present ones kept once)")
+        from kit.govern.adoption_csv import read_incidents, read_inventory
+
+        for path, read in ((args.inventory, read_inventory), (args.incidents, read_incidents)):
+            if path:
+                read(path)  # both files checked before either is imported
+        for path, method, what in ((args.inventory, reg.import_inventory, "inventory rows"),
+                                   (args.incidents, reg.import_incidents, "new incidents")):
+            if path:
+                _, batch = method(path)
+                print(f"imported {batch.row_count} {what} from {path} ({batch.source}); "
+                      f"undo with `kit registry import --undo {batch.id}`")
     else:
-        raise KitError("give --inventory FILE and/or --incidents FILE to import")
+        raise KitError("give --inventory FILE and/or --incidents FILE to import, --list, or --undo ID")
 
 
 def _add_adoption_args(verbs: dict[str, Any]) -> None:
@@ -113,6 +127,9 @@ def _add_adoption_args(verbs: dict[str, Any]) -> None:
     verbs["incidents"].add_argument("--stage", default=None, choices=["gate", "production"])
     verbs["import"].add_argument("--inventory", default=None, help="CSV: " + ", ".join(INVENTORY_COLUMNS))
     verbs["import"].add_argument("--incidents", default=None, help="CSV: occurred_at, model, stage, note[, entry]")
+    verbs["import"].add_argument("--list", action="store_true", help="list the imports made (with their ids)")
+    verbs["import"].add_argument("--undo", default=None, metavar="ID",
+                                 help="take back one import: remove the rows it added, restore the rows it changed")
 
 
 def cmd_revalidate(args: argparse.Namespace) -> int:
