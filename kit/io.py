@@ -189,7 +189,9 @@ def check_replaceable(path: str | os.PathLike[str], *, marker: str | None = None
     stamp = read_stamp(path)
     found = (stamp or {}).get("kind")
     if (found or not marker) and found != kind:
-        what = f"a {found}" if found else "a kit folder that does not record what it is (written by an older kit)"
+        logs = sorted(p.name for p in path.glob("kit-*.json"))  # a baseline's or an artifact's log names it
+        what = f"a {found}" if found else f"a kit folder with {logs[0]}" if logs else \
+            "a kit folder that does not record what it is (written by an older kit)"
         raise KitError(f"{path} is {what}, not a {kind}; --overwrite replaces only a {kind} the kit wrote: "
                        "choose another --out")
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
-from kit.io import atomic_dir, atomic_write_json, check_replaceable
+from kit.io import atomic_dir, atomic_write_json
 from kit.report.html import page, render_table
 
 __all__ = ["BATCH_KIND", "run_batch"]
@@ -33,15 +33,11 @@ def run_batch(*, inventory: str | os.PathLike[str], out: str | os.PathLike[str],
     """
     from kit.govern.adoption_csv import read_inventory
     from kit.govern.registry import Registry
-    from kit.report.runner import run_report, store_summary
+    from kit.report.runner import check_out, run_report, store_summary
     from kit.report.summary import pilot_entries
 
     rows, example = read_inventory(Path(inventory))  # every value checked, errors as file:line
-    out = Path(out).expanduser().resolve()
-    if out.exists() and not overwrite:
-        raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
-    if out.exists():
-        check_replaceable(out, kind=BATCH_KIND)  # before any kernel starts
+    out = check_out(out, kind=BATCH_KIND, overwrite=overwrite)  # before any kernel starts
     with Registry.open(registry or None) as reg:
         has_pilot = {r["model"]: bool(r.get("use_case")) and bool(
             pilot_entries(registry=reg, model=r["model"], use_case=r["use_case"])) for r in rows}

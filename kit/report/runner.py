@@ -28,7 +28,7 @@ from kit.errors import KitError
 from kit.io import atomic_dir, cache_dir, check_replaceable, clean_stale, pid_alive, runs_dir
 from kit.report.params import ADOPTION, PILOT, REVALIDATION, check_parameters
 
-__all__ = ["MAX_HTML_BYTES", "NOTEBOOKS", "REPORT_FILES", "cleanup_left_overs", "export_html", "failures_dir", "mask_secrets",
+__all__ = ["MAX_HTML_BYTES", "NOTEBOOKS", "REPORT_FILES", "check_out", "cleanup_left_overs", "export_html", "failures_dir", "mask_secrets",
            "reader_copy", "report_kind", "run_report", "store_summary"]
 
 #: report kind → (notebook under notebooks/, parameter schema, page title prefix)
@@ -61,6 +61,22 @@ def report_kind(kind: str) -> str:
         kind: ``pilot``, ``adoption`` or ``revalidation``.
     """
     return f"{kind} report"
+
+
+def check_out(out: str | os.PathLike[str], *, kind: str, overwrite: bool) -> Path:
+    """``out`` resolved, refused now if it exists without ``overwrite`` or is not a ``kind`` folder the kit wrote.
+
+    Args:
+        out: the folder to create.
+        kind: what it will be (:func:`report_kind`, ``report batch``).
+        overwrite: whether an existing folder of the same kind may be replaced.
+    """
+    path = Path(out).expanduser().resolve()
+    if path.exists() and not overwrite:
+        raise KitError(f"{path} already exists; choose another --out or pass --overwrite")
+    if path.exists() or Path(out).expanduser().is_symlink():
+        check_replaceable(path, kind=kind)  # a baseline, an artifact, a user's folder: refused before any work
+    return path
 
 
 def mask_secrets(text: str, *, secrets: tuple[str, ...] = ()) -> str:
@@ -231,11 +247,7 @@ def run_report(*, kind: str, out: str | os.PathLike[str], parameters: Mapping[st
     if "output_dir" in given:
         raise KitError("output_dir is set by the runner; give the report folder as --out")
     params = check_parameters(schema=schema, given=given)  # before any work
-    out = Path(out).expanduser().resolve()
-    if out.exists() and not overwrite:
-        raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
-    if out.exists() or out.is_symlink():
-        check_replaceable(out, kind=report_kind(kind))  # a baseline, an artifact, a user's folder: refused now
+    out = check_out(out, kind=report_kind(kind), overwrite=overwrite)
     from kit.report.preflight import check_references
 
     check_references(kind=kind, params=params)
