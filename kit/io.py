@@ -134,6 +134,10 @@ def check_writable(path: str | os.PathLike[str], *, what: str, kind: str = "file
         raise KitError(f"{what} {path} is not writable ({exc.strerror or exc}); choose a writable path") from None
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def _contains(outer: Path, inner: Path) -> bool:
     return outer == inner or outer in inner.parents
 
@@ -183,16 +187,19 @@ def check_replaceable(path: str | os.PathLike[str], *, marker: str | None = None
         if _contains(real, keep.expanduser().resolve()):
             raise KitError(f"refusing to replace {path}: it is or holds {name} ({keep}); choose another --out")
     log = path / (marker or STAMP)
+    logs = sorted(p.name for p in path.glob("kit-*.json"))  # a baseline's or an artifact's log names it
+    if not log.is_file() and not marker and logs:
+        raise KitError(f"{path} is a kit folder with {logs[0]}, not {_a(kind)}; --overwrite replaces only "
+                       f"{_a(kind)} the kit wrote: choose another --out")
     if not log.is_file():
         raise KitError(f"{path} is not a kit artifact (no {marker or STAMP}); --overwrite replaces only folders the "
                        "kit wrote: move it away yourself or choose another --out")
     stamp = read_stamp(path)
     found = (stamp or {}).get("kind")
     if (found or not marker) and found != kind:
-        logs = sorted(p.name for p in path.glob("kit-*.json"))  # a baseline's or an artifact's log names it
-        what = f"a {found}" if found else f"a kit folder with {logs[0]}" if logs else \
+        what = _a(found) if found else f"a kit folder with {logs[0]}" if logs else \
             "a kit folder that does not record what it is (written by an older kit)"
-        raise KitError(f"{path} is {what}, not a {kind}; --overwrite replaces only a {kind} the kit wrote: "
+        raise KitError(f"{path} is {what}, not {_a(kind)}; --overwrite replaces only {_a(kind)} the kit wrote: "
                        "choose another --out")
     try:
         listed = json.loads(log.read_text(encoding="utf-8")).get("files")

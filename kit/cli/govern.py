@@ -35,7 +35,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 def _rows(entries: list[Any], latest: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"id": e.id, "created": e.created_at[:16].replace("T", " "), "model": e.model_ref, "method": e.method,
-             "bits": e.bits, "use_case": e.use_case, "latest": ("pass" if latest[e.id].passed else "fail"),
+             "bits": e.bits, "use_case": e.use_case, "latest": latest[e.id].decision,
              "validated": latest[e.id].created_at[:10], "aliases": ",".join(e.aliases) or None, "owner": e.owner,
              "req_per_day": e.volume_per_day} for e in entries]
 
@@ -48,11 +48,12 @@ def cmd_registry(args: argparse.Namespace) -> int:
     with Registry.open(args.registry) as reg:
         if args.action in ("list", "find"):
             entries = reg.list(use_case=args.use_case) if args.action == "list" else reg.find(args.target)
+            latest = reg.latest_validations()
             if args.action == "find":
                 for e in entries:
                     print(f"{args.target} is already quantized with {e.method}{f' {e.bits}-bit' if e.bits else ''} "
-                          f"(entry {e.id}, {e.use_case}, {'passed' if e.passed else 'failed'}): {e.model_ref}")
-            print(format_table(_rows(entries, reg.latest_validations())) if entries else f"no entries in {reg.location}")
+                          f"(entry {e.id}, {e.use_case}, {latest[e.id].decision} at its latest validation): {e.model_ref}")
+            print(format_table(_rows(entries, latest)) if entries else f"no entries in {reg.location}")
         elif args.action == "show":
             entry = reg.get(args.target)
             history = reg.validations(entry.id)
@@ -65,7 +66,7 @@ def cmd_registry(args: argparse.Namespace) -> int:
             if entry.reason:
                 print(f"reason for deviating from the default: {entry.reason}")
             print(Verdict.from_dict(history[-1].verdict).format())
-            steps = [f"{h.created_at[:19]} {h.kind} {'pass' if h.passed else 'fail'}" for h in history]
+            steps = [f"{h.created_at[:19]} {h.kind} {h.decision}" for h in history]
             print("history: " + "; ".join(steps))
         elif args.action in ("incident", "incidents", "import"):
             _adoption_action(reg, args)
