@@ -25,9 +25,11 @@ PG_URL = f"postgresql://kit:{PASSWORD}@127.0.0.1:9/registry"  # port 9 (discard)
 
 
 @pytest.fixture
-def no_kernel(monkeypatch, no_load):
+def no_kernel(monkeypatch, request):
     """Fail the case if a report kernel starts or a model loads (bad input must be refused first)."""
     import papermill
+
+    request.getfixturevalue("no_load")
 
     def refuse(*args, **kwargs):
         raise AssertionError("a report kernel started before the bad input was refused")
@@ -109,15 +111,16 @@ def test_batch_and_quantize_refuse_a_report_folder(scratch, capsys, no_kernel):
     inventory = scratch / "inv.csv"
     inventory.write_text("model,owner,requests_per_day,criticality,use_case\nsmollm2-135m,me,10,low,chat-assistant\n")
     base = model_folder(scratch / "base")
-    before = snapshot(scratch)
     code, _, err = run(capsys, "report", "batch", "--inventory", inventory, "--out", scratch / "rep", "--overwrite")
     assert code == 2 and "is a pilot report, not a report batch" in one_error(err)
     code, _, err = run(capsys, "quantize", "--model", base, "--method", "rtn", "--out", scratch / "rep", "--overwrite")
     assert code == 2 and "no kit-quantization.json" in one_error(err)
     write_stamp(scratch / "rep", kind="pilot report", files={"report.html": "x"})
     (scratch / "rep" / "kit-quantization.json").write_text("{}")
+    before = snapshot(scratch)
     code, _, err = run(capsys, "quantize", "--model", base, "--method", "rtn", "--out", scratch / "rep", "--overwrite")
     assert code == 2 and f"is a pilot report, not a {ARTIFACT_KIND}" in one_error(err)
+    assert snapshot(scratch) == before
 
 
 def test_exercises_generate_keeps_a_learners_edits(tmp_path, capsys, monkeypatch):
@@ -189,7 +192,8 @@ def files_holding(root: Path, secret: str) -> list[str]:
     return [str(p) for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
 
 
-def test_a_registry_password_is_never_written(scratch, capsys, monkeypatch, no_load):
+@pytest.mark.usefixtures("no_load")
+def test_a_registry_password_is_never_written(scratch, capsys, monkeypatch):
     """The URL reaches the kernel by the environment; the failure copy and the message mask it; nothing on disk holds it."""
     import nbformat
     import papermill
@@ -315,7 +319,8 @@ def test_adoption_as_of_must_be_a_real_date(scratch, capsys, no_kernel):
 # --- 5. clean after a kill -----------------------------------------------------------------------
 
 
-def test_leftovers_of_a_killed_report_are_cleaned_with_a_line(scratch, capsys, monkeypatch, no_load):
+@pytest.mark.usefixtures("no_load")
+def test_leftovers_of_a_killed_report_are_cleaned_with_a_line(scratch, capsys, monkeypatch):
     import papermill
 
     pid = dead_pid()

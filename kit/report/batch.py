@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kit.errors import KitError
 from kit.io import atomic_dir, atomic_write_json
 from kit.report.html import page, render_table
 

@@ -28,8 +28,8 @@ from kit.errors import KitError
 from kit.io import atomic_dir, cache_dir, check_replaceable, clean_stale, pid_alive, runs_dir
 from kit.report.params import ADOPTION, PILOT, REVALIDATION, check_parameters
 
-__all__ = ["MAX_HTML_BYTES", "NOTEBOOKS", "REPORT_FILES", "check_out", "cleanup_left_overs", "export_html", "failures_dir", "mask_secrets",
-           "reader_copy", "report_kind", "run_report", "store_summary"]
+__all__ = ["MAX_HTML_BYTES", "NOTEBOOKS", "REPORT_FILES", "check_out", "cleanup_left_overs", "export_html",
+           "failures_dir", "mask_secrets", "reader_copy", "report_kind", "run_report", "store_summary"]
 
 #: report kind → (notebook under notebooks/, parameter schema, page title prefix)
 NOTEBOOKS = {
