@@ -183,6 +183,11 @@ def test_registry_import_undo_removes_what_it_added(scratch, capsys):
     assert code == 2 and "already undone" in one_error(err)
     code, _, err = run(capsys, "registry", "import", "--undo", "nope")
     assert code == 2 and "no import 'nope'" in one_error(err)
+    (scratch / "inc.csv").write_text("occurred_at,model,stage,note,entry\n2026-01-02,m1,gate,x,nope\n")
+    code, _, err = run(capsys, "registry", "import", "--inventory", inventory, "--incidents", scratch / "inc.csv")
+    assert code == 2 and "no registry entry 'nope'" in one_error(err)
+    with Registry.open() as reg:  # neither file imported: the incident log's entry was checked first
+        assert reg.inventory() == [] and len(reg.imports()) == 1
 
 
 # --- 3. no secret on disk ------------------------------------------------------------------------

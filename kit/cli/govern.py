@@ -106,9 +106,11 @@ def _adoption_action(reg: Any, args: argparse.Namespace) -> None:
     elif args.inventory or args.incidents:
         from kit.govern.adoption_csv import read_incidents, read_inventory
 
-        for path, read in ((args.inventory, read_inventory), (args.incidents, read_incidents)):
-            if path:
-                read(path)  # both files checked before either is imported
+        if args.inventory:
+            read_inventory(args.inventory)  # both files (and the entries they name) checked before either is imported
+        for row in read_incidents(args.incidents)[0] if args.incidents else []:
+            if row["entry"]:
+                reg.get(row["entry"])
         for path, method, what in ((args.inventory, reg.import_inventory, "inventory rows"),
                                    (args.incidents, reg.import_incidents, "new incidents")):
             if path:
