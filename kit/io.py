@@ -8,7 +8,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,17 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
+from kit.leftovers import clean_stale_partials, remove_stale_lock
 
 __all__ = [
-    "atomic_dir", "atomic_write_json", "cache_dir", "check_replaceable", "check_writable", "clean_stale",
-    "clean_stale_partials", "file_manifest", "pid_alive", "read_stamp", "runs_dir", "sha256_dir", "sha256_file", "STAMP",
-    "write_stamp", "writer_lock",
+    "atomic_dir", "atomic_write_json", "cache_dir", "check_replaceable", "check_writable", "file_manifest", "read_stamp",
+    "runs_dir", "sha256_dir", "sha256_file", "STAMP", "write_stamp", "writer_lock",
 ]
 
 _CHUNK = 1 << 20
-_PARTIAL = re.compile(r"^(\d+)-[A-Za-z0-9_]+$")  # what follows ".<name>.partial-": "<pid>-<random>"
 STAMP = ".kit-folder.json"  # written into every folder atomic_dir creates: what it is and the files the kit wrote
-_LOCK = re.compile(r"^\.(.+)\.lock$")  # writer_lock's file beside a target: ".<name>.lock"
 _HELD: dict[str, list[int]] = {}  # resolved target → [lock fd, depth] (the lock is re-entrant within a process)
 
 
@@ -220,93 +217,6 @@ def check_replaceable(path: str | os.PathLike[str], *, marker: str | None = None
                            "move them out or choose another --out")
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id runs (one of another user's counts as running).
-
-    Args:
-        pid: the process id.
-    """
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists but belongs to someone else
-    return True
-
-
-def clean_stale_partials(path: str | os.PathLike[str]) -> list[Path]:
-    """Delete ``.<name>.partial-<pid>-*`` folders beside ``path`` left by kit processes that no longer run.
-
-    Only folders named by :func:`atomic_dir` (with a pid) are touched; anything else is left alone.
-
-    Args:
-        path: the target folder whose interrupted writes to clean.
-    """
-    path = Path(path).expanduser()
-    prefix = f".{path.name}.partial-"
-    removed = []
-    with contextlib.suppress(OSError):
-        for p in path.parent.iterdir():
-            m = _PARTIAL.match(p.name[len(prefix):]) if p.name.startswith(prefix) else None
-            if m and p.is_dir() and not p.is_symlink() and int(m.group(1)) != os.getpid() and not pid_alive(int(m.group(1))):
-                shutil.rmtree(p, ignore_errors=True)
-                removed.append(p)
-    return removed
-
-
-def _stale_lock(lock: Path) -> bool:
-    """Remove ``lock`` when no process holds it and the pid written in it is gone; True when removed."""
-    try:
-        fd = os.open(lock, os.O_RDWR)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        if not pid.isdigit() or int(pid) == os.getpid() or pid_alive(int(pid)):
-            return False
-        if os.stat(lock).st_ino != os.fstat(fd).st_ino:
-            return False
-        os.unlink(lock)  # while holding it, as writer_lock does
-        return True
-    except OSError:
-        return False  # held by a running writer
-    finally:
-        os.close(fd)
-
-
-def clean_stale(folder: str | os.PathLike[str], *, depth: int = 2) -> list[Path]:
-    """Delete the lock files and partial folders that killed kit runs left in ``folder`` (and ``depth`` levels below).
-
-    Only names the kit gives (``.<name>.lock`` holding a dead pid and held by nobody,
-    ``.<name>.partial-<pid>-*`` of a dead pid) are touched.
-
-    Args:
-        folder: e.g. the runs folder.
-        depth: how many folder levels below ``folder`` to look.
-    """
-    folder, removed = Path(folder).expanduser(), []
-    try:
-        children = list(folder.iterdir()) if folder.is_dir() and not folder.is_symlink() else []
-    except OSError:
-        return []
-    for p in children:
-        m = _LOCK.match(p.name)
-        if m and p.is_file() and not p.is_symlink() and _stale_lock(p):
-            removed.append(p)
-        elif m:
-            removed += clean_stale_partials(folder / m.group(1))
-    for p in children:
-        if ".partial-" in p.name and p.is_dir() and not p.is_symlink():
-            removed += clean_stale_partials(folder / p.name.split(".partial-")[0][1:])
-    if depth > 0:
-        for p in children:
-            if p.is_dir() and not p.is_symlink() and p.exists():
-                removed += clean_stale(p, depth=depth - 1)
-    return removed
-
-
 def _lock_fd(lock: Path, target: Path) -> int:
     """Open and flock ``lock`` (retrying if another process unlinked it meanwhile); a held lock is a KitError."""
     while True:
@@ -331,7 +241,7 @@ def writer_lock(path: str | os.PathLike[str]) -> Iterator[list[Path]]:
     """Hold the lock file ``.<name>.lock`` beside ``path`` (fcntl); a second writer fails at once with a KitError.
 
     Re-entrant within one process. Yields the stale partial folders it cleaned (see
-    :func:`clean_stale_partials`). On release the lock file is removed, and so are parent
+    :func:`kit.leftovers.clean_stale_partials`). On release the lock file is removed, and so are parent
     folders it had to create if nothing was written at ``path``.
 
     Args:
@@ -348,7 +258,7 @@ def writer_lock(path: str | os.PathLike[str]) -> Iterator[list[Path]]:
         return
     created = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
     lock = path.parent / f".{path.name}.lock"
-    stale = [lock] if lock.is_file() and _stale_lock(lock) else []  # left by a killed run
+    stale = [lock] if lock.is_file() and remove_stale_lock(lock) else []  # left by a killed run
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = _lock_fd(lock, path)

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
-from kit.io import atomic_dir, cache_dir, check_replaceable, clean_stale, pid_alive, runs_dir
+from kit.io import atomic_dir, cache_dir, check_replaceable, runs_dir
+from kit.leftovers import clean_stale, pid_alive
 from kit.report.params import ADOPTION, PILOT, REVALIDATION, check_parameters
 
 __all__ = ["MAX_HTML_BYTES", "NOTEBOOKS", "REPORT_FILES", "check_out", "cleanup_left_overs", "export_html",
