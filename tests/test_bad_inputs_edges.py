@@ -62,6 +62,7 @@ PILOT = ("report", "pilot", "--model", "smollm2-135m", "--use-case", "chat-assis
 
 @pytest.mark.parametrize("target, says", [
     ("baseline", "kit folder with kit-baseline.json, not a pilot report"),
+    ("old-baseline", "kit folder with kit-baseline.json, not a pilot report"),  # stamped by a kit before kinds
     ("stamped-baseline", f"is a {BASELINE_KIND}, not a pilot report"),
     ("artifact", "kit folder with kit-quantization.json, not a pilot report"),
     ("adoption-report", "is an adoption report, not a pilot report"),
@@ -75,6 +76,9 @@ def test_report_overwrite_replaces_only_a_report_of_its_kind(target, says, scrat
     stamped = model_folder(scratch / "stamped")
     write_stamp(stamped, kind=BASELINE_KIND, files=None)
     folders["stamped-baseline"] = stamped
+    old = model_folder(scratch / "old")
+    (old / STAMP).write_text(json.dumps({"written_by": "kit", "pid": 1}))
+    folders["old-baseline"] = old
     for name, kind in (("adoption-report", "adoption report"), ("report-with-notes", "pilot report"),
                        ("report-edited", "pilot report")):
         with atomic_dir(scratch / name, kind=kind) as tmp:
