@@ -8,7 +8,6 @@ import fcntl
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
+from kit.leftovers import clean_stale_partials, remove_stale_lock
 
 __all__ = [
-    "atomic_dir", "atomic_write_json", "cache_dir", "check_replaceable", "check_writable", "clean_stale_partials",
-    "file_manifest", "runs_dir", "sha256_dir", "sha256_file", "STAMP", "writer_lock",
+    "atomic_dir", "atomic_write_json", "cache_dir", "check_replaceable", "check_writable", "file_manifest", "read_stamp",
+    "runs_dir", "sha256_dir", "sha256_file", "STAMP", "write_stamp", "writer_lock",
 ]
 
 _CHUNK = 1 << 20
-_PARTIAL = re.compile(r"^(\d+)-[A-Za-z0-9_]+$")  # what follows ".<name>.partial-": "<pid>-<random>"
-STAMP = ".kit-folder.json"  # written into every folder atomic_dir creates: proof that the kit wrote it
+STAMP = ".kit-folder.json"  # written into every folder atomic_dir creates: what it is and the files the kit wrote
 _HELD: dict[str, list[int]] = {}  # resolved target → [lock fd, depth] (the lock is re-entrant within a process)
 
 
@@ -132,19 +131,49 @@ def check_writable(path: str | os.PathLike[str], *, what: str, kind: str = "file
         raise KitError(f"{what} {path} is not writable ({exc.strerror or exc}); choose a writable path") from None
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def _contains(outer: Path, inner: Path) -> bool:
     return outer == inner or outer in inner.parents
 
 
-def check_replaceable(path: str | os.PathLike[str], *, marker: str | None) -> None:
-    """Refuse to replace ``path`` unless it is a folder the kit wrote: it holds ``marker`` and only the files that log lists.
+def read_stamp(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """A folder's :data:`STAMP` (``kind``, ``files``), or None when it has none or it is damaged.
 
-    Never the kit cache, the home folder, the working folder, or a folder that holds any of them.
+    Args:
+        path: the folder.
+    """
+    try:
+        stamp = json.loads((Path(path) / STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) else None
+
+
+def write_stamp(path: str | os.PathLike[str], *, kind: str, files: dict[str, str] | None) -> None:
+    """Record in ``path/STAMP`` what the folder is and ``{file: sha256}`` of the files the kit wrote there.
+
+    Args:
+        path: the folder.
+        kind: what it is (``pilot report``, ``exercises``...): ``--overwrite`` replaces it only with the same kind.
+        files: the files the kit wrote; None where a kit log in the folder lists them (baselines, artifacts).
+    """
+    atomic_write_json(Path(path) / STAMP, {"written_by": "kit", "kind": kind, "pid": os.getpid(), "files": files})
+
+
+def check_replaceable(path: str | os.PathLike[str], *, marker: str | None = None, kind: str = "folder") -> None:
+    """Refuse to replace ``path`` unless the kit wrote it as a ``kind`` and it holds only the files the kit wrote.
+
+    Never the kit cache, the home folder, the working folder, or a folder that holds any of them;
+    never a folder of another kind (a baseline or a quantized model is never replaced by a report).
 
     Args:
         path: the existing folder ``--overwrite`` would replace.
-        marker: the kit log that marks a finished kit folder (``kit-quantization.json``); None: the
-            :data:`STAMP` that :func:`atomic_dir` writes into every folder it creates.
+        marker: the kit log that marks a finished kit folder and lists its files (``kit-quantization.json``);
+            None: the :data:`STAMP` that :func:`atomic_dir` writes into every folder it creates.
+        kind: what the new folder is; the old one must have been stamped as the same kind.
     """
     path = Path(path).expanduser()
     if path.is_symlink() or (path.exists() and not path.is_dir()):
@@ -155,48 +184,37 @@ def check_replaceable(path: str | os.PathLike[str], *, marker: str | None) -> No
         if _contains(real, keep.expanduser().resolve()):
             raise KitError(f"refusing to replace {path}: it is or holds {name} ({keep}); choose another --out")
     log = path / (marker or STAMP)
+    logs = sorted(p.name for p in path.glob("kit-*.json"))  # a baseline's or an artifact's log names it
+    if not log.is_file() and not marker and logs:
+        raise KitError(f"{path} is a kit folder with {logs[0]}, not {_a(kind)}; --overwrite replaces only "
+                       f"{_a(kind)} the kit wrote: choose another --out")
     if not log.is_file():
         raise KitError(f"{path} is not a kit artifact (no {marker or STAMP}); --overwrite replaces only folders the "
                        "kit wrote: move it away yourself or choose another --out")
+    stamp = read_stamp(path)
+    found = (stamp or {}).get("kind")
+    if (found or not marker) and found != kind:
+        what = _a(found) if found else f"a kit folder with {logs[0]}" if logs else \
+            "a kit folder that does not record what it is (written by an older kit)"
+        raise KitError(f"{path} is {what}, not {_a(kind)}; --overwrite replaces only {_a(kind)} the kit wrote: "
+                       "choose another --out")
     try:
         listed = json.loads(log.read_text(encoding="utf-8")).get("files")
     except (OSError, ValueError, AttributeError):
         listed = None  # a damaged log: replacing the artifact is the fix
+    if not marker and not isinstance(listed, dict):
+        raise KitError(f"{path} does not list the files the kit wrote ({STAMP}); move it away yourself "
+                       "or choose another --out")
     if isinstance(listed, dict):
-        extra = sorted(set(file_manifest(path, exclude=(log.name,))) - set(listed))
+        current = file_manifest(path, exclude=(log.name,))
+        extra = sorted(set(current) - set(listed))
         if extra:
             raise KitError(f"{path} holds files the kit did not write ({', '.join(extra[:3])}); move them out "
                            "or choose another --out")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists but belongs to someone else
-    return True
-
-
-def clean_stale_partials(path: str | os.PathLike[str]) -> list[Path]:
-    """Delete ``.<name>.partial-<pid>-*`` folders beside ``path`` left by kit processes that no longer run.
-
-    Only folders named by :func:`atomic_dir` (with a pid) are touched; anything else is left alone.
-
-    Args:
-        path: the target folder whose interrupted writes to clean.
-    """
-    path = Path(path).expanduser()
-    prefix = f".{path.name}.partial-"
-    removed = []
-    with contextlib.suppress(OSError):
-        for p in path.parent.iterdir():
-            m = _PARTIAL.match(p.name[len(prefix):]) if p.name.startswith(prefix) else None
-            if m and p.is_dir() and not p.is_symlink() and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
-                shutil.rmtree(p, ignore_errors=True)
-                removed.append(p)
-    return removed
+        changed = sorted(n for n in current if not marker and current[n] != listed[n])
+        if changed:
+            raise KitError(f"{path} holds files changed since the kit wrote them ({', '.join(changed[:3])}); "
+                           "move them out or choose another --out")
 
 
 def _lock_fd(lock: Path, target: Path) -> int:
@@ -223,7 +241,7 @@ def writer_lock(path: str | os.PathLike[str]) -> Iterator[list[Path]]:
     """Hold the lock file ``.<name>.lock`` beside ``path`` (fcntl); a second writer fails at once with a KitError.
 
     Re-entrant within one process. Yields the stale partial folders it cleaned (see
-    :func:`clean_stale_partials`). On release the lock file is removed, and so are parent
+    :func:`kit.leftovers.clean_stale_partials`). On release the lock file is removed, and so are parent
     folders it had to create if nothing was written at ``path``.
 
     Args:
@@ -240,6 +258,7 @@ def writer_lock(path: str | os.PathLike[str]) -> Iterator[list[Path]]:
         return
     created = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
     lock = path.parent / f".{path.name}.lock"
+    stale = [lock] if lock.is_file() and remove_stale_lock(lock) else []  # left by a killed run
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = _lock_fd(lock, path)
@@ -249,7 +268,7 @@ def writer_lock(path: str | os.PathLike[str]) -> Iterator[list[Path]]:
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     _HELD[key] = [fd, 1]
     try:
-        yield clean_stale_partials(path)
+        yield stale + clean_stale_partials(path)
     finally:
         del _HELD[key]
         with contextlib.suppress(OSError):
@@ -262,7 +281,8 @@ def writer_lock(path: str | os.PathLike[str]) -> Iterator[list[Path]]:
 
 
 @contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike[str], *, overwrite: bool = False, marker: str | None = None) -> Iterator[Path]:
+def atomic_dir(path: str | os.PathLike[str], *, overwrite: bool = False, marker: str | None = None,
+               kind: str = "folder", cleaned: list[Path] | None = None) -> Iterator[Path]:
     """Yield a temp folder beside ``path``; rename it to ``path`` only if the block succeeds.
 
     Holds :func:`writer_lock` throughout. The temp folder's name carries this process's pid, so a
@@ -273,22 +293,26 @@ def atomic_dir(path: str | os.PathLike[str], *, overwrite: bool = False, marker:
     Args:
         path: the final folder.
         overwrite: replace an existing kit folder at ``path`` (otherwise refuse).
-        marker: the kit log that proves an existing folder is the kit's (e.g. ``kit-quantization.json``);
-            None: the :data:`STAMP` this function writes into every folder it creates.
+        marker: the kit log that proves an existing folder is the kit's and lists its files (e.g.
+            ``kit-quantization.json``); None: the :data:`STAMP` this function writes into every folder it creates.
+        kind: what the folder is, recorded in its stamp (see :func:`check_replaceable`).
+        cleaned: a list to extend with the stale locks and partial folders of killed runs it removed.
     """
     path = Path(path).expanduser()
-    with writer_lock(path):
+    with writer_lock(path) as stale:
+        if cleaned is not None:
+            cleaned.extend(stale)
         if path.exists() or path.is_symlink():
             if not overwrite:
                 raise KitError(f"{path} already exists; choose another --out or pass --overwrite")
-            check_replaceable(path, marker=marker)
+            check_replaceable(path, marker=marker, kind=kind)
         try:
             tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.partial-{os.getpid()}-"))
         except OSError as exc:
             raise KitError(f"cannot write beside {path} ({exc.strerror or exc}); choose a writable --out") from None
         try:
             yield tmp
-            (tmp / STAMP).write_text(json.dumps({"written_by": "kit", "pid": os.getpid()}) + "\n")
+            write_stamp(tmp, kind=kind, files=None if marker else file_manifest(tmp))
             os.chmod(tmp, 0o755)  # mkdtemp makes it private; artifacts are shared
             if path.exists():
                 trash = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.replaced-{os.getpid()}-"))

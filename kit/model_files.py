@@ -17,11 +17,13 @@ from typing import Any
 from kit.errors import KitError
 from kit.io import file_manifest
 
-__all__ = ["BASELINE_FILE", "QUANT_FILE", "config_max_positions", "manifest", "read_log", "verify_folder",
+__all__ = ["ARTIFACT_KIND", "BASELINE_FILE", "BASELINE_KIND", "QUANT_FILE", "config_max_positions", "manifest",
+           "read_log", "verify_folder",
            "weights_sha256"]
 
 BASELINE_FILE = "kit-baseline.json"
 QUANT_FILE = "kit-quantization.json"
+BASELINE_KIND, ARTIFACT_KIND = "baseline", "quantized model"  # their folders' kinds (kit.io.check_replaceable)
 _LOGS = (BASELINE_FILE, QUANT_FILE)
 
 

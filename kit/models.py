@@ -19,7 +19,15 @@ from kit.environment import hub_offline
 from kit.errors import KitError
 from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_file
 from kit.log_filters import quiet_int8_cast_warning
-from kit.model_files import BASELINE_FILE, QUANT_FILE, config_max_positions, manifest, verify_folder, weights_sha256
+from kit.model_files import (
+    BASELINE_FILE,
+    BASELINE_KIND,
+    QUANT_FILE,
+    config_max_positions,
+    manifest,
+    verify_folder,
+    weights_sha256,
+)
 
 __all__ = [
     "ALIASES",
@@ -187,7 +195,7 @@ def prepare_baseline(alias: str, *, force: bool = False) -> Path:
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(source.state_dict(), strict=True)
     model.eval()
-    with atomic_dir(out, overwrite=True, marker=BASELINE_FILE) as tmp:
+    with atomic_dir(out, overwrite=True, marker=BASELINE_FILE, kind=BASELINE_KIND) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         files = manifest(tmp)

@@ -8,7 +8,7 @@ from typing import Any
 
 from kit.errors import KitError
 from kit.eval.record_files import read_records
-from kit.govern.adoption_db import INVENTORY_COLUMNS
+from kit.govern.adoption_csv import INVENTORY_COLUMNS
 
 __all__ = ["register"]
 
@@ -35,7 +35,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 def _rows(entries: list[Any], latest: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"id": e.id, "created": e.created_at[:16].replace("T", " "), "model": e.model_ref, "method": e.method,
-             "bits": e.bits, "use_case": e.use_case, "latest": ("pass" if latest[e.id].passed else "fail"),
+             "bits": e.bits, "use_case": e.use_case, "latest": latest[e.id].decision,
              "validated": latest[e.id].created_at[:10], "aliases": ",".join(e.aliases) or None, "owner": e.owner,
              "req_per_day": e.volume_per_day} for e in entries]
 
@@ -48,11 +48,12 @@ def cmd_registry(args: argparse.Namespace) -> int:
     with Registry.open(args.registry) as reg:
         if args.action in ("list", "find"):
             entries = reg.list(use_case=args.use_case) if args.action == "list" else reg.find(args.target)
+            latest = reg.latest_validations()
             if args.action == "find":
                 for e in entries:
                     print(f"{args.target} is already quantized with {e.method}{f' {e.bits}-bit' if e.bits else ''} "
-                          f"(entry {e.id}, {e.use_case}, {'passed' if e.passed else 'failed'}): {e.model_ref}")
-            print(format_table(_rows(entries, reg.latest_validations())) if entries else f"no entries in {reg.location}")
+                          f"(entry {e.id}, {e.use_case}, {latest[e.id].decision} at its latest validation): {e.model_ref}")
+            print(format_table(_rows(entries, latest)) if entries else f"no entries in {reg.location}")
         elif args.action == "show":
             entry = reg.get(args.target)
             history = reg.validations(entry.id)
@@ -65,7 +66,7 @@ def cmd_registry(args: argparse.Namespace) -> int:
             if entry.reason:
                 print(f"reason for deviating from the default: {entry.reason}")
             print(Verdict.from_dict(history[-1].verdict).format())
-            steps = [f"{h.created_at[:19]} {h.kind} {'pass' if h.passed else 'fail'}" for h in history]
+            steps = [f"{h.created_at[:19]} {h.kind} {h.decision}" for h in history]
             print("history: " + "; ".join(steps))
         elif args.action in ("incident", "incidents", "import"):
             _adoption_action(reg, args)
@@ -93,15 +94,31 @@ def _adoption_action(reg: Any, args: argparse.Namespace) -> None:
         rows = [{"id": i.id, "when": i.occurred_at[:16].replace("T", " "), "stage": i.stage, "model": i.model_ref,
                  "entry": i.entry_id, "note": i.note, "source": i.source} for i in reg.incidents(stage=args.stage)]
         print(format_table(rows) if rows else f"no incidents in {reg.location}")
+    elif args.undo:
+        batch, done, kept = reg.undo_import(args.undo)
+        print(f"undid import {batch.id} ({batch.kind} from {batch.source}, {batch.imported_at[:19]}): {done} row(s) "
+              "removed or restored" + (f"; kept {kept} a later import changed (undo that one first)" if kept else ""))
+    elif args.list:
+        rows = [{"id": b.id, "when": b.imported_at[:16].replace("T", " "), "kind": b.kind, "source": b.source,
+                 "rows": b.row_count, "by": b.imported_by, "undone": (b.undone_at or "")[:16].replace("T", " ") or None}
+                for b in reg.imports()]
+        print(format_table(rows) if rows else f"no imports in {reg.location}")
     elif args.inventory or args.incidents:
+        from kit.govern.adoption_csv import read_incidents, read_inventory
+
         if args.inventory:
-            items = reg.import_inventory(args.inventory)
-            print(f"imported {len(items)} inventory rows from {args.inventory} ({items[0].source})")
-        if args.incidents:
-            found = reg.import_incidents(args.incidents)
-            print(f"imported {len(found)} incidents from {args.incidents} (already present ones kept once)")
+            read_inventory(args.inventory)  # both files (and the entries they name) checked before either is imported
+        for row in read_incidents(args.incidents)[0] if args.incidents else []:
+            if row["entry"]:
+                reg.get(row["entry"])
+        for path, method, what in ((args.inventory, reg.import_inventory, "inventory rows"),
+                                   (args.incidents, reg.import_incidents, "new incidents")):
+            if path:
+                _, batch = method(path)
+                print(f"imported {batch.row_count} {what} from {path} ({batch.source}); "
+                      f"undo with `kit registry import --undo {batch.id}`")
     else:
-        raise KitError("give --inventory FILE and/or --incidents FILE to import")
+        raise KitError("give --inventory FILE and/or --incidents FILE to import, --list, or --undo ID")
 
 
 def _add_adoption_args(verbs: dict[str, Any]) -> None:
@@ -113,6 +130,9 @@ def _add_adoption_args(verbs: dict[str, Any]) -> None:
     verbs["incidents"].add_argument("--stage", default=None, choices=["gate", "production"])
     verbs["import"].add_argument("--inventory", default=None, help="CSV: " + ", ".join(INVENTORY_COLUMNS))
     verbs["import"].add_argument("--incidents", default=None, help="CSV: occurred_at, model, stage, note[, entry]")
+    verbs["import"].add_argument("--list", action="store_true", help="list the imports made (with their ids)")
+    verbs["import"].add_argument("--undo", default=None, metavar="ID",
+                                 help="take back one import: remove the rows it added, restore the rows it changed")
 
 
 def cmd_revalidate(args: argparse.Namespace) -> int:

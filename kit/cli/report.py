@@ -47,10 +47,12 @@ def _written(out: Path, summary: dict[str, Any]) -> str:
 
 def cmd_pilot(args: argparse.Namespace) -> int:
     """Run notebook 06 for one pilot and write its report folder."""
-    from kit.report.params import PILOT
-    from kit.report.runner import run_report
+    from kit.report.params import PILOT, check_parameters
+    from kit.report.runner import check_out, report_kind, run_report
 
     given = _parameters(args, PILOT, _PILOT_OPTIONS) | {"run_if_missing": bool(args.run)}
+    check_parameters(schema=PILOT, given=given)  # numbers and choices before the registry is opened
+    check_out(args.out, kind=report_kind("pilot"), overwrite=args.overwrite)
     if not args.run:  # say so now rather than from inside a kernel
         from kit.govern.registry import Registry
         from kit.report.summary import pilot_entries
@@ -87,6 +89,8 @@ def cmd_notebook_report(args: argparse.Namespace) -> int:
     if args.kind == "adoption":
         given = _parameters(args, ADOPTION, {"inventory": "inventory", "incidents": "incidents", "top_n": "top_n",
                                              "cost_basis": "cost_basis", "as_of": "as_of", "registry": "registry"})
+        for name in ("inventory", "incidents"):  # the bundled fictional CSVs are imported only when asked
+            given.setdefault(name, ADOPTION[name].default if args.examples else "")
     else:
         given = _parameters(args, REVALIDATION, {"entry": "entries", "device": "device", "registry": "registry"})
         if args.no_rerun:
@@ -144,8 +148,10 @@ def register(sub: Any) -> None:
 
     r = kinds.add_parser("adoption", parents=[common], help="adoption dashboard: coverage, time-to-quantize, "
                          "incidents, savings (notebook 07)")
-    r.add_argument("--inventory", help="inventory CSV to import first ('' = the registry's)")
-    r.add_argument("--incidents", help="incident log CSV to import first")
+    r.add_argument("--inventory", help="inventory CSV to import first (default: the registry's inventory)")
+    r.add_argument("--incidents", help="incident log CSV to import first (default: the registry's incident log)")
+    r.add_argument("--examples", action="store_true", help="import the bundled fictional inventory and incidents "
+                   "(data/examples/) into the registry first; undo with `kit registry import --undo ID`")
     r.add_argument("--top-n", help="coverage of the top-N models by volume (default 5)")
     r.add_argument("--cost-basis", help="throughput or memory")
     r.add_argument("--as-of", help="end date of the savings series, YYYY-MM-DD")
@@ -155,4 +161,4 @@ def register(sub: Any) -> None:
     r.add_argument("--entry", action="append", help="entry to re-validate (repeatable; default: the stale ones)")
     r.add_argument("--no-rerun", action="store_true", help="list the stale entries without re-running them")
     r.add_argument("--device", help="device to re-validate on")
-    r.set_defaults(func=cmd_notebook_report, json=False)
+    r.set_defaults(func=cmd_notebook_report, json=False, examples=False)

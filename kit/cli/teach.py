@@ -21,8 +21,12 @@ def cmd_exercises(args: argparse.Namespace) -> int:
     from kit.teach.exercises import check_clean, check_exercises, clean, generate_exercises
 
     if args.action == "generate":
-        for path in generate_exercises(solutions=args.solutions, exercises=args.exercises):
+        kept: list[Path] = []
+        for path in generate_exercises(solutions=args.solutions, exercises=args.exercises, overwrite=args.overwrite,
+                                       kept=kept):
             print(f"wrote {path}")
+        for path in kept:
+            print(f"kept your edited copy at {path}")
         return 0
     notebooks = sorted(p for folder in ("notebooks", args.solutions, args.exercises) for p in Path(folder).glob("*.ipynb"))
     if args.action == "clean":
@@ -114,6 +118,8 @@ def register(sub: Any) -> None:
     p.add_argument("action", choices=["generate", "check", "clean"])
     p.add_argument("--solutions", default="solutions")
     p.add_argument("--exercises", default="exercises")
+    p.add_argument("--overwrite", action="store_true",
+                   help="generate: replace exercises you edited (a copy of each is kept in runs/exercise-backups/)")
     p.set_defaults(func=cmd_exercises)
 
     p = sub.add_parser("progress", help="which notebooks and exercises this learner has completed")

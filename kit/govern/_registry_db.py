@@ -13,9 +13,10 @@ from typing import Any
 
 from kit.errors import KitError
 
-__all__ = ["SCHEMA_VERSION", "Database", "current_user", "is_postgres_url"]
+__all__ = ["SCHEMA_VERSION", "Database", "current_user", "is_postgres_url", "writable"]
 
 SCHEMA_VERSION = "1"
+_BESIDE = ("-wal", "-shm")  # files SQLite keeps beside a WAL-mode database
 _TABLES = ("registry_meta", "registry_entries", "registry_validations", "registry_aliases")
 # Portable DDL: TEXT/INTEGER only, JSON stored as TEXT, times as ISO-8601 UTC text (sortable).
 _DDL = (
@@ -44,6 +45,15 @@ def current_user() -> str:
         return os.environ.get("USER") or getpass.getuser()
     except (OSError, KeyError, ImportError):  # no login name (containers)
         return "unknown"
+
+
+def writable(path: Path) -> bool:
+    """Whether the registry file and its folder can be written (SQLite writes its journal beside the file).
+
+    Args:
+        path: the registry file.
+    """
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 def is_postgres_url(target: str) -> bool:
@@ -96,6 +106,9 @@ class Database:
                 raise KitError(f"registry path {path} is a folder; give a file such as {path / 'registry.sqlite'}")
             if path.is_file() and path.stat().st_size > 0:
                 cls._prove_ours(path, timeout=timeout)  # read-only first: a foreign file is never changed
+                if not writable(path):  # a read-only folder or file: still listed, never written
+                    db.conn = cls._connect_ro(path, timeout=timeout)
+                    return db
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -114,15 +127,31 @@ class Database:
         return db
 
     @classmethod
+    def _connect_ro(cls, path: Path, *, timeout: float) -> Any:
+        """A read-only connection; in a folder it cannot write, ``immutable`` unless a write-ahead log exists."""
+        fixed = not writable(path) and not any(Path(f"{path}{suffix}").exists() for suffix in _BESIDE)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro{'&immutable=1' if fixed else ''}", uri=True,
+                               timeout=timeout, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+        return conn
+
+    @classmethod
     def _prove_ours(cls, path: Path, *, timeout: float) -> None:
-        """Open an existing SQLite file read-only (``mode=ro``) and refuse it unless it is a kit registry."""
+        """Open an existing SQLite file read-only and refuse it unless it is a kit registry; nothing is left beside it."""
+        beside = [Path(f"{path}{suffix}") for suffix in _BESIDE]
+        before = [p.exists() for p in beside]
         probe = cls(conn=None, kind="sqlite", where=str(path), timeout=timeout)
         try:
             with probe.errors():
-                probe.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout,
-                                             isolation_level=None)
-                probe.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                probe.conn = cls._connect_ro(path, timeout=timeout)
             probe._schema_ready()  # reads sqlite_master and registry_meta only; raises for a foreign file
+        except BaseException:
+            probe.close()
+            for p, existed in zip(beside, before):  # a WAL header makes even a read-only open create these
+                if not existed:
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+            raise
         finally:
             probe.close()
 

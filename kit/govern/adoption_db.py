@@ -7,26 +7,20 @@ an absent table as empty. :class:`AdoptionTables` is mixed into :class:`~kit.gov
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from kit.clock import utc_now
 from kit.errors import KitError
 from kit.govern._registry_db import current_user as _owner
-from kit.govern.costs import CRITICALITY
+from kit.govern.adoption_csv import INCIDENT_STAGES, parse_time, read_incidents, read_inventory
 
-__all__ = ["INCIDENT_STAGES", "INVENTORY_COLUMNS", "AdoptionTables", "Incident", "InventoryItem", "Promotion",
-           "StoredReport", "read_csv"]
+__all__ = ["AdoptionTables", "ImportBatch", "Incident", "InventoryItem", "Promotion", "StoredReport"]
 
-INCIDENT_STAGES = ("gate", "production")
-INVENTORY_COLUMNS = ("model", "owner", "requests_per_day", "criticality", "serving_cost_per_day", "use_case")
-_INCIDENT_COLUMNS = ("occurred_at", "model", "stage", "note")  # optional: entry, use_case
-_TABLES = ("registry_inventory", "registry_incidents", "registry_promotions", "registry_reports")
+_TABLES = ("registry_inventory", "registry_incidents", "registry_promotions", "registry_reports", "registry_imports")
 _DDL = (
     """CREATE TABLE IF NOT EXISTS registry_inventory (
         model_ref TEXT PRIMARY KEY, owner TEXT NOT NULL, requests_per_day INTEGER NOT NULL,
@@ -42,6 +36,9 @@ _DDL = (
     """CREATE TABLE IF NOT EXISTS registry_reports (
         id TEXT PRIMARY KEY, entry_id TEXT NOT NULL REFERENCES registry_entries(id), created_at TEXT NOT NULL,
         kind TEXT NOT NULL, path TEXT, summary TEXT NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS registry_imports (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, imported_at TEXT NOT NULL,
+        imported_by TEXT NOT NULL, row_count INTEGER NOT NULL, undo TEXT NOT NULL, undone_at TEXT)""",
 )
 
 
@@ -87,6 +84,19 @@ class Promotion:
 
 
 @dataclasses.dataclass(frozen=True)
+class ImportBatch:
+    """One CSV import: what it added or changed, so ``kit registry import --undo ID`` can take it back."""
+
+    id: str
+    kind: str
+    source: str
+    imported_at: str
+    imported_by: str
+    row_count: int
+    undone_at: str | None
+
+
+@dataclasses.dataclass(frozen=True)
 class StoredReport:
     """A report summary stored on an entry it covers."""
 
@@ -98,52 +108,17 @@ class StoredReport:
     summary: dict[str, Any]
 
 
-def read_csv(path: str | Path, *, required: tuple[str, ...]) -> tuple[list[dict[str, str]], bool]:
-    """Rows of a CSV file (``#`` lines are comments) and whether a comment marks it as example data.
-
-    Args:
-        path: the file.
-        required: column names it must have.
-    """
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise KitError(f"cannot read {path} ({exc.strerror}); pass a CSV file such as data/examples/inventory.csv") from None
-    example = any(line.startswith("#") and "example data" in line.lower() for line in lines)
-    reader = csv.DictReader(line for line in lines if line.strip() and not line.startswith("#"))
-    rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in reader]
-    missing = [c for c in required if c not in {h.strip() for h in reader.fieldnames or ()}]
-    if missing or not rows:
-        raise KitError(f"{path} needs a header with columns {', '.join(required)} and at least one row "
-                       f"(missing: {', '.join(missing) or 'rows'})")
-    return rows, example
-
-
-def _number(value: str, *, path: str, line: int, column: str, kind: type) -> Any:
-    try:
-        return kind(value.replace("_", "").replace(",", "")) if value else None
-    except ValueError:
-        raise KitError(f"{path} line {line}: {column} '{value}' is not a {kind.__name__}") from None
-
-
-def _time(value: str, *, where: str) -> str:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?)?", value):
-        raise KitError(f"{where}: time '{value}' is not ISO-8601 UTC such as 2026-11-29 or 2026-11-29T13:05:00Z")
-    value = value.replace(" ", "T")
-    return value if "T" in value else value + "T00:00:00Z"
-
-
 class AdoptionTables:
     """Inventory, incidents, promotion history and stored reports (a mixin for ``Registry``)."""
 
     db: Any
 
-    def _adoption_ready(self) -> bool:
+    def _adoption_ready(self, *tables: str) -> bool:
         if self.db.kind == "postgres":
             sql = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
         else:
             sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
-        return set(_TABLES) <= {row[0] for row in self.db.query(sql)}
+        return set(tables or _TABLES) <= {row[0] for row in self.db.query(sql)}
 
     def _ensure_adoption(self) -> None:
         if self._adoption_ready():
@@ -156,7 +131,7 @@ class AdoptionTables:
 
     def _rows(self, table: str, columns: tuple[str, ...], where: str = "", params: tuple[Any, ...] = (),
               order: str = "") -> list[dict[str, Any]]:
-        if not self._adoption_ready():
+        if not self._adoption_ready(table):  # a registry older than the table, opened read-only: empty
             return []
         rows = self.db.query(f"SELECT {', '.join(columns)} FROM {table} {where} {order}", params)
         return [dict(zip(columns, row)) for row in rows]
@@ -182,7 +157,7 @@ class AdoptionTables:
         model = model_ref or (entry.baseline_ref or entry.model_ref if entry else None)
         if not model:
             raise KitError("an incident needs an entry id or a model")
-        when = _time(occurred_at, where="incident") if occurred_at else utc_now(precise=True)
+        when = parse_time(occurred_at, where="incident --at") if occurred_at else utc_now(precise=True)
         key = f"{entry.id if entry else ''}|{model}|{stage}|{when}|{note.strip()}"
         inc = Incident(id=hashlib.sha256(key.encode()).hexdigest()[:12], entry_id=entry.id if entry else None,
                        model_ref=model, stage=stage, note=note.strip(), occurred_at=when, recorded_at=utc_now(precise=True),
@@ -205,48 +180,104 @@ class AdoptionTables:
         return [Incident(**r) for r in rows if (stage is None or r["stage"] == stage)
                 and (model_ref is None or r["model_ref"] == model_ref)]
 
-    def import_incidents(self, path: str | Path) -> list[Incident]:
+    def _batch(self, *, kind: str, source: str, at: str, rows: int, undo: dict[str, Any]) -> ImportBatch:
+        # inside the import's transaction
+        batch = ImportBatch(id=hashlib.sha256(f"{kind}|{source}|{at}".encode()).hexdigest()[:10], kind=kind,
+                            source=source, imported_at=at, imported_by=_owner(), row_count=rows, undone_at=None)
+        self.db.query("INSERT INTO registry_imports (id, kind, source, imported_at, imported_by, row_count, undo, undone_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, NULL)", (*dataclasses.astuple(batch)[:6], json.dumps(undo)))
+        return batch
+
+    def import_incidents(self, path: str | Path) -> tuple[list[Incident], ImportBatch]:
         """Add the incidents of a CSV log (occurred_at, model, stage, note[, entry]); re-importing adds none twice.
 
         Args:
-            path: the CSV file.
+            path: the CSV file (read and checked whole before anything is written).
         """
-        rows, example = read_csv(path, required=_INCIDENT_COLUMNS)
-        source = f"{'example:' if example else ''}{Path(path).name}"
-        out = []
+        rows, example = read_incidents(path)
+        source, now = f"{'example:' if example else ''}{Path(path).name}", utc_now(precise=True)
         for row in rows:
-            out.append(self.record_incident(entry_id=row.get("entry") or None, stage=row["stage"], note=row["note"],
-                                            model_ref=row["model"], occurred_at=row["occurred_at"], by="import",
-                                            source=source))
-        return out
+            if row["entry"]:
+                self.get(row["entry"])  # type: ignore[attr-defined]  # an unknown entry fails before any write
+        self._ensure_adoption()
+        out, added = [], []
+        with self.db.transaction():
+            for row in rows:
+                known = {i.id for i in self.incidents(model_ref=row["model"])}
+                inc = self.record_incident(entry_id=row["entry"], stage=row["stage"], note=row["note"],
+                                           model_ref=row["model"], occurred_at=row["occurred_at"], by="import",
+                                           source=source)
+                out.append(inc)
+                if inc.id not in known and inc.id not in added:
+                    added.append(inc.id)
+            batch = self._batch(kind="incidents", source=source, at=now, rows=len(added), undo={"incidents": added})
+        return out, batch
 
-    def import_inventory(self, path: str | Path) -> list[InventoryItem]:
+    def import_inventory(self, path: str | Path) -> tuple[list[InventoryItem], ImportBatch]:
         """Add or update the served models listed in a CSV inventory (columns: see ``INVENTORY_COLUMNS``).
 
         Args:
-            path: the CSV file; ``use_case`` and ``serving_cost_per_day`` may be empty.
+            path: the CSV file (read and checked whole before anything is written).
         """
-        rows, example = read_csv(path, required=INVENTORY_COLUMNS[:4])
-        source, now, items = f"{'example:' if example else ''}{Path(path).name}", utc_now(precise=True), []
-        for i, row in enumerate(rows, start=2):
-            volume = _number(row["requests_per_day"], path=str(path), line=i, column="requests_per_day", kind=int)
-            if volume is None or volume < 0 or not row["model"]:
-                raise KitError(f"{path} line {i}: each row needs a model and requests_per_day >= 0")
-            if row["criticality"] not in CRITICALITY:
-                raise KitError(f"{path} line {i}: criticality '{row['criticality']}' is not one of {', '.join(CRITICALITY)}")
-            cost = _number(row.get("serving_cost_per_day", ""), path=str(path), line=i, column="serving_cost_per_day",
-                           kind=float)
-            items.append(InventoryItem(model_ref=row["model"], owner=row["owner"] or "unknown", requests_per_day=volume,
-                                       criticality=row["criticality"], serving_cost_per_day=cost,
-                                       use_case=row.get("use_case") or None, source=source, imported_at=now))
+        rows, example = read_inventory(path)
+        source, now = f"{'example:' if example else ''}{Path(path).name}", utc_now(precise=True)
+        items = [InventoryItem(model_ref=r["model"], owner=r["owner"], requests_per_day=r["requests_per_day"],
+                               criticality=r["criticality"], serving_cost_per_day=r["serving_cost_per_day"],
+                               use_case=r["use_case"], source=source, imported_at=now) for r in rows]
         self._ensure_adoption()
         cols = tuple(f.name for f in dataclasses.fields(InventoryItem))
         update = ", ".join(f"{c} = excluded.{c}" for c in cols[1:])
         with self.db.transaction():
+            before = {i.model_ref: dataclasses.asdict(i) for i in self.inventory()}
             for item in items:
                 self.db.query(f"INSERT INTO registry_inventory ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
                               f"ON CONFLICT (model_ref) DO UPDATE SET {update}", dataclasses.astuple(item))
-        return items
+            batch = self._batch(kind="inventory", source=source, at=now, rows=len(items),
+                                undo={"inventory": [{"model": i.model_ref, "before": before.get(i.model_ref)}
+                                                    for i in items]})
+        return items, batch
+
+    def imports(self) -> list[ImportBatch]:
+        """Every CSV import, oldest first (undone ones carry ``undone_at``)."""
+        cols = tuple(f.name for f in dataclasses.fields(ImportBatch))
+        return [ImportBatch(**r) for r in self._rows("registry_imports", cols, order="ORDER BY imported_at, id")]
+
+    def undo_import(self, batch_id: str) -> tuple[ImportBatch, int, int]:
+        """Take back one import: remove the rows it added, restore the inventory rows it changed.
+
+        A row a later import changed again is kept (undo that import first). Returns the batch,
+        the rows removed or restored, and the rows kept.
+
+        Args:
+            batch_id: the import's id (or a unique prefix), as ``kit registry import`` printed it.
+        """
+        found = [b for b in self.imports() if b.id.startswith(batch_id.strip())] if batch_id.strip() else []
+        if len(found) != 1:
+            raise KitError(f"{'no' if not found else 'more than one'} import '{batch_id}' in this registry; "
+                           "list them with `kit registry import --list`")
+        batch = found[0]
+        if batch.undone_at:
+            raise KitError(f"import {batch.id} was already undone at {batch.undone_at}")
+        undo = json.loads(self.db.query("SELECT undo FROM registry_imports WHERE id = ?", (batch.id,))[0][0])
+        cols = tuple(f.name for f in dataclasses.fields(InventoryItem))
+        done = kept = 0
+        with self.db.transaction():
+            for inc in undo.get("incidents", []):
+                if self.db.query("SELECT 1 FROM registry_incidents WHERE id = ?", (inc,)):
+                    self.db.query("DELETE FROM registry_incidents WHERE id = ?", (inc,))
+                    done += 1
+            for row in undo.get("inventory", []):
+                if not self.db.query("SELECT 1 FROM registry_inventory WHERE model_ref = ? AND imported_at = ?",
+                                     (row["model"], batch.imported_at)):
+                    kept += 1  # changed (or removed) since: a later import owns it now
+                    continue
+                self.db.query("DELETE FROM registry_inventory WHERE model_ref = ?", (row["model"],))
+                if row["before"]:
+                    self.db.query(f"INSERT INTO registry_inventory ({', '.join(cols)}) VALUES "
+                                  f"({', '.join('?' * len(cols))})", tuple(row["before"][c] for c in cols))
+                done += 1
+            self.db.query("UPDATE registry_imports SET undone_at = ? WHERE id = ?", (utc_now(precise=True), batch.id))
+        return batch, done, kept
 
     def inventory(self) -> list[InventoryItem]:
         """The served models, highest request volume first."""

@@ -43,6 +43,16 @@ class Validation:
     stack: dict[str, Any]
     evals: dict[str, Any] | None = None
 
+    @property
+    def decision(self) -> str:
+        """``pass``, ``fail`` or ``inconclusive`` (more data decides), as the gate said."""
+        return self.verdict.get("decision") or ("pass" if self.passed else "fail")
+
+    def outcome(self) -> str:
+        """How the latest validation ended, for a sentence: ``failed its latest validation`` or ``... was inconclusive``."""
+        return {"pass": "passed its latest validation", "fail": "failed its latest validation"}.get(
+            self.decision, "was inconclusive at its latest validation (more data would decide)")
+
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
@@ -308,7 +318,7 @@ class Registry(AdoptionTables):
                 raise KitError(f"entry {entry.id} was last validated on another stack ({'; '.join(changes)}); "
                                f"run `kit revalidate {entry.id}` first")
             if not latest.passed:
-                raise KitError(f"entry {entry.id} failed its latest validation ({latest.created_at}); only a passing "
+                raise KitError(f"entry {entry.id} {latest.outcome()} ({latest.created_at}); only a passing "
                                "model can be promoted — see `kit registry show " + entry.id + "`")
             self.db.query("INSERT INTO registry_aliases (alias, scope, entry_id, set_at, set_by) VALUES (?, ?, ?, ?, ?) "
                           "ON CONFLICT (alias, scope) DO UPDATE SET entry_id = excluded.entry_id, "

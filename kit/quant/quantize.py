@@ -22,7 +22,7 @@ from kit.environment import describe_environment
 from kit.errors import KitError
 from kit.eval.timing import peak_memory
 from kit.io import atomic_dir, atomic_write_json, check_replaceable, writer_lock
-from kit.model_files import manifest, verify_folder, weights_sha256
+from kit.model_files import ARTIFACT_KIND, manifest, verify_folder, weights_sha256
 from kit.models import QUANT_FILE, LoadedModel, check_device, resolve_path
 from kit.quant.calibration import calibration_chunks
 from kit.quant.methods import METHODS, Method, Request
@@ -153,7 +153,7 @@ def _check_args(method: Method, bits: int | None, out: Path, baseline: Path, ove
     if out.resolve() == baseline.resolve() or out.resolve() in baseline.resolve().parents:
         raise KitError(f"--out {out} is the baseline folder itself or holds it; choose another --out")
     if out.exists() or out.is_symlink():
-        check_replaceable(out, marker=QUANT_FILE)  # --overwrite replaces only a kit artifact
+        check_replaceable(out, marker=QUANT_FILE, kind=ARTIFACT_KIND)  # --overwrite replaces only a kit artifact
     return bits
 
 
@@ -277,7 +277,7 @@ def quantize(
         "environment": describe_environment(device=device),
         "created_at": utc_now(),
     }
-    with atomic_dir(out, overwrite=overwrite, marker=QUANT_FILE) as tmp, hf_progress(progress):
+    with atomic_dir(out, overwrite=overwrite, marker=QUANT_FILE, kind=ARTIFACT_KIND) as tmp, hf_progress(progress):
         adapter.save(quantized, tmp)
         tokenizer.save_pretrained(tmp)
         config["files"] = manifest(tmp)  # every file but the log, verified on load (kit.model_files)

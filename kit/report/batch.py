@@ -7,11 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kit.errors import KitError
 from kit.io import atomic_dir, atomic_write_json
 from kit.report.html import page, render_table
 
-__all__ = ["run_batch"]
+__all__ = ["BATCH_KIND", "run_batch"]
+
+BATCH_KIND = "report batch"  # the batch folder's kind (kit.io.check_replaceable)
 
 
 def _slug(text: str) -> str:
@@ -29,22 +30,20 @@ def run_batch(*, inventory: str | os.PathLike[str], out: str | os.PathLike[str],
         run: run a small pilot for models without one (otherwise they are listed as "no pilot yet").
         overwrite: replace an existing batch folder.
     """
-    from kit.govern.adoption_db import INVENTORY_COLUMNS, read_csv
+    from kit.govern.adoption_csv import read_inventory
     from kit.govern.registry import Registry
-    from kit.report.runner import run_report, store_summary
+    from kit.report.runner import check_out, run_report, store_summary
     from kit.report.summary import pilot_entries
 
-    rows, example = read_csv(Path(inventory), required=INVENTORY_COLUMNS[:4])
-    out = Path(out).expanduser().resolve()
-    if out.exists() and not overwrite:
-        raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
+    rows, example = read_inventory(Path(inventory))  # every value checked, errors as file:line
+    out = check_out(out, kind=BATCH_KIND, overwrite=overwrite)  # before any kernel starts
     with Registry.open(registry or None) as reg:
         has_pilot = {r["model"]: bool(r.get("use_case")) and bool(
             pilot_entries(registry=reg, model=r["model"], use_case=r["use_case"])) for r in rows}
     table: list[dict[str, Any]] = []
     done: list[tuple[dict[str, Any], str]] = []
-    with atomic_dir(out, overwrite=overwrite) as tmp:
-        for r in sorted(rows, key=lambda r: -int(r["requests_per_day"] or 0)):
+    with atomic_dir(out, overwrite=overwrite, kind=BATCH_KIND) as tmp:
+        for r in sorted(rows, key=lambda r: -r["requests_per_day"]):
             row: dict[str, Any] = {"model": r["model"], "use_case": r.get("use_case") or None,
                                    "requests_per_day": r["requests_per_day"], "status": "no pilot yet",
                                    "decision": None, "report": None}
@@ -53,7 +52,7 @@ def run_batch(*, inventory: str | os.PathLike[str], out: str | os.PathLike[str],
             elif has_pilot[r["model"]] or run:
                 summary = run_report(kind="pilot", out=tmp / _slug(r["model"]), store=False, parameters={
                     "model": r["model"], "use_case": r["use_case"], "registry": registry, "run_if_missing": run,
-                    "requests_per_day": int(r["requests_per_day"])})
+                    "requests_per_day": r["requests_per_day"]})
                 d = summary["decision"]
                 row |= {"status": d["status"], "decision": d["headline"], "report": f"{_slug(r['model'])}/report.html"}
                 done.append((summary, _slug(r["model"])))

@@ -94,16 +94,6 @@ def _trend_plot(d: dict[str, Any], path: Path) -> Path:
 ADOPTION_FIGURES = {"coverage.png": _coverage_plot, "activity.png": _activity_plot, "trends.png": _trend_plot}
 
 
-def _resolve(path: str) -> Path:
-    """A path as given, else the bundled copy of ``data/...`` (the example data, from any working folder)."""
-    from kit._bundled import bundled_path
-
-    given = Path(path).expanduser()
-    if given.exists() or given.is_absolute() or given.parts[:1] != ("data",):
-        return given
-    return bundled_path(*given.parts)
-
-
 def prepare_adoption_dashboard(**parameters: Any) -> dict[str, Any]:
     """Import the given CSVs into the registry, compute the dashboard, write its figures; return its data.
 
@@ -112,15 +102,16 @@ def prepare_adoption_dashboard(**parameters: Any) -> dict[str, Any]:
     """
     from kit.govern.registry import Registry
     from kit.report.pilot import default_output_dir
+    from kit.report.preflight import resolve_data
 
     p = check_parameters(schema=ADOPTION, given=parameters)
     as_of = datetime.date.fromisoformat(p["as_of"]) if p["as_of"] else utc_today()
     out = Path(p["output_dir"]) if p["output_dir"] else default_output_dir(kind="adoption", name="dashboard")
     with Registry.open(p["registry"] or None) as reg:
         if p["inventory"]:
-            reg.import_inventory(_resolve(p["inventory"]))
+            reg.import_inventory(resolve_data(p["inventory"]))
         if p["incidents"]:
-            reg.import_incidents(_resolve(p["incidents"]))
+            reg.import_incidents(resolve_data(p["incidents"]))
         data = collect(registry=reg, top_n=p["top_n"], cost_basis=p["cost_basis"], as_of=as_of)
     data["title"] = "Adoption dashboard" + (" (example data)" if data["example_data"] else "")
     data["figures"] = [fn(data, out / name).name for name, fn in ADOPTION_FIGURES.items()]

@@ -7,6 +7,7 @@ checks it), so the CLI, the notebook and the docs agree on one list.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +25,7 @@ class Param:
     default: Any
     help: str
     choices: tuple[str, ...] = ()
+    positive: bool = False  # a size or count: must be > 0 (other numbers: >= 0)
 
 
 _NUM = (int, float)
@@ -35,12 +37,13 @@ PILOT: dict[str, Param] = {
     "run_if_missing": Param((bool,), True, "run a pilot when the registry holds none"),
     "methods": Param((list,), [], "methods a new pilot tries (default: the sanctioned one)"),
     "reason": Param((str,), "", "new pilot: why try methods other than the sanctioned one (required then)"),
-    "max_tokens": Param((int, type(None)), 512, "new pilot: text sets scored on the first N tokens (None: all)"),
-    "limit": Param((int, type(None)), 20, "new pilot: first N items of MC/generation sets (None: all)"),
+    "max_tokens": Param((int, type(None)), 512, "new pilot: text sets scored on the first N tokens (None: all)",
+                        positive=True),
+    "limit": Param((int, type(None)), 20, "new pilot: first N items of MC/generation sets (None: all)", positive=True),
     "requests_per_day": Param((int,), 100_000, "inference volume the savings assume"),
-    "tokens_per_request": Param((int,), 300, "generated tokens per request"),
+    "tokens_per_request": Param((int,), 300, "generated tokens per request", positive=True),
     "accelerator_hour_price": Param(_NUM, 2.0, "price of one accelerator (or server) hour, USD"),
-    "accelerator_memory_gib": Param(_NUM, 24.0, "memory of one accelerator, GiB"),
+    "accelerator_memory_gib": Param(_NUM, 24.0, "memory of one accelerator, GiB", positive=True),
     "memory_headroom": Param(_NUM, 0.3, "extra memory per replica for KV cache and activations (fraction of weights)"),
     "cost_basis": Param((str,), "throughput", "savings headline: serving hours from throughput, or replicas from memory",
                         ("throughput", "memory")),
@@ -52,7 +55,7 @@ PILOT: dict[str, Param] = {
 ADOPTION: dict[str, Param] = {
     "inventory": Param((str,), "data/examples/inventory.csv", "inventory CSV to import (empty: use the registry table)"),
     "incidents": Param((str,), "data/examples/incidents.csv", "incident log CSV to import (empty: use the registry table)"),
-    "top_n": Param((int,), 5, "coverage of the top-N models by volume"),
+    "top_n": Param((int,), 5, "coverage of the top-N models by volume", positive=True),
     "cost_basis": PILOT["cost_basis"],
     "as_of": Param((str,), "", "end date of the cumulative savings, YYYY-MM-DD (default: today)"),
     "registry": PILOT["registry"],
@@ -91,8 +94,11 @@ def check_parameters(*, schema: Mapping[str, Param], given: Mapping[str, Any]) -
             raise KitError(f"parameter {name} must be {_type_name(p.types)}, got {type(value).__name__} {value!r}")
         if p.choices and value not in p.choices:
             raise KitError(f"parameter {name} must be one of {', '.join(p.choices)}, got {value!r}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            raise KitError(f"parameter {name} must be >= 0, got {value}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise KitError(f"parameter {name} must be a finite number, got {value}")
+            if value < 0 or (p.positive and value == 0):
+                raise KitError(f"parameter {name} must be {'> 0' if p.positive else '>= 0'}, got {value}")
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise KitError(f"parameter {name} must be a list of strings, got {value!r}")
     return {k: p.default for k, p in schema.items()} | dict(given)

@@ -2,25 +2,32 @@
 
 A solution cell marks its answer between ``### BEGIN SOLUTION`` and ``### END SOLUTION``.
 The exercise copy replaces that region with a stub raising ``NotImplementedError``; a
-``# HINT: ...`` line inside the region becomes the stub's message.
+``# HINT: ...`` line inside the region becomes the stub's message. The exercises folder's
+stamp records what the kit wrote, so a learner's edited exercise is never replaced without
+``overwrite`` (and then a copy is kept first).
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
+from kit.clock import folder_stamp
 from kit.errors import KitError
+from kit.io import read_stamp, runs_dir, write_stamp
 
-__all__ = ["BEGIN", "END", "check_clean", "check_exercises", "clean", "generate_exercises", "stub_source"]
+__all__ = ["BEGIN", "END", "EXERCISES_KIND", "check_clean", "check_exercises", "clean", "generate_exercises", "stub_source"]
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 _HINT = re.compile(r"^\s*#\s*HINT:\s*(.+)$")
+EXERCISES_KIND = "exercises"  # the exercises folder's kind (kit.io.write_stamp)
 
 
 def stub_source(source: str, *, where: str = "cell") -> str:
@@ -80,28 +87,63 @@ def _exercise_of(path: Path) -> Any:
     return nb
 
 
-def _write(nb: Any, path: Path) -> None:
+def _write(text: str, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    nbformat.write(nb, tmp)
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
 
 
-def generate_exercises(*, solutions: str | Path = "solutions", exercises: str | Path = "exercises") -> list[Path]:
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def generate_exercises(*, solutions: str | Path = "solutions", exercises: str | Path = "exercises",
+                       overwrite: bool = False, kept: list[Path] | None = None) -> list[Path]:
     """Write ``exercises/X.ipynb`` for every ``solutions/X.ipynb``; return the paths written.
+
+    An exercise that differs both from what the kit last wrote there and from what it would
+    write now was edited by a learner: refused (nothing written) unless ``overwrite``, which
+    first copies it to ``runs/exercise-backups/<time>/``.
 
     Args:
         solutions: folder of worked notebooks.
         exercises: folder for the generated copies.
+        overwrite: replace edited exercises (after keeping a copy of each).
+        kept: a list to extend with the backup copies made.
     """
     src, dst = Path(solutions), Path(exercises)
     paths = sorted(src.glob("*.ipynb"))
     if not paths:
         raise KitError(f"no notebooks in {src}; run from the repository root or pass --solutions")
+    texts = {p.name: nbformat.writes(_exercise_of(p)) + "\n" for p in paths}
+    recorded = ((read_stamp(dst) or {}).get("files") or {}) if dst.is_dir() else {}
+    edited = []
+    for name, text in texts.items():
+        target = dst / name
+        if target.is_file():
+            current = target.read_bytes()
+            if current.decode(errors="replace").rstrip("\n") != text.rstrip("\n") and \
+                    recorded.get(name) != hashlib.sha256(current).hexdigest():
+                edited.append(target)
+    if edited and not overwrite:
+        raise KitError(f"{', '.join(str(p) for p in edited[:3])} {'has' if len(edited) == 1 else 'have'} your edits "
+                       "(not what the kit wrote); nothing written: pass --overwrite to replace "
+                       "(a copy of each is kept first) or choose another --exercises")
+    if edited:
+        backup = runs_dir() / "exercise-backups" / folder_stamp()
+        backup.mkdir(parents=True, exist_ok=True)
+        for path in edited:
+            shutil.copy2(path, backup / path.name)
+            if kept is not None:
+                kept.append(backup / path.name)
     dst.mkdir(parents=True, exist_ok=True)
     written = []
-    for path in paths:
-        _write(_exercise_of(path), dst / path.name)
-        written.append(dst / path.name)
+    for name, text in texts.items():
+        target = dst / name
+        if not target.is_file() or target.read_text(encoding="utf-8", errors="replace") != text:
+            _write(text, target)
+        written.append(target)
+    write_stamp(dst, kind=EXERCISES_KIND, files={**recorded, **{name: _sha(text) for name, text in texts.items()}})
     return written
 
 
