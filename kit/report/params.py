@@ -7,6 +7,7 @@ checks it), so the CLI, the notebook and the docs agree on one list.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +25,8 @@ class Param:
     default: Any
     help: str
     choices: tuple[str, ...] = ()
+    positive: bool = False  # a finite number > 0 (a price, a utilisation)
+    at_most: float | None = None
 
 
 _NUM = (int, float)
@@ -39,7 +42,9 @@ PILOT: dict[str, Param] = {
     "limit": Param((int, type(None)), 20, "new pilot: first N items of MC/generation sets (None: all)"),
     "requests_per_day": Param((int,), 100_000, "inference volume the savings assume"),
     "tokens_per_request": Param((int,), 300, "generated tokens per request"),
-    "accelerator_hour_price": Param(_NUM, 2.0, "price of one accelerator (or server) hour, USD"),
+    "accelerator_hour_price": Param(_NUM, 2.0, "price of one accelerator (or server) hour, USD", positive=True),
+    "utilisation": Param(_NUM, 0.5, "fraction of each paid hour the hardware spends generating (0 < u ≤ 1)",
+                         positive=True, at_most=1.0),
     "accelerator_memory_gib": Param(_NUM, 24.0, "memory of one accelerator, GiB"),
     "memory_headroom": Param(_NUM, 0.3, "extra memory per replica for KV cache and activations (fraction of weights)"),
     "cost_basis": Param((str,), "throughput", "savings headline: serving hours from throughput, or replicas from memory",
@@ -93,6 +98,9 @@ def check_parameters(*, schema: Mapping[str, Param], given: Mapping[str, Any]) -
             raise KitError(f"parameter {name} must be one of {', '.join(p.choices)}, got {value!r}")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise KitError(f"parameter {name} must be >= 0, got {value}")
+        if p.positive and not (math.isfinite(value) and value > 0 and (p.at_most is None or value <= p.at_most)):
+            bound = f" and <= {p.at_most:g}" if p.at_most is not None else ""
+            raise KitError(f"parameter {name} must be a finite number > 0{bound}, got {value}")
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise KitError(f"parameter {name} must be a list of strings, got {value!r}")
     return {k: p.default for k, p in schema.items()} | dict(given)

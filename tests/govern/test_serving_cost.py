@@ -5,8 +5,7 @@ import math
 import pytest
 
 from kit.errors import KitError
-from kit.govern.serving_cost import (ServingPrice, cost_per_million_tokens, monthly_cost, served_baseline,
-                                     serving_cost_tables)
+from kit.govern.serving_cost import ServingPrice, cost_per_million_tokens, monthly_cost, served_baseline, serving_cost_tables
 
 PRICE = ServingPrice(hour_price=2.0, utilisation=0.5, tokens_per_day=30_000_000)
 

@@ -9,8 +9,7 @@ from kit.cli.main import main
 from kit.errors import KitError
 from kit.govern.gate import gate
 from kit.govern.registry import Registry
-from kit.govern.speed import (SPEED_SCHEMA, check_speed_record, import_speed, join_speed, read_speed_file,
-                              speed_form, speeds_for)
+from kit.govern.speed import SPEED_SCHEMA, check_speed_record, import_speed, join_speed, read_speed_file, speed_form, speeds_for
 from tests.govern.test_gate import PPL10, _policy
 
 Q = "9" * 64
