@@ -95,11 +95,17 @@ def describe_environment(*, device: str | None = None) -> dict[str, Any]:
     }
 
 
-def stack_fingerprint(environment: dict[str, Any]) -> dict[str, Any]:
-    """Reduce an environment record to what decides re-validation (versions + hardware).
+def stack_fingerprint(environment: dict[str, Any], *, engine: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Reduce an environment record to what decides re-validation (versions, hardware, CPU kernels, engine).
+
+    ``cpu_capability`` is the instruction set torch dispatches to (AVX2, AVX512, ...): the same
+    weights gave different results and speeds on two VMs that differed only there. ``engine``
+    is the engine the measured model ran on (:meth:`kit.engines.EngineInfo.to_dict`); None when
+    the caller does not know it (a machine's current stack), which compares as unknown.
 
     Args:
         environment: a record from :func:`describe_environment`.
+        engine: the engine the records were measured on, if known.
     """
     hw = environment.get("hardware", {})
     return {
@@ -107,6 +113,8 @@ def stack_fingerprint(environment: dict[str, Any]) -> dict[str, Any]:
         "device": str(hw.get("device", "cpu")).split(":")[0],
         "gpu": hw.get("gpu"),
         "cuda_version": hw.get("cuda_version"),
+        "cpu_capability": hw.get("cpu_capability"),
+        "engine": dict(engine) if engine else None,
     }
 
 

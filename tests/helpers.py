@@ -13,8 +13,8 @@ from kit.govern.policy import MetricLimit, UseCasePolicy
 __all__ = ["PERPLEXITY_POLICY", "STACK", "flip"]
 
 #: The software stack the synthetic registry entries were validated on.
-STACK = {"packages": {"torch": "2.13.0+cpu", "transformers": "5.17.0"}, "device": "cpu", "gpu": None,
-         "cuda_version": None}
+STACK = {"packages": {"torch": "2.13.0+cpu", "transformers": "5.17.0"}, "device": "cpu", "gpu": None, "cpu_capability": None,
+         "cuda_version": None, "engine": {"name": "reference", "backend": None, "activations": None}}
 
 #: chat-assistant judged on perplexity alone (10 % relative), one sample enough: for registry and report plumbing.
 PERPLEXITY_POLICY = UseCasePolicy(

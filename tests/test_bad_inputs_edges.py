@@ -251,12 +251,12 @@ def test_an_unreachable_postgres_registry_is_refused_before_the_kernel(scratch, 
 
 
 @pytest.mark.parametrize("argv, says", [
-    (("--accelerator-gib", "0"), "accelerator_memory_gib must be > 0"),
-    (("--price", "-1"), "accelerator_hour_price must be >= 0"),
+    (("--accelerator-gib", "0"), "accelerator_memory_gib must be a finite number > 0"),
+    (("--price", "-1"), "accelerator_hour_price must be a finite number > 0"),
     (("--price", "nan"), "accelerator_hour_price must be a finite number"),
     (("--price", "inf"), "accelerator_hour_price must be a finite number"),
-    (("--tokens-per-request", "0"), "tokens_per_request must be > 0"),
-    (("--max-tokens", "0"), "max_tokens must be > 0"),
+    (("--tokens-per-request", "0"), "tokens_per_request must be a finite number > 0"),
+    (("--max-tokens", "0"), "max_tokens must be a finite number > 0"),
     (("--requests-per-day", "lots"), "requests_per_day must be int"),
     (("--entry", "nope"), "no registry entry 'nope'"),
     (("--methods", "gptq-typo"), "unknown method gptq-typo"),

@@ -9,7 +9,11 @@ def test_hardware_records_the_cpu_kernels_torch_dispatches():
     assert hw["cpu_capability"]  # e.g. AVX2 or AVX512: bitsandbytes' CPU speed and float results depend on it
 
 
-def test_cpu_capability_is_recorded_but_does_not_trigger_revalidation():
+def test_cpu_capability_and_engine_are_in_the_stack_fingerprint():
     env = describe_environment(device="cpu")
     other = env | {"hardware": env["hardware"] | {"cpu_capability": "DEFAULT"}}
-    assert stack_fingerprint(env) == stack_fingerprint(other)
+    assert stack_fingerprint(env) != stack_fingerprint(other)  # a change of ISA triggers re-validation
+    assert stack_fingerprint(env)["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert stack_fingerprint(env)["engine"] is None  # a machine's stack does not know the engine
+    packed = {"name": "packed", "backend": "torch", "activations": "bfloat16"}
+    assert stack_fingerprint(env, engine=packed)["engine"] == packed

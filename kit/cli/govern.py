@@ -27,7 +27,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     from kit.govern.policy import get_policy
 
     verdict = gate(baseline=read_records(args.baseline), candidate=read_records(args.candidate),
-                   policy=get_policy(args.use_case, path=args.policies))
+                   policy=get_policy(args.use_case, path=args.policies), allow_cross_engine=args.allow_cross_engine)
     print(verdict.format())
     _write(args.json, verdict.to_dict())
     return 0 if verdict.passed else 1
@@ -214,6 +214,8 @@ def register(sub: Any) -> None:
     p.add_argument("--candidate", required=True, action="append", help="candidate record JSON (repeatable)")
     p.add_argument("--use-case", required=True, help="a use case of the policy file")
     p.add_argument("--json", default=None, help="write the verdict here")
+    p.add_argument("--allow-cross-engine", action="store_true",
+                   help="allow a baseline not measured on the reference engine (the verdict says so)")
     p.set_defaults(func=cmd_gate)
 
     p = sub.add_parser("registry", help="list, show, find, promote and check quantized models")

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from kit.cli import debug, govern, quant, report, teach
+from kit.cli import debug, govern, quant, report, speed, teach
 from kit.cli._args import add_protocol_args, protocol_from_args
 from kit.cli._checks import check_args
 from kit.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, KitError
@@ -140,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sets", help="list bundled evaluation and calibration sets")
     p.set_defaults(func=cmd_sets)
 
-    for group in (quant, govern, teach, report, debug):
+    for group in (quant, govern, speed, teach, report, debug):
         group.register(sub)
     _add_debug(parser)
     return parser

@@ -15,7 +15,7 @@ __all__ = ["register"]
 # prefixed where kit.cli._checks would check a same-named flag of another command as a number)
 _PILOT_OPTIONS = {"model": "model", "use_case": "use_case", "entry": "entries", "methods": "methods", "reason": "reason",
                   "report_max_tokens": "max_tokens", "report_limit": "limit", "requests_per_day": "requests_per_day",
-                  "tokens_per_request": "tokens_per_request", "price": "accelerator_hour_price",
+                  "tokens_per_request": "tokens_per_request", "price": "accelerator_hour_price", "utilisation": "utilisation",
                   "accelerator_gib": "accelerator_memory_gib", "cost_basis": "cost_basis", "hardware": "hardware",
                   "registry": "registry"}
 
@@ -51,7 +51,7 @@ def cmd_pilot(args: argparse.Namespace) -> int:
     from kit.report.runner import check_out, report_kind, run_report
 
     given = _parameters(args, PILOT, _PILOT_OPTIONS) | {"run_if_missing": bool(args.run)}
-    check_parameters(schema=PILOT, given=given)  # numbers and choices before the registry is opened
+    check_parameters(schema=PILOT, given=given)  # types, ranges, a finite price and utilisation: before the registry
     check_out(args.out, kind=report_kind("pilot"), overwrite=args.overwrite)
     if not args.run:  # say so now rather than from inside a kernel
         from kit.govern.registry import Registry
@@ -133,6 +133,7 @@ def register(sub: Any) -> None:
     r.add_argument("--requests-per-day", help="inference volume for the savings (default 100000)")
     r.add_argument("--tokens-per-request", help="generated tokens per request (default 300)")
     r.add_argument("--price", help="USD per accelerator hour (default 2.0)")
+    r.add_argument("--utilisation", help="fraction of each paid hour spent generating, 0 < u <= 1 (default 0.5)")
     r.add_argument("--accelerator-gib", help="memory per accelerator in GiB (default 24)")
     r.add_argument("--cost-basis", help="throughput (serving hours) or memory (replicas)")
     r.add_argument("--hardware", help="hardware label for the footnote")

@@ -48,7 +48,7 @@ def measure_latency(
     """
     device = next(model.parameters()).device
     ids = torch.tensor([prompt_ids], device=device)
-    prefill, ttft, per_token = [], [], []
+    prefill, ttft, per_token, per_repeat = [], [], [], []
     for run in range(warmup + repeats):
         _sync(device)
         t0 = time.perf_counter()
@@ -69,6 +69,8 @@ def measure_latency(
             prefill.append(t1 - t0)
             ttft.append(t2 - t0)
             per_token += steps
+            if steps:
+                per_repeat.append(statistics.fmean(steps))
     p_med = statistics.median(prefill)
     d_mean = statistics.fmean(per_token) if per_token else float("nan")
     return {
@@ -79,6 +81,8 @@ def measure_latency(
             "decode_ms_p95": percentile(per_token, 95) * 1e3 if per_token else None,
             "decode_ms_mean": d_mean * 1e3 if per_token else None,
             "decode_ms_stdev": statistics.pstdev(per_token) * 1e3 if per_token else None,
+            # per timed repeat (an interval over repeats: the spread between runs, not between tokens)
+            "prefill_ms_repeats": [x * 1e3 for x in prefill], "decode_ms_repeats": [x * 1e3 for x in per_repeat],
         },
         "throughput": {"prefill_tokens_per_s": len(prompt_ids) / p_med,
                        "decode_tokens_per_s": 1.0 / d_mean if per_token else None},

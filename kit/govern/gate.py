@@ -6,6 +6,11 @@ bound of its degradation is within the limit, fails when the lower bound is beyo
 is otherwise ``inconclusive`` (blocks promotion; the line says how many items or tokens
 would decide it). A sample below the policy minimum is ``insufficient-samples``; records
 from different eval-set files, different protocols or a different baseline are refused.
+
+Engines (:mod:`kit.engines`): the verdict names the candidate's and the baseline's engine. The
+sanctioned comparison is the candidate on any engine against the baseline on the ``reference``
+engine (is what will serve within tolerance of the trusted reference?); any other pairing, such
+as a baseline measured on the packed engine, is refused unless ``allow_cross_engine`` is set.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kit.engines import DEFAULT_ENGINE, EngineInfo, engine_of
 from kit.environment import stack_fingerprint
 from kit.errors import KitError
 from kit.eval.record import EvalRecord
@@ -64,6 +70,7 @@ class Verdict:
     policy: dict[str, Any]
     stack: dict[str, Any]
     created_at: str
+    cross_engine: bool = False  # True: a comparison other than candidate vs reference baseline, allowed on request
 
     @property
     def decision(self) -> str:
@@ -94,7 +101,9 @@ class Verdict:
 
         c = self.candidate
         what = f"{c.get('method', 'none')}" + (f" {c['bits']}-bit" if c.get("bits") else "")
-        head = f"gate {self.use_case}: {self.decision.upper()}  {c['ref']} ({what}) vs baseline {self.baseline['ref']}"
+        head = (f"gate {self.use_case}: {self.decision.upper()}  {c['ref']} ({what}) on {engine_of(c).label()} "
+                f"vs baseline {self.baseline['ref']} on {engine_of(self.baseline).label()}"
+                + (" (cross-engine comparison, allowed on request)" if self.cross_engine else ""))
         rows = [{"metric": m.metric, "set": m.eval_set, "value": _fmt(m.value),
                  "baseline": f"ideal {m.baseline:g}" if METRICS[m.metric].ideal is not None else _fmt(m.baseline),
                  "delta": _fmt_delta(m.delta, m.limit_kind),
@@ -131,7 +140,22 @@ def _as_list(records: dict[str, Any] | Sequence[dict[str, Any]], role: str) -> l
     shas = {r["model"].get("sha256") for r in records}
     if len(shas) > 1:
         raise KitError(f"{role} records come from {len(shas)} different models; gate one model at a time")
+    engines = {engine_of(r["model"]) for r in records}
+    if len(engines) > 1:
+        raise KitError(f"{role} records come from {len(engines)} engines ({', '.join(sorted(e.label() for e in engines))})"
+                       f"; evaluate every set of the {role} on one engine")
     return records
+
+
+def _check_engines(base: EngineInfo, cand: EngineInfo, *, allow_cross_engine: bool) -> bool:
+    """Whether the pairing is cross-engine (allowed on request); refuse it otherwise."""
+    if base.name == DEFAULT_ENGINE:
+        return False  # the sanctioned comparison: candidate on any engine vs the baseline on the reference engine
+    if not allow_cross_engine:
+        raise KitError(f"the baseline was measured on the {base.label()} engine and the candidate on {cand.label()}; "
+                       f"the gate compares against a baseline on the {DEFAULT_ENGINE} engine — re-evaluate the "
+                       "baseline with the reference engine, or pass allow_cross_engine=True (--allow-cross-engine)")
+    return True
 
 
 def _by_set(records: list[dict[str, Any]], name: str, role: str) -> dict[str, Any]:
@@ -191,6 +215,7 @@ def gate(
     baseline: dict[str, Any] | Sequence[dict[str, Any]],
     candidate: dict[str, Any] | Sequence[dict[str, Any]],
     policy: UseCasePolicy,
+    allow_cross_engine: bool = False,
 ) -> Verdict:
     """Judge candidate records against baseline records under a use case's tolerances.
 
@@ -198,9 +223,12 @@ def gate(
         baseline: harness records of the full-precision baseline (one per eval set).
         candidate: harness records of the quantized model, same sets and protocols.
         policy: the use case's :class:`~kit.govern.policy.UseCasePolicy`.
+        allow_cross_engine: allow a baseline not measured on the reference engine (the verdict says so).
     """
     base_recs, cand_recs = _as_list(baseline, "baseline"), _as_list(candidate, "candidate")
     base_model, cand_model = base_recs[0]["model"], cand_recs[0]["model"]
+    base_engine, cand_engine = engine_of(base_model), engine_of(cand_model)
+    cross = _check_engines(base_engine, cand_engine, allow_cross_engine=allow_cross_engine)
     recorded = (cand_model.get("baseline") or {}).get("sha256")
     if recorded != base_model.get("sha256"):
         raise KitError(f"candidate '{cand_model['ref']}' records baseline sha256 {str(recorded)[:12]}, but the baseline "
@@ -220,9 +248,9 @@ def gate(
     return Verdict(
         use_case=policy.name,
         passed=all(m.status == "pass" for m in lines),
-        candidate={k: cand_model.get(k) for k in ("ref", "sha256", "method", "bits")},
-        baseline={k: base_model.get(k) for k in ("ref", "sha256")},
+        candidate={k: cand_model.get(k) for k in ("ref", "sha256", "method", "bits")} | {"engine": cand_engine.to_dict()},
+        baseline={k: base_model.get(k) for k in ("ref", "sha256")} | {"engine": base_engine.to_dict()},
         metrics=tuple(lines), policy=policy.to_dict(),
-        stack=stack_fingerprint(cand_recs[0].get("environment", {})),
-        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        stack=stack_fingerprint(cand_recs[0].get("environment", {}), engine=cand_engine.to_dict()),
+        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), cross_engine=cross,
     )

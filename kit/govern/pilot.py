@@ -23,6 +23,7 @@ from kit.eval.tables import summarize
 from kit.govern.gate import gate
 from kit.govern.policy import UseCasePolicy, get_policy, require_reason
 from kit.govern.registry import Registry
+from kit.govern.serving_defaults import describe, serving_default, serving_target
 from kit.io import runs_dir
 from kit.quant.spec import QuantSpec
 
@@ -305,6 +306,8 @@ def run_pilot(
                  progress=progress_default() if progress is None else progress)
     extra = f" (reason: {reason})" if any(plan.deviating(s) for s in specs) else ""
     stage("pilot", f"{model} for {use_case}: sanctioned {policy.default_method}; trying {', '.join(methods)}{extra}")
+    serving = serving_default(policy, serving_target(device))  # which target's default applies here, and why
+    stage("serving", describe(serving))
 
     reg = None if not register else registry if isinstance(registry, Registry) else Registry.open(registry)
     try:
@@ -327,6 +330,7 @@ def run_pilot(
         "specs": [s.to_dict() for s in specs], "out_dir": str(plan.out), "baseline": {"records": base_records},
         "candidates": results, "table": decision_table(baseline=base_records, candidates=results),
         "decision": _decide(policy.default_method, results), "seconds": round(wall, 1),
+        "serving_default": dataclasses.asdict(serving),
         "timings": timings | {"wall_s": round(wall, 3),
                               "wall_over_floor": round(wall / timings["floor"]["floor_s"], 3)
                               if timings["floor"]["floor_s"] > 0 else None},

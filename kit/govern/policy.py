@@ -5,6 +5,11 @@ The reviewed file is ``policies/tolerances.yaml`` (override with ``$KIT_POLICIES
 candidate may rise by at most the limit, for a higher-is-better metric it may fall by at
 most the limit, either in the metric's units (``absolute``) or as a fraction of the
 baseline value (``relative``).
+
+Sanctioned defaults per serving target: ``default_method`` is the team's standard (the GPU
+default); a use case may add ``serving_defaults`` with a ``cpu`` (or ``gpu``) entry naming the
+method, the engine it serves on and the recorded reason. A file without it still loads: then
+every target uses ``default_method``.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import yaml
 from kit._bundled import bundled_path
 from kit.errors import KitError
 from kit.eval.record import METRICS, MetricSpec
+from kit.govern.serving_defaults import SERVING_TARGETS, ServingDefault, parse_serving_defaults, serving_default
 from kit.quant.methods import METHOD_NAMES
 
 __all__ = [
@@ -27,6 +33,8 @@ __all__ = [
     "MetricLimit",
     "MetricSpec",
     "NoisePolicy",
+    "SERVING_TARGETS",
+    "ServingDefault",
     "UseCasePolicy",
     "check_resolution",
     "get_policy",
@@ -34,6 +42,7 @@ __all__ = [
     "parse_use_case",
     "policy_path",
     "require_reason",
+    "serving_default",
 ]
 
 #: Quantization methods a policy may name: the method table's names (:data:`kit.quant.methods.METHOD_NAMES`).
@@ -77,11 +86,17 @@ class UseCasePolicy:
     metrics: tuple[MetricLimit, ...]
     noise: NoisePolicy = NoisePolicy()
     source: str | None = None
+    serving_defaults: tuple[ServingDefault, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready snapshot (recorded with every verdict)."""
-        return dataclasses.asdict(self) | {"eval_sets": list(self.eval_sets),
-                                           "metrics": [dataclasses.asdict(m) for m in self.metrics]}
+        out = dataclasses.asdict(self) | {"eval_sets": list(self.eval_sets),
+                                          "metrics": [dataclasses.asdict(m) for m in self.metrics]}
+        if not self.serving_defaults:
+            out.pop("serving_defaults")  # snapshots of policies without it stay as they were
+        else:
+            out["serving_defaults"] = [dataclasses.asdict(d) for d in self.serving_defaults]
+        return out
 
 
 def policy_path(path: str | os.PathLike[str] | None = None) -> Path:
@@ -202,9 +217,9 @@ def parse_use_case(name: str, raw: Any, *, noise: NoisePolicy | None = None, sou
     _need(isinstance(raw, dict), where, "expected a mapping with description, default_method, eval_sets, metrics")
     missing = {"description", "default_method", "eval_sets", "metrics"} - set(raw)
     _need(not missing, where, f"missing key(s) {', '.join(sorted(missing))}")
-    unknown = set(raw) - {"description", "default_method", "eval_sets", "metrics", "noise"}
+    unknown = set(raw) - {"description", "default_method", "eval_sets", "metrics", "noise", "serving_defaults"}
     _need(not unknown, where, f"unknown key(s) {_names(unknown)}; allowed: description, default_method, "
-          "eval_sets, metrics, noise")
+          "eval_sets, metrics, noise, serving_defaults")
     _need(isinstance(raw["default_method"], str) and raw["default_method"] in METHODS, where + ".default_method",
           f"unknown method {raw['default_method']!r}; use one of {', '.join(METHODS)}")
     sets = raw["eval_sets"]
@@ -217,6 +232,8 @@ def parse_use_case(name: str, raw: Any, *, noise: NoisePolicy | None = None, sou
         name=name, description=str(raw["description"]).strip(), default_method=raw["default_method"],
         eval_sets=tuple(sets), metrics=tuple(_metric(m, r, tuple(sets), where) for m, r in metrics.items()),
         noise=_noise(raw.get("noise"), where + ".noise") if "noise" in raw else noise, source=source,
+        serving_defaults=parse_serving_defaults(raw["serving_defaults"], where=where + ".serving_defaults")
+        if "serving_defaults" in raw else (),
     )
     check_resolution(policy)
     return policy
@@ -279,7 +296,8 @@ def require_reason(*, policy: UseCasePolicy, methods: list[str] | tuple[str, ...
     unknown = [m for m in methods if m not in METHODS]
     if unknown:
         raise KitError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
-    others = [m for m in methods if m != policy.default_method]
+    sanctioned = {policy.default_method} | {d.method for d in policy.serving_defaults}  # any target's default
+    others = [m for m in methods if m not in sanctioned]
     if others and not (reason or "").strip():
-        raise KitError(f"use case '{policy.name}' sanctions {policy.default_method}; to try {', '.join(others)} "
+        raise KitError(f"use case '{policy.name}' sanctions {', '.join(sorted(sanctioned))}; to try {', '.join(others)} "
                        f"record why with --reason \"...\" (API: reason=)")

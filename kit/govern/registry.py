@@ -4,6 +4,11 @@ Storage is SQLite (``$KIT_REGISTRY`` or ``~/.cache/quant-kit/registry.sqlite``) 
 ``$KIT_REGISTRY_URL`` names one, PostgreSQL with the same schema. Every gate run is kept in
 a validations table; ``promote`` needs the latest validation to have passed on the current
 stack, and ``stale`` lists entries last validated on another stack.
+
+Migration rule for stack fields: a field (or tracked package) that one of the two fingerprints
+does not state — an entry recorded before the kit recorded it, or a current stack that cannot
+know it (the engine) — is unknown, not a change; only two stated values that differ mark an
+entry stale. (A package recorded as not installed is stated: ``None`` → a version is a change.)
 """
 
 from __future__ import annotations
@@ -93,7 +98,7 @@ def default_location() -> str:
 
 
 def current_stack(*, device: str | None = None) -> dict[str, Any]:
-    """The stack fingerprint (packages, device, GPU, CUDA) of this process.
+    """The stack fingerprint (packages, device, GPU, CUDA, CPU capability) of this process; the engine is unknown.
 
     Args:
         device: the device validations run on; automatic when None.
@@ -112,13 +117,29 @@ def stack_changes(*, recorded: dict[str, Any], current: dict[str, Any]) -> list[
     """
     changes = []
     old, new = recorded.get("packages", {}), current.get("packages", {})
-    for name in sorted(set(old) | set(new)):
-        if old.get(name) != new.get(name):
-            changes.append(f"{name} {old.get(name) or 'absent'} → {new.get(name) or 'absent'}")
+    for name in sorted(set(old) & set(new)):  # a package only one side tracked: unknown, not a change
+        if old[name] != new[name]:
+            changes.append(f"{name} {old[name] or 'absent'} → {new[name] or 'absent'}")
     for key in ("device", "gpu", "cuda_version"):
         if recorded.get(key) != current.get(key):
             changes.append(f"{key} {recorded.get(key)} → {current.get(key)}")
+    for key in _LATER_FIELDS:  # recorded since engines existed; absent or None on either side: unknown
+        before, after = recorded.get(key), current.get(key)
+        if before is not None and after is not None and before != after:
+            changes.append(f"{key} {_label(key, before)} → {_label(key, after)}")
     return changes
+
+
+#: Stack fields added after entries existed: compared only when both fingerprints state them.
+_LATER_FIELDS = ("cpu_capability", "engine")
+
+
+def _label(key: str, value: Any) -> str:
+    if key == "engine":
+        from kit.engines import engine_of
+
+        return engine_of({"engine": value}).label()
+    return str(value)
 
 
 def _dump(value: Any) -> str | None:

@@ -79,6 +79,21 @@ def plot_quality_vs_memory(summary: dict[str, Any], path: str | os.PathLike[str]
     return _save(fig, path)
 
 
+def _spread(summary: dict[str, Any], rows: list[dict[str, Any]]) -> list[list[float]] | None:
+    """Error bars for the pilot's own tokens/s: the range over timed repeats (none where a record has no repeats)."""
+    own = {r["method"]: r for r in (summary.get("serving") or {}).get("rows", []) if r["source"] == "this pilot"}
+    low, high = [], []
+    for row in rows:
+        interval, rate = (own.get(row["method"]) or {}).get("decode_ms_interval"), row["decode_tokens_per_s"]
+        if not (interval and rate):
+            low.append(float("nan"))  # no per-repeat values: no whisker rather than a zero-width one
+            high.append(float("nan"))
+            continue
+        low.append(max(0.0, rate - 1000 / interval[1]))
+        high.append(max(0.0, 1000 / interval[0] - rate))
+    return [low, high] if any(x == x for x in low) else None
+
+
 def plot_speed(summary: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     """Bars: decode latency p50/p95 (ms per token) and decode throughput (tokens/s) per model.
 
@@ -94,8 +109,9 @@ def plot_speed(summary: dict[str, Any], path: str | os.PathLike[str]) -> Path:
         ax1.bar([i + offset for i in x], [r[key] or 0 for r in rows], width=0.4, label=label)
     ax1.set_title("decode latency (ms/token, lower is better)", fontsize=9)
     ax1.legend(fontsize=7)
-    ax2.bar(list(x), [r["decode_tokens_per_s"] or 0 for r in rows], color=BLUE)
-    ax2.set_title("decode throughput (tokens/s, higher is better)", fontsize=9)
+    ax2.bar(list(x), [r["decode_tokens_per_s"] or 0 for r in rows], color=BLUE, yerr=_spread(summary, rows),
+            capsize=3)
+    ax2.set_title("decode tokens/s (higher is better; whiskers: repeats)", fontsize=9)
     for ax in (ax1, ax2):
         ax.set_xticks(list(x), names, fontsize=8)
         ax.tick_params(labelsize=7)

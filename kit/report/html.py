@@ -112,6 +112,7 @@ def render_verdict(verdict: Mapping[str, Any] | Any) -> str:
     Args:
         verdict: a :class:`kit.govern.gate.Verdict` or its ``to_dict()``.
     """
+    from kit.engines import engine_of
     from kit.govern.gate import Verdict, _fmt, _fmt_delta, _fmt_limit  # one place formats numbers
     from kit.govern.policy import METRICS
 
@@ -120,8 +121,9 @@ def render_verdict(verdict: Mapping[str, Any] | Any) -> str:
     what = f"{c.get('method', 'none')}" + (f" {c['bits']}-bit" if c.get("bits") else "")
     head = (f'<div style="{_FONT} margin-top: 8px;">{render_badge(v.decision, text=v.decision.upper())} '
             f'<b>{html.escape(what)}</b> for <b>{html.escape(v.use_case)}</b> '
-            f'<span style="color: {MUTED};">({html.escape(str(c.get("ref", "")))} vs baseline '
-            f'{html.escape(str(v.baseline.get("ref", "")))})</span></div>')
+            f'<span style="color: {MUTED};">({html.escape(str(c.get("ref", "")))} on {html.escape(engine_of(c).label())} '
+            f'vs baseline {html.escape(str(v.baseline.get("ref", "")))} on {html.escape(engine_of(v.baseline).label())}'
+            f'{", cross-engine, allowed on request" if v.cross_engine else ""})</span></div>')
     rows = [{"metric": m.metric, "set": m.eval_set, "value": _fmt(m.value),
              "baseline": f"ideal {m.baseline:g}" if METRICS[m.metric].ideal is not None else _fmt(m.baseline),
              "change": _fmt_delta(m.delta, m.limit_kind),

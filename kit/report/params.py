@@ -25,7 +25,8 @@ class Param:
     default: Any
     help: str
     choices: tuple[str, ...] = ()
-    positive: bool = False  # a size or count: must be > 0 (other numbers: >= 0)
+    positive: bool = False  # a size, count, price or utilisation: must be > 0 (other numbers: >= 0)
+    at_most: float | None = None  # an upper bound, where one exists (utilisation ≤ 1)
 
 
 _NUM = (int, float)
@@ -42,7 +43,9 @@ PILOT: dict[str, Param] = {
     "limit": Param((int, type(None)), 20, "new pilot: first N items of MC/generation sets (None: all)", positive=True),
     "requests_per_day": Param((int,), 100_000, "inference volume the savings assume"),
     "tokens_per_request": Param((int,), 300, "generated tokens per request", positive=True),
-    "accelerator_hour_price": Param(_NUM, 2.0, "price of one accelerator (or server) hour, USD"),
+    "accelerator_hour_price": Param(_NUM, 2.0, "price of one accelerator (or server) hour, USD", positive=True),
+    "utilisation": Param(_NUM, 0.5, "fraction of each paid hour the hardware spends generating (0 < u ≤ 1)",
+                         positive=True, at_most=1.0),
     "accelerator_memory_gib": Param(_NUM, 24.0, "memory of one accelerator, GiB", positive=True),
     "memory_headroom": Param(_NUM, 0.3, "extra memory per replica for KV cache and activations (fraction of weights)"),
     "cost_basis": Param((str,), "throughput", "savings headline: serving hours from throughput, or replicas from memory",
@@ -94,11 +97,12 @@ def check_parameters(*, schema: Mapping[str, Param], given: Mapping[str, Any]) -
             raise KitError(f"parameter {name} must be {_type_name(p.types)}, got {type(value).__name__} {value!r}")
         if p.choices and value not in p.choices:
             raise KitError(f"parameter {name} must be one of {', '.join(p.choices)}, got {value!r}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            if not math.isfinite(value):
-                raise KitError(f"parameter {name} must be a finite number, got {value}")
-            if value < 0 or (p.positive and value == 0):
-                raise KitError(f"parameter {name} must be {'> 0' if p.positive else '>= 0'}, got {value}")
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if number and (not math.isfinite(value) or value < 0 or (p.positive and value == 0)
+                       or (p.at_most is not None and value > p.at_most)):
+            bound = f" and <= {p.at_most:g}" if p.at_most is not None else ""
+            raise KitError(f"parameter {name} must be a finite number {'> 0' if p.positive else '>= 0'}{bound}, "
+                           f"got {value}")
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise KitError(f"parameter {name} must be a list of strings, got {value!r}")
     return {k: p.default for k, p in schema.items()} | dict(given)

@@ -65,6 +65,8 @@ def prepare_pilot_report(**parameters: Any) -> dict[str, Any]:
     """
     from kit.govern.policy import get_policy
     from kit.govern.registry import Registry
+    from kit.govern.serving_cost import ServingPrice
+    from kit.govern.speed import speeds_for
 
     p = check_parameters(schema=PILOT, given=parameters)
     policy = get_policy(p["use_case"])
@@ -80,6 +82,8 @@ def prepare_pilot_report(**parameters: Any) -> dict[str, Any]:
             ran = True
             entries = pilot_entries(registry=reg, model=p["model"], use_case=p["use_case"])
         location = reg.location
+        shas = dict.fromkeys([entries[0].baseline_sha256, *(e.model_sha256 for e in entries)])
+        speeds = [s for sha in shas if sha for s in speeds_for(registry=reg, sha256=sha)]  # imported: serving hardware
     hw = entries[0].evals["baseline"][0].get("environment", {}).get("hardware", {})
     assumptions = CostAssumptions(
         requests_per_day=p["requests_per_day"], tokens_per_request=p["tokens_per_request"],
@@ -90,7 +94,9 @@ def prepare_pilot_report(**parameters: Any) -> dict[str, Any]:
     stack = report_stack()
     summary = build_summary(
         entries=entries, use_case=p["use_case"], default_method=policy.default_method, assumptions=assumptions,
-        parameters=public_parameters(p | {"output_dir": str(out)}),
+        parameters=public_parameters(p | {"output_dir": str(out)}), speeds=speeds,
+        price=ServingPrice(hour_price=float(p["accelerator_hour_price"]), utilisation=float(p["utilisation"]),
+                           tokens_per_day=p["requests_per_day"] * p["tokens_per_request"]),
         provenance={"created_at": utc_now(),
                     "git_commit": stack["git_commit"], "report_stack": stack, "registry": location,
                     "pilot_run_by_report": ran})

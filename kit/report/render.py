@@ -13,7 +13,8 @@ from typing import Any
 from kit.palette import MUTED
 from kit.report.html import render_sentence, render_table
 
-__all__ = ["appendix", "decision_banner", "efficiency_table", "hardware_footnote", "metrics_table", "savings_section"]
+__all__ = ["appendix", "decision_banner", "efficiency_table", "hardware_footnote", "metrics_table", "savings_section",
+           "serving_section"]
 
 _MIB = 2**20
 
@@ -42,7 +43,8 @@ def decision_banner(summary: dict[str, Any]) -> str:
     """
     d = summary["decision"]
     head = f'<div style="font: 600 22px system-ui, sans-serif; margin: 4px 0;">{html.escape(d["headline"])}</div>'
-    return head + render_sentence(d["why"], status=d["status"])
+    both = render_sentence(d["serving"], status=d["status"]) if d.get("serving") else ""  # accuracy and cost together
+    return head + render_sentence(d["why"], status=d["status"]) + both
 
 
 def metrics_table(summary: dict[str, Any]) -> str:
@@ -113,6 +115,50 @@ def savings_section(summary: dict[str, Any]) -> str:
     items = "".join(f"<li>{html.escape(line)}</li>" for line in s["assumption_lines"])
     return (render_table(rows, caption="Savings from the measured numbers (negative = costs more)")
             + f'<div style="font: 13px system-ui, sans-serif;"><b>Assumptions</b><ul>{items}</ul></div>')
+
+
+def _ms(value: float | None, interval: list[float] | None) -> str | None:
+    if value is None:
+        return None
+    return f"{value:.1f}" + (f" [{interval[0]:.1f}–{interval[1]:.1f}]" if interval else "")
+
+
+def _usd(x: float | None, digits: int = 3) -> str | None:
+    return None if x is None else f"{x:,.{digits}f}"
+
+
+def serving_section(summary: dict[str, Any]) -> str:
+    """Per method, engine and hardware: latency with its interval over repeats, tokens/s, memory, cost per 1M tokens.
+
+    Args:
+        summary: the report summary (its ``serving`` section; absent in reports built before it).
+    """
+    s = summary.get("serving")
+    if not s:
+        return render_sentence("No serving-cost section: this summary was built before it existed; rebuild the report.")
+    rows = [{"method": r["method"], "engine": r["engine"], "hardware": r["hardware"], "source": r["source"],
+             "decode_ms/token [repeats]": _ms(r["decode_ms"], r["decode_ms_interval"]),
+             "prefill_ms [repeats]": _ms(r["prefill_ms"], r["prefill_ms_interval"]),
+             "tokens/s": None if r["decode_tokens_per_s"] is None else round(r["decode_tokens_per_s"], 1),
+             "weights_MiB": None if r["weights_MiB"] is None else round(r["weights_MiB"], 1),
+             "peak_RSS_MiB": None if r["peak_rss_MiB"] is None else round(r["peak_rss_MiB"], 1),
+             "USD_per_1M_tokens": _usd(r["usd_per_1M_tokens"]), "USD_per_month": _usd(r["usd_per_month"], 0)}
+            for r in s["rows"]]
+    notes = sorted({r["interval_note"] for r in s["rows"] if r.get("interval_note")})
+    out = render_table(rows, caption="Serving: speed, memory and cost per method, engine and hardware "
+                                     "(intervals: min–max over timed repeats)")
+    for t in s["tables"]:
+        if t.get("versus") is None:
+            out += render_sentence(f"{t['hardware']}: {t['note']}")
+            continue
+        table = [{"method": r["name"], "engine": r["engine"], "tokens/s": round(r["decode_tokens_per_s"], 1),
+                  "USD_per_1M_tokens": _usd(r["usd_per_1M_tokens"]), "USD_per_month": _usd(r["usd_per_month"], 0),
+                  "cost_change": None if r["cost_change_pct"] is None else f"{r['cost_change_pct']:+.1f} %",
+                  "result": r["note"]} for r in t["rows"]]
+        out += render_table(table, caption=f"Against {t['versus']} on {t['hardware']}: "
+                                           f"{_usd(t['baseline_usd_per_1M_tokens'])} USD per 1M tokens")
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in [*s["assumptions"], *notes])
+    return out + f'<div style="font: 13px system-ui, sans-serif;"><b>Cost assumptions</b><ul>{items}</ul></div>'
 
 
 def appendix(summary: dict[str, Any]) -> str:

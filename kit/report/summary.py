@@ -17,6 +17,8 @@ from typing import Any
 from kit.errors import KitError
 from kit.eval.record import METRICS
 from kit.eval.tables import summarize
+from kit.govern.serving_cost import ServingPrice
+from kit.report.efficiency import decision_sentence, serving_section, speed_row
 from kit.report.savings import CostAssumptions, savings
 
 __all__ = ["SCHEMA", "VOLATILE", "candidates_from_entries", "comparable", "pilot_entries", "build_summary"]
@@ -127,8 +129,31 @@ def _decision(*, use_case: str, default_method: str, cands: list[dict[str, Any]]
             "why": f"no candidate passed the {use_case} gate — " + "; ".join(problems)}
 
 
+def _own_row(method: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    timed = next((r for r in records if r.get("latency")), records[0])
+    return speed_row(method=method, model=timed["model"], latency=timed.get("latency"),
+                     throughput=timed.get("throughput"), memory=timed.get("memory"),
+                     hardware=(timed.get("environment") or {}).get("hardware") or {}, source="this pilot")
+
+
+def _speed_rows(base: list[dict[str, Any]], cands: list[dict[str, Any]],
+                speeds: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pilot's own rows, then imported speed records of the same artifacts (joined by sha256)."""
+    rows = [_own_row("baseline", base)] + [_own_row(c["method"], c["records"]) for c in cands]
+    by_sha = {base[0]["model"].get("sha256"): "baseline"} | {c["records"][0]["model"].get("sha256"): c["method"]
+                                                              for c in cands}
+    for sp in speeds:
+        method = by_sha.get(sp["model"]["sha256"])
+        if method is not None:
+            rows.append(speed_row(method=method, model=sp["model"], latency=sp["latency"], throughput=sp["throughput"],
+                                  memory=sp.get("memory"), hardware=sp["hardware"],
+                                  source=f"imported: {sp.get('source') or 'speed record'}"))
+    return rows
+
+
 def build_summary(*, entries: Sequence[Any], use_case: str, default_method: str, assumptions: CostAssumptions,
-                  parameters: dict[str, Any], provenance: dict[str, Any] | None = None) -> dict[str, Any]:
+                  parameters: dict[str, Any], provenance: dict[str, Any] | None = None,
+                  price: ServingPrice | None = None, speeds: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The report's content from one pilot's registry entries.
 
     Args:
@@ -138,6 +163,8 @@ def build_summary(*, entries: Sequence[Any], use_case: str, default_method: str,
         assumptions: the cost model's assumptions.
         parameters: the notebook parameters (secrets removed by the caller).
         provenance: extra provenance (stack versions, git commit, registry location).
+        price: the serving price and utilisation of the efficiency section (none: no cost per 1M tokens).
+        speeds: imported ``kit.speed/1`` records of the pilot's artifacts (:func:`kit.govern.speed.speeds_for`).
     """
     base, cands = candidates_from_entries(entries)
     wrong = [c["entry_id"] for c in cands if c["verdict"]["use_case"] != use_case]
@@ -158,13 +185,18 @@ def build_summary(*, entries: Sequence[Any], use_case: str, default_method: str,
         money[c["method"]] = savings(baseline=base_speed, candidate=speed, a=assumptions)
     hw = base[0].get("environment", {}).get("hardware", {})
     first = entries[0]
+    decision = _decision(use_case=use_case, default_method=default_method, cands=cands)
+    serving = serving_section(rows=_speed_rows(base, cands, speeds), price=price) if price is not None else None
+    if serving is not None:
+        decision["serving"] = decision_sentence(decision=decision, serving=serving)
     return {
         "schema": SCHEMA,
         "kind": "pilot",
         "created_at": (provenance or {}).get("created_at"),
         "model": first.baseline_ref or first.model_ref,
         "use_case": use_case,
-        "decision": _decision(use_case=use_case, default_method=default_method, cands=cands),
+        "decision": decision,
+        "serving": serving,
         "metrics": [row for c in cands for row in _metric_rows(c)],
         "efficiency": efficiency,
         "per_set": per_set,

@@ -290,3 +290,49 @@ def test_two_real_evaluations_of_the_same_model_pass(smol):
     assert v.passed, v.format()
     assert [m.delta for m in v.metrics][:3] == [0, 0, 0]
     assert len(runs[1][0]["accuracy"]["per_window"]["nll"]) == runs[1][0]["accuracy"]["windows"]
+
+
+PACKED = {"name": "packed", "backend": "torch", "activations": "bfloat16"}
+
+
+def _on(record, engine):
+    record["model"]["engine"] = engine
+    return record
+
+
+def test_the_verdict_names_both_engines_and_refuses_other_cross_engine_pairs(make_record, tmp_path, capsys):
+    base, cand = make_record(perplexity=10.0), _on(make_record(sha=Q, perplexity=10.2), PACKED)
+    v = gate(baseline=base, candidate=cand, policy=_policy(PPL10))  # the sanctioned pair: packed vs reference
+    assert v.candidate["engine"] == PACKED and v.baseline["engine"]["name"] == "reference" and not v.cross_engine
+    assert "on packed (torch, bfloat16) vs baseline smollm2-135m on reference" in v.format()
+    assert v.stack["engine"] == PACKED
+    packed_base = _on(make_record(perplexity=10.0), PACKED)
+    for c in (cand, make_record(sha=Q, perplexity=10.2)):  # baseline on packed: refused against either engine
+        with pytest.raises(KitError, match="baseline was measured on the packed .*allow_cross_engine=True"):
+            gate(baseline=packed_base, candidate=c, policy=_policy(PPL10))
+    allowed = gate(baseline=packed_base, candidate=cand, policy=_policy(PPL10), allow_cross_engine=True)
+    assert allowed.cross_engine and "cross-engine comparison, allowed on request" in allowed.format()
+    mixed = [cand, _on(make_record(kind="multiple_choice", sha=Q), {"name": "reference"})]
+    with pytest.raises(KitError, match="candidate records come from 2 engines"):
+        gate(baseline=[base, make_record(kind="multiple_choice")], candidate=mixed, policy=_policy(PPL10))
+    old = v.to_dict()  # a verdict written before engines: no engine fields, no cross_engine
+    old.pop("cross_engine")
+    old["candidate"].pop("engine")
+    old["baseline"].pop("engine")
+    again = Verdict.from_dict(old)
+    assert not again.cross_engine and "on reference vs baseline smollm2-135m on reference" in again.format()
+    paths = {}
+    for name, rec in (("b", packed_base), ("c", cand)):
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps(rec))
+    policy_file = tmp_path / "p.yaml"
+    policy_file.write_text("version: 1\nuse_cases:\n  t:\n    description: t\n    default_method: gptq\n"
+                           "    eval_sets: [stdlib-docs]\n    metrics:\n      perplexity:\n        eval_set: stdlib-docs\n"
+                           "        direction: lower\n        limit: {kind: relative, value: 0.1}\n        min_samples: 1\n")
+    argv = ["gate", "--baseline", str(paths["b"]), "--candidate", str(paths["c"]), "--use-case", "t",
+            "--policies", str(policy_file)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the baseline was measured on the packed") and len(err.strip().splitlines()) == 1
+    assert main([*argv, "--allow-cross-engine"]) in (0, 1)
+    assert "cross-engine comparison, allowed on request" in capsys.readouterr().out

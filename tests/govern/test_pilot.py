@@ -53,9 +53,12 @@ def test_pilot_end_to_end_on_the_real_model(tmp_path, capsys, monkeypatch):
                "--device", "cpu", "--registry", str(registry), "--out-dir", str(tmp_path / "runs"), "--json", str(out)])
     printed = capsys.readouterr().out
     result = json.loads(out.read_text())
-    stages = ("[pilot]", "[baseline]", "[quantize] bnb-nf4", "[eval] bnb-int8", "[gate] bnb-nf4", "[register] bnb-int8")
+    stages = ("[pilot]", "[serving] serving target cpu: sanctioned default bnb-nf4 — no cpu serving default is recorded",
+              "[baseline]", "[quantize] bnb-nf4", "[eval] bnb-int8", "[gate] bnb-nf4", "[register] bnb-int8")
     for stage in stages:
         assert stage in printed
+    assert result["serving_default"] | {"reason": ""} == {"target": "cpu", "method": "bnb-nf4", "engine": None,
+                                                          "reason": "", "recorded": False}
     verdicts = {c["method"]: c["verdict"] for c in result["candidates"]}
     assert set(verdicts) == {"bnb-nf4", "bnb-int8"}
     assert verdicts["bnb-int8"]["passed"] and not verdicts["bnb-nf4"]["passed"], printed

@@ -204,3 +204,53 @@ def test_int8_on_the_grown_short_answers_passes_on_evidence(make_record):
 def test_measured_int8_verdicts_read_as_intended(make_record):
     strict = {m.metric: m.status for m in _verdict("accuracy-critical", "bnb-int8", make_record).metrics}
     assert strict["top1_agreement"] == "fail" and strict["perplexity"] == "pass"  # top-1 0.931 < 0.95; +1.5 % < 2 %
+
+
+def test_serving_defaults_per_target_with_recorded_reasons():
+    import json
+    import re
+    from pathlib import Path
+
+    from kit.govern.policy import serving_default
+    from kit.govern.serving_defaults import describe, serving_target
+
+    policies = load_policies()
+    assert {n: (serving_default(p, "cpu").method, serving_default(p, "cpu").engine) for n, p in policies.items()} == {
+        "chat-assistant": ("bnb-int8", "reference"), "batch-summaries": ("gptq", "packed"),
+        "code-completion": ("gptq", "packed"), "accuracy-critical": ("bnb-int8", "reference")}
+    measured = json.dumps(json.loads((Path(__file__).parents[2] / "benchmarks" / "results.json").read_text()))
+    for p in policies.values():
+        gpu = serving_default(p, "gpu")  # the team's GPU defaults are kept: default_method, no recorded override
+        assert gpu.method == p.default_method and not gpu.recorded and "team's standard" in gpu.reason
+        cpu = serving_default(p, "cpu")
+        assert cpu.recorded and "see benchmarks/RESULTS.md, engines section" in cpu.reason
+        for figure in re.findall(r"\d+(?:\.\d+)?\s*(?:×|%|tok/s|ms|MiB)|\d+\.\d+", cpu.reason):
+            assert figure in measured, f"{figure!r} in a reason is not a measured number"
+    assert describe(serving_default(policies["code-completion"], "cpu")).startswith(
+        "serving target cpu: sanctioned default gptq on the packed engine — GPTQ's own 4-bit codes")
+    assert serving_target("cuda:1") == "gpu" and serving_target("cpu") == "cpu"
+    with pytest.raises(KitError, match="unknown serving target 'tpu'"):
+        serving_default(policies["chat-assistant"], "tpu")
+
+
+def test_old_files_without_serving_defaults_load_and_bad_ones_are_refused(tmp_path):
+    from kit.govern.policy import serving_default
+
+    def drop(d):
+        for body in d["use_cases"].values():
+            body.pop("serving_defaults", None)
+
+    old = load_policies(path=_write(tmp_path, drop))["batch-summaries"]
+    assert old.serving_defaults == () and "serving_defaults" not in old.to_dict()
+    assert serving_default(old, "cpu").method == "gptq" and not serving_default(old, "cpu").recorded
+    bad = {"tpu": {"method": "gptq", "reason": "x"}}
+    for value, message in ((bad, r"serving_defaults.tpu: unknown serving target"),
+                           ({"cpu": {"method": "gptq"}}, r"serving_defaults.cpu: expected \{method"),
+                           ({"cpu": {"method": "gptq", "engine": "turbo", "reason": "x"}}, r"unknown engine 'turbo'"),
+                           ({"cpu": {"method": "gptq", "reason": " "}}, r"cpu.reason: record why")):
+        with pytest.raises(KitError, match=message):
+            load_policies(path=_write(tmp_path, lambda d, v=value: d["use_cases"]["chat-assistant"].update(
+                serving_defaults=v)))
+    custom = load_policies(path=_write(tmp_path, lambda d: d["use_cases"]["chat-assistant"].update(
+        serving_defaults={"cpu": {"method": "rtn", "engine": "packed", "reason": "measured elsewhere"}})))
+    require_reason(policy=custom["chat-assistant"], methods=["rtn"], reason=None)  # a target's default is sanctioned

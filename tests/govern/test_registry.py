@@ -82,6 +82,28 @@ def test_stale_lists_changed_runtime_and_a_new_validation_refreshes(registry_tar
         assert [v.stack["packages"]["torch"] for v in reg.validations(old.id)] == ["2.12.0+cpu", "2.13.0+cpu"]
 
 
+def test_cpu_capability_and_engine_changes_mark_stale_but_their_arrival_does_not(registry_target):
+    """Migration: a field one fingerprint does not state is unknown, not a change."""
+    old_entry = {k: v for k, v in CURRENT.items() if k not in ("cpu_capability", "engine")}  # before the fields
+    avx2 = CURRENT | {"cpu_capability": "AVX2"}
+    packed = {"name": "packed", "backend": "torchao", "activations": "bfloat16"}
+    assert stack_changes(recorded=old_entry, current=avx2 | {"engine": packed}) == []
+    assert stack_changes(recorded=avx2, current=CURRENT) == []  # the current stack may not know it either
+    assert stack_changes(recorded=avx2, current=avx2 | {"cpu_capability": "AVX512"}) == ["cpu_capability AVX2 → AVX512"]
+    assert stack_changes(recorded=avx2, current=avx2 | {"engine": packed}) == [
+        "engine reference → packed (torchao, bfloat16)"]
+    newer = CURRENT | {"packages": CURRENT["packages"] | {"torchao": "0.18.0"}}
+    assert stack_changes(recorded=CURRENT, current=newer) == []  # a package the kit began to track later
+    assert stack_changes(recorded=newer | {"packages": newer["packages"] | {"torchao": None}}, current=newer) == [
+        "torchao absent → 0.18.0"]  # recorded as not installed: stated, so a change
+    with Registry.open(registry_target) as reg:
+        e = _add(reg)
+        reg.record_validation(entry_id=e.id, verdict=_verdict(), stack=old_entry)  # as written before the fields
+        assert reg.stale(avx2) == []
+        reg.record_validation(entry_id=e.id, verdict=_verdict(), stack=avx2)
+        assert [x.id for x in reg.stale(avx2 | {"cpu_capability": "AVX512"})] == [e.id] and reg.stale(avx2) == []
+
+
 def _writer(target, verdict, n):
     base, cand = _records()
     with Registry.open(target, timeout=60) as reg:
@@ -156,7 +178,7 @@ def test_cli_registry_verbs(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("KIT_REGISTRY_URL", raising=False)
     monkeypatch.setenv("KIT_REGISTRY", path)
     with Registry.open(path) as reg:
-        e = _add(reg)
+        e = _add(reg, torch_version="2.0.0")
     assert main(["registry", "list"]) == 0
     assert e.id in capsys.readouterr().out
     assert main(["registry", "find", "smollm2-135m"]) == 0
@@ -164,8 +186,8 @@ def test_cli_registry_verbs(tmp_path, monkeypatch, capsys):
     assert main(["registry", "show", e.id[:5], "--json", str(tmp_path / "e.json")]) == 0
     out = capsys.readouterr().out
     assert "gate chat-assistant: PASS" in out and "history:" in out
-    assert main(["registry", "stale"]) == 0  # the synthetic stack lacks this machine's packages
-    assert f"{e.id} (bnb-int8, chat-assistant): bitsandbytes absent →" in capsys.readouterr().out
+    assert main(["registry", "stale"]) == 0  # the synthetic stack's torch is not this machine's
+    assert f"{e.id} (bnb-int8, chat-assistant): torch 2.0.0 →" in capsys.readouterr().out
     assert main(["registry", "promote", e.id]) == 2
     assert "last validated on another stack" in capsys.readouterr().err
 
@@ -218,7 +240,8 @@ def test_revalidate_refreshes_a_stale_entry(smol, tmp_path, capsys):
         assert any(c.startswith("torch 2.0.0 →") for c in result["stack_changes"])
         assert reg.stale(now) == []
         history = reg.validations(entry.id)
-        assert [v.kind for v in history] == ["register", "revalidate"] and history[-1].stack == now
+        assert [v.kind for v in history] == ["register", "revalidate"]
+        assert history[-1].stack == now | {"engine": {"name": "reference", "backend": None, "activations": None}}
         assert history[-1].evals["candidate"][0]["protocol"] == records[0]["protocol"]
         assert reg.promote(entry.id, stack=now).aliases == ("champion",)
     assert "[revalidate]" in capsys.readouterr().out

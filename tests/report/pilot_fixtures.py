@@ -30,8 +30,12 @@ FIXED_POLICY = _policy()
 INT8, NF4 = "8" * 64, "4" * 64
 
 
-def _speed(record, *, p50, p95, tok_s):
-    record["latency"] = {"decode_ms_p50": p50, "decode_ms_p95": p95, "prefill_ms": 40.0}
+def _speed(record, *, p50, p95, tok_s, repeats=True):
+    record["latency"] = {"decode_ms_p50": p50, "decode_ms_p95": p95, "prefill_ms": 40.0, "decode_ms_mean": 1000 / tok_s,
+                         "repeats": 3}
+    if repeats:  # per-repeat values (records written before they were kept have none: NF4 below)
+        record["latency"] |= {"prefill_ms_repeats": [38.0, 40.0, 45.0],
+                              "decode_ms_repeats": [1000 / tok_s - 1, 1000 / tok_s, 1000 / tok_s + 2]}
     record["throughput"] = {"decode_tokens_per_s": tok_s}
     return record
 
@@ -49,10 +53,29 @@ def pilot_records(*, method, sha, bits, ppl, top1, kl, mc_lost, mc_gained, gen_l
     for r in (text, mc, gen):
         r["memory"]["weight_bytes"] = weight_bytes
         r["model"]["weight_bytes"] = weight_bytes
-        r["environment"]["hardware"] = {"device": "cpu", "cpu": "Test CPU", "torch_threads": 2}
+        r["environment"]["hardware"] = {"device": "cpu", "cpu": "Test CPU", "cpu_capability": "AVX2", "torch_threads": 2}
         r["environment"]["git_commit"] = "0" * 40
-    _speed(text, p50=p50, p95=p95, tok_s=tok_s)
+        r["memory"]["peak_rss_bytes"] = weight_bytes + 300 * MIB
+    _speed(text, p50=p50, p95=p95, tok_s=tok_s, repeats=method != "bnb-nf4")
     return [text, mc, gen]
+
+
+def imported_speeds():
+    """Speed records of the baseline (fp32 and bf16) and of int8, measured on a GPU box and imported (kit.speed/1)."""
+    from conftest import BASE_SHA
+
+    def one(sha, method, dtype, tok_s):
+        return {"schema": "kit.speed/1", "source": "gpu-box.json",
+                "model": {"ref": "x", "sha256": sha, "method": method, "dtype": dtype,
+                          "engine": {"name": "reference", "backend": "bitsandbytes" if method != "none" else None,
+                                     "activations": "float16" if method != "none" else dtype}},
+                "hardware": {"label": "team GPU box (H100)", "device": "cuda", "gpu": "H100"},
+                "latency": {"decode_ms_p50": 1000 / tok_s, "decode_ms_mean": 1000 / tok_s, "prefill_ms": 5.0,
+                            "decode_ms_repeats": [1000 / tok_s] * 3, "prefill_ms_repeats": [4.0, 5.0, 6.0]},
+                "throughput": {"decode_tokens_per_s": tok_s}, "memory": {"weight_bytes": 2**28}}
+
+    return [one(BASE_SHA, "none", "float32", 100.0), one(BASE_SHA, "none", "bfloat16", 200.0),
+            one(INT8, "bnb-int8", None, 160.0)]
 
 
 def make_fixed_pilot(folder):

@@ -1,5 +1,6 @@
 """The shared HTML renderer: escaped cells, coloured statuses, failing rows first, verdicts."""
 
+import dataclasses
 import re
 
 from kit.govern.gate import MetricResult, Verdict
@@ -62,3 +63,6 @@ def test_verdict_shows_decision_in_colour_and_failing_metrics_first():
     assert out.index(">perplexity<") < out.index(">accuracy<")  # the failing metric leads
     assert "+20.00%" in out and "&lt;by 10 %&gt;" in out  # the change, and the note escaped
     assert render_verdict(verdict.to_dict()) == out  # a stored verdict renders the same
+    assert "runs/bnb-int8 on reference vs baseline smollm2-135m on reference" in out  # an old verdict: both reference
+    packed = dataclasses.replace(verdict, candidate=verdict.candidate | {"engine": {"name": "packed", "backend": "torch"}})
+    assert "runs/bnb-int8 on packed (torch) vs baseline" in render_verdict(packed)

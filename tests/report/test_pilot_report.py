@@ -55,8 +55,11 @@ def test_html_is_code_free_self_contained_and_small(report):
     assert not re.search(r'<script[^>]+src="https?:', page)  # nothing fetched from the network
     assert "widget-state" not in body and "stderr" not in body and "Warning" not in body and "it/s]" not in body
     decision = page.index("Recommended: bnb-int8 (8-bit)")
-    assert decision < page.index("Before and after") < page.index("Savings from the measurements") < page.index(
-        "Appendix: provenance")  # the issue's order, decision first
+    assert decision < page.index("accuracy held on evidence (bnb-int8); serving cost +100 % on cpu (Test CPU, AVX2)")
+    assert decision < page.index("Before and after") < page.index("Serving cost per method and engine") < page.index(
+        "Savings from the measurements") < page.index("Appendix: provenance")  # the issue's order, decision first
+    assert "Against the served baseline (fp32, the faster of fp32 measured in this run (bf16 not measured))" in page
+    assert "busy 50% of each hour" in page
     for verdict in (">pass<", ">fail<", ">inconclusive<"):
         assert verdict in page
     assert "batch-1 greedy decode tokens/s" in page and "Measured on test machine" in page  # assumptions, footnote
@@ -111,6 +114,11 @@ def test_bad_parameters_are_refused_before_a_kernel_starts(tmp_path, capsys):
     assert err == "error: parameter max_tokens must be int or None, got 'many'\n"
     assert main(["report", "pilot", "--model", "m", "--use-case", "u", "--out", str(out), "-p", "volume=3"]) == 2
     assert capsys.readouterr().err.startswith("error: unknown parameter volume; known: model, use_case")
+    for flag, value in (("--utilisation", "0"), ("--utilisation", "nan"), ("--utilisation", "1.5"), ("--price", "0"),
+                        ("--price", "inf")):
+        assert main(["report", "pilot", "--model", "m", "--use-case", "u", "--out", str(out), flag, value]) == 2
+        err = capsys.readouterr().err
+        assert "must be a finite number > 0" in err and len(err.splitlines()) == 1
     empty = str(tmp_path / "empty.sqlite")
     assert main(["report", "pilot", "--model", "m", "--use-case", "u", "--out", str(out), "--registry", empty]) == 2
     assert capsys.readouterr().err == (f"error: the registry {empty} holds no pilot of m for u; run "

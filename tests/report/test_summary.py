@@ -6,10 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
-from pilot_fixtures import make_fixed_pilot
+from pilot_fixtures import imported_speeds, make_fixed_pilot
 
 from kit.errors import KitError
 from kit.govern.registry import Registry
+from kit.govern.serving_cost import ServingPrice
 from kit.report.savings import CostAssumptions, cost_of, savings
 from kit.report.summary import SCHEMA, build_summary, comparable, pilot_entries
 
@@ -29,9 +30,13 @@ def _rounded(x):
     return x
 
 
-def _summary(entries):
+PRICE = ServingPrice(hour_price=2.0, utilisation=0.5, tokens_per_day=30_000_000)
+
+
+def _summary(entries, speeds=()):
     return build_summary(entries=entries, use_case="chat-assistant", default_method="bnb-int8", assumptions=ASSUME,
-                         parameters={"model": "smollm2-135m"}, provenance={"created_at": "2026-11-29T00:00:00Z"})
+                         parameters={"model": "smollm2-135m"}, provenance={"created_at": "2026-11-29T00:00:00Z"},
+                         price=PRICE, speeds=speeds)
 
 
 def test_summary_matches_expected_file(tmp_path):
@@ -39,7 +44,7 @@ def test_summary_matches_expected_file(tmp_path):
     with Registry.open(path) as reg:
         found = pilot_entries(registry=reg, model="smollm2-135m", use_case="chat-assistant")
     assert [e.id for e in found] == [e.id for e in entries]  # both entries of the one pilot, oldest first
-    got = _rounded(comparable(json.loads(json.dumps(_summary(found), default=str))))
+    got = _rounded(comparable(json.loads(json.dumps(_summary(found, imported_speeds()), default=str))))
     for row in got["metrics"]:  # the gate's evidence (bounds, notes) is pinned by tests/govern, not here
         for key in GATE_EVIDENCE:
             row.pop(key)
@@ -67,6 +72,37 @@ def test_summary_decision_metrics_and_provenance(tmp_path):
     assert s["provenance"]["entries"] == [e.id for e in entries]
     assert s["provenance"]["baseline"]["sha256"] == "b" * 64
     assert "environment" not in s["provenance"]["config_logs"]["bnb-int8"]
+
+
+def test_efficiency_section_per_method_engine_and_hardware(tmp_path):
+    _, entries = make_fixed_pilot(tmp_path)
+    s = _summary(entries, imported_speeds())
+    rows = {(r["method"], r["form"], r["hardware"]): r for r in s["serving"]["rows"]}
+    cpu, gpu = "cpu (Test CPU, AVX2)", "team GPU box (H100)"
+    base = rows[("baseline", "fp32", cpu)]
+    assert base["decode_ms_interval"] == [24.0, 27.0] and base["prefill_ms_interval"] == [38.0, 45.0]
+    assert base["engine"] == "reference" and base["source"] == "this pilot" and base["peak_rss_MiB"] > base["weights_MiB"]
+    nf4 = rows[("bnb-nf4", "bnb-nf4", cpu)]  # an old record: no per-repeat values, and the row says so
+    assert nf4["decode_ms_interval"] is None and "no per-repeat values" in nf4["interval_note"]
+    # 40 tok/s at 2 USD/h busy 50 %: 2 / (40 × 1800) × 1e6 = 27.78 USD per 1M; 30M tokens/day × 30 days = 25,000 USD
+    assert base["usd_per_1M_tokens"] == pytest.approx(27.7778, rel=1e-4) and base["usd_per_month"] == pytest.approx(25_000)
+    assert rows[("baseline", "bf16", gpu)]["source"] == "imported: gpu-box.json"
+    tables = {(t["hardware"], t["versus"].split(" (")[0]): t for t in s["serving"]["tables"]}
+    assert set(tables) == {(cpu, "the served baseline"), (cpu, "the fp32 reference"), (gpu, "the served baseline"),
+                           (gpu, "the fp32 reference")}
+    assert "bf16 not measured" in tables[(cpu, "the served baseline")]["versus"]  # CPU: only fp32 in this pilot
+    int8_cpu = next(r for r in tables[(cpu, "the served baseline")]["rows"] if r["name"] == "bnb-int8")
+    assert int8_cpu["cost_change_pct"] == pytest.approx(100.0)  # 20 tok/s vs 40: twice the cost
+    # GPU: served baseline = bf16 at 200 tok/s (5.56 USD/1M); int8 at 160 tok/s (6.94) = +25 %; vs fp32 (100 tok/s): −37.5 %
+    [int8_gpu] = tables[(gpu, "the served baseline")]["rows"]
+    assert tables[(gpu, "the served baseline")]["baseline"]["form"] == "bf16"
+    assert int8_gpu["cost_change_pct"] == pytest.approx(25.0)
+    assert tables[(gpu, "the fp32 reference")]["rows"][0]["cost_change_pct"] == pytest.approx(-37.5)
+    sentence = s["decision"]["serving"]
+    assert sentence.startswith("accuracy held on evidence (bnb-int8); serving cost +100 % on cpu (Test CPU, AVX2)")
+    assert "+25 % on team GPU box (H100)" in sentence and "no saving in serving cost on this hardware" in sentence
+    failing = _summary(entries[1:])["decision"]["serving"]
+    assert failing.startswith("accuracy not shown to hold") and "bnb-nf4, would change serving cost +33 %" in failing
 
 
 def test_no_candidate_passing_means_keep_the_baseline(tmp_path):
