@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kit.govern import mlflow_fields as f
-from kit.govern.mlflow_sync import desired_aliases, exported_items, find_run
+from kit.govern.mlflow_sync import exported_items, find_run
 from kit.govern.mlflow_target import mask_uri, mlflow_errors, open_client, quiet_mlflow
 from kit.govern.registry import Registry, current_stack
 
@@ -86,7 +86,7 @@ def check_mirror(*, registry: Registry, tracking_uri: str, stack: dict[str, Any]
             problems += found
             if version:
                 versions[e.id] = version
-        for name, aliases in desired_aliases(entries, latest, stack=stack).items():
+        for name, aliases in f.desired_aliases(entries, latest, stack=stack).items():
             try:
                 model = client.get_registered_model(name)
             except MlflowException:  # not there: already reported per entry

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ from kit.engines import engine_of
 from kit.govern.registry import Entry, Validation, stack_changes
 
 __all__ = ["ENTRY_TAG", "KIND_TAG", "MANAGED_TAG", "STATE_TAG", "VALIDATION_TAG", "alias_name", "base_model_name",
-           "eligible", "engine_label", "entry_params", "entry_tags", "experiment_name", "manifest_sha256", "quantized_model_name",
-           "record_metrics", "stack_sha256", "validation_tags", "verdict_metrics"]
+           "desired_aliases", "eligible", "engine_label", "entry_params", "entry_tags", "experiment_name",
+           "manifest_sha256", "quantized_model_name", "record_metrics", "stack_sha256", "validation_tags",
+           "verdict_metrics"]
 
 ENTRY_TAG = "kit.entry_id"  # the key an export is idempotent on
 VALIDATION_TAG = "kit.validation_id"
@@ -204,3 +206,25 @@ def entry_tags(entry: Entry) -> dict[str, str]:
             "kit.base_sha256": entry.baseline_sha256 or "", "kit.model_sha256": entry.model_sha256 or "",
             "kit.registered_at": entry.created_at, "mlflow.user": entry.owner}
     return tags | validation_tags(verdict=entry.verdict, stack=entry.stack)
+
+
+def desired_aliases(entries: Sequence[Entry], latest: dict[str, Validation], *,
+                    stack: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Registered model → alias → the entry id it should point at (newest eligible entry wins).
+
+    ``validated-<use case>``: the entry's latest validation passed on ``stack``. The kit's own
+    promotion aliases (``champion`` …) are mirrored as ``<alias>-<use case>``.
+
+    Args:
+        entries: registry entries.
+        latest: each entry's latest validation.
+        stack: the stack fingerprint the export runs against.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for e in sorted(entries, key=lambda e: (e.created_at, e.id)):
+        wanted = out.setdefault(quantized_model_name(e), {})
+        if eligible(latest=latest[e.id], stack=stack):
+            wanted[alias_name(prefix="validated", use_case=e.use_case)] = e.id
+        for alias in e.aliases:
+            wanted[alias_name(prefix=alias, use_case=e.use_case)] = e.id
+    return out

@@ -20,10 +20,10 @@ from kit.console import progress_default, stage
 from kit.errors import KitError
 from kit.govern import mlflow_fields as f
 from kit.govern._registry_db import utc_now
-from kit.govern.mlflow_target import MLFLOW_URI_ENV, mask_uri, mlflow_errors, open_client, quiet_mlflow
+from kit.govern.mlflow_target import MLFLOW_URI_ENV, artifact_root, mask_uri, mlflow_errors, open_client, quiet_mlflow
 from kit.govern.registry import Entry, Registry, Validation, current_stack
 
-__all__ = ["MLFLOW_URI_ENV", "desired_aliases", "export_registry", "exported_items", "find_run", "mirror_if_configured"]
+__all__ = ["MLFLOW_URI_ENV", "export_registry", "exported_items", "find_run", "mirror_if_configured"]
 
 _STATE_DDL = ("CREATE TABLE IF NOT EXISTS registry_mlflow_exports (target TEXT NOT NULL, item_id TEXT NOT NULL, "
               "kind TEXT NOT NULL, run_id TEXT NOT NULL, exported_at TEXT NOT NULL, PRIMARY KEY (target, item_id))")
@@ -61,33 +61,12 @@ def exported_items(registry: Registry, *, tracking_uri: str) -> dict[str, str]:
     return dict(rows)  # type: ignore[arg-type]
 
 
-def desired_aliases(entries: Sequence[Entry], latest: dict[str, Validation], *,
-                    stack: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """Registered model → alias → the entry id it should point at (newest eligible entry wins).
-
-    ``validated-<use case>``: the entry's latest validation passed on ``stack``. The kit's own
-    promotion aliases (``champion`` …) are mirrored as ``<alias>-<use case>``.
-
-    Args:
-        entries: registry entries.
-        latest: each entry's latest validation.
-        stack: the stack fingerprint the export runs against.
-    """
-    out: dict[str, dict[str, str]] = {}
-    for e in sorted(entries, key=lambda e: (e.created_at, e.id)):
-        wanted = out.setdefault(f.quantized_model_name(e), {})
-        if f.eligible(latest=latest[e.id], stack=stack):
-            wanted[f.alias_name(prefix="validated", use_case=e.use_case)] = e.id
-        for alias in e.aliases:
-            wanted[f.alias_name(prefix=alias, use_case=e.use_case)] = e.id
-    return out
-
-
 class _Mirror:
     """One export: the client, the registry, and what this export created."""
 
-    def __init__(self, *, client: Any, registry: Registry, target: str, upload_weights: bool) -> None:
-        self.client, self.registry, self.target, self.upload_weights = client, registry, target, upload_weights
+    def __init__(self, *, client: Any, registry: Registry, uri: str, upload_weights: bool) -> None:
+        self.client, self.registry, self.target, self.upload_weights = client, registry, mask_uri(uri), upload_weights
+        self.artifacts = artifact_root(uri)
         self.experiments: dict[str, str] = {}
         self.created = {"runs": 0, "versions": 0, "models": 0, "experiments": 0}
 
@@ -117,7 +96,8 @@ class _Mirror:
                 self.created["experiments"] += 1
                 tags = {f.MANAGED_TAG: "true", "kit.base_ref": str(entry.baseline_ref),
                         "kit.base_sha256": entry.baseline_sha256 or ""}
-                self.experiments[name] = self.client.create_experiment(name, tags=tags)
+                where = f"{self.artifacts}/{name.replace('/', '-')}" if self.artifacts else None
+                self.experiments[name] = self.client.create_experiment(name, artifact_location=where, tags=tags)
             else:
                 self.experiments[name] = found.experiment_id
         return self.experiments[name]
@@ -274,7 +254,7 @@ def export_registry(*, registry: Registry, tracking_uri: str, entry_ids: Sequenc
     stack = stack if stack is not None else current_stack()
     latest = registry.latest_validations()
     registry.db.query(_STATE_DDL)
-    mirror = _Mirror(client=client, registry=registry, target=target, upload_weights=upload_weights)
+    mirror = _Mirror(client=client, registry=registry, uri=tracking_uri, upload_weights=upload_weights)
     versions: dict[str, str] = {}
     with quiet_mlflow(), mlflow_errors(tracking_uri):
         mirror.preflight(chosen)
@@ -288,7 +268,7 @@ def export_registry(*, registry: Registry, tracking_uri: str, entry_ids: Sequenc
             versions[entry.id] = mirror.versions_of(entry, run_id)
             mirror.record(entry.id, "entry", run_id)
         names = {f.quantized_model_name(e) for e in chosen}
-        wanted = {n: a for n, a in desired_aliases(entries, latest, stack=stack).items() if n in names}
+        wanted = {n: a for n, a in f.desired_aliases(entries, latest, stack=stack).items() if n in names}
         for e in entries:  # alias targets outside ``chosen`` need their version numbers too
             if e.id not in versions and any(e.id in a.values() for a in wanted.values()):
                 run = find_run(client, [mirror.experiment(e)], {f.ENTRY_TAG: e.id, f.KIND_TAG: "entry"})

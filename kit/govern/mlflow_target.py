@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from kit.errors import KitError
 
-__all__ = ["MLFLOW_URI_ENV", "mask_uri", "mlflow_errors", "open_client", "quiet_mlflow"]
+__all__ = ["MLFLOW_URI_ENV", "artifact_root", "mask_uri", "mlflow_errors", "open_client", "quiet_mlflow"]
 
 #: The setting that makes pilots mirror each entry into MLflow as they register it.
 MLFLOW_URI_ENV = "KIT_MLFLOW_URI"
@@ -77,11 +77,27 @@ def mlflow_errors(uri: str) -> Iterator[None]:
         raise KitError(f"MLflow at {mask_uri(uri)}: {mask_uri(text)}; {fix}") from None
 
 
+def _sqlite_path(uri: str) -> str:
+    return (uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else "").split("?")[0]
+
+
+def artifact_root(uri: str) -> str | None:
+    """Where new experiments keep artifacts: beside an SQLite store (``mlflow-artifacts/``); the server's default otherwise.
+
+    Without it MLflow would write ``./mlruns`` into whatever folder the command runs in.
+
+    Args:
+        uri: the tracking URI.
+    """
+    raw = _sqlite_path(uri.strip()) if urlsplit(uri.strip()).scheme.lower() == "sqlite" else ""
+    return (Path(raw).expanduser().resolve().parent / "mlflow-artifacts").as_uri() if raw else None
+
+
 def _check_sqlite(uri: str) -> None:
-    raw = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else ""
+    raw = _sqlite_path(uri)
     if not raw or raw.startswith(":memory:"):
         raise KitError(f"MLflow URI {mask_uri(uri)} names no database file; use sqlite:///path/to/mlflow.db")
-    path = Path(raw.split("?")[0])
+    path = Path(raw).expanduser()
     if not path.parent.is_dir():
         raise KitError(f"MLflow store folder {path.parent} does not exist; create it or point the URI elsewhere")
     writable = path.parent if not path.exists() else path

@@ -71,9 +71,12 @@ def _runs(client, kind="entry"):
     return client.search_runs([exp.experiment_id], filter_string=f"tags.`kit.run_kind` = '{kind}'")
 
 
-def test_export_lands_runs_versions_lineage_and_the_alias_only_on_the_pass(world):
+def test_export_lands_runs_versions_lineage_and_the_alias_only_on_the_pass(world, tmp_path, monkeypatch):
     reg, uri, entries = world
+    (tmp_path / "cwd").mkdir()
+    monkeypatch.chdir(tmp_path / "cwd")  # MLflow's default would be ./mlruns here
     done = export_registry(registry=reg, tracking_uri=uri, stack=CURRENT, progress=False)
+    assert list((tmp_path / "cwd").iterdir()) == [] and (tmp_path / "mlflow-artifacts" / "kit-smollm2-135m").is_dir()
     assert done["created"] == {"runs": 3, "versions": 4, "models": 2, "experiments": 1}
     client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
     runs = {r.data.tags["kit.entry_id"]: r for r in _runs(client)}
