@@ -18,7 +18,7 @@ from kit.govern.registry import Entry, Validation, stack_changes
 
 __all__ = ["ENTRY_TAG", "KIND_TAG", "MANAGED_TAG", "STATE_TAG", "VALIDATION_TAG", "alias_name", "base_model_name",
            "desired_aliases", "eligible", "engine_label", "entry_params", "entry_tags", "experiment_name",
-           "manifest_sha256", "quantized_model_name", "record_metrics", "stack_sha256", "validation_tags",
+           "manifest_sha256", "quantized_model_name", "record_metrics", "run_note", "stack_sha256", "validation_tags",
            "verdict_metrics"]
 
 ENTRY_TAG = "kit.entry_id"  # the key an export is idempotent on
@@ -192,6 +192,22 @@ def validation_tags(*, verdict: dict[str, Any], stack: dict[str, Any]) -> dict[s
             ("pass" if verdict["passed"] else "fail")}
     tags |= {f"kit.decision.{_metric_key(m['eval_set'], m['metric'])}": m["status"] for m in verdict.get("metrics", [])}
     return tags | _stack_tags(stack)
+
+
+def run_note(entry: Entry) -> str:
+    """The run's description: what was judged, the decision, and where the evidence is.
+
+    Args:
+        entry: a registry entry.
+    """
+    bits = f" {entry.bits}-bit" if entry.bits else ""
+    lines = [f"{entry.method}{bits} of {entry.baseline_ref} for **{entry.use_case}**: "
+             f"**{str(entry.verdict.get('decision', '?')).upper()}** (quant-kit registry entry `{entry.id}`)."]
+    lines += [f"- {m['eval_set']} {m['metric']}: {m['status']} — {m['note']}" for m in entry.verdict.get("metrics", [])
+              if m.get("note")]
+    lines.append("Bounds per metric are the `*.change_lower` / `*.change_upper` metrics; the full verdict is "
+                 "`kit/verdict.json`, per-item outcomes are in `kit/records/`.")
+    return "\n".join(lines)
 
 
 def entry_tags(entry: Entry) -> dict[str, str]:

@@ -61,6 +61,10 @@ def exported_items(registry: Registry, *, tracking_uri: str) -> dict[str, str]:
     return dict(rows)  # type: ignore[arg-type]
 
 
+def _bits(entry: Entry) -> str:
+    return f" {entry.bits}-bit" if entry.bits else ""
+
+
 class _Mirror:
     """One export: the client, the registry, and what this export created."""
 
@@ -95,7 +99,8 @@ class _Mirror:
             if found is None:
                 self.created["experiments"] += 1
                 tags = {f.MANAGED_TAG: "true", "kit.base_ref": str(entry.baseline_ref),
-                        "kit.base_sha256": entry.baseline_sha256 or ""}
+                        "kit.base_sha256": entry.baseline_sha256 or "",
+                        "mlflow.experimentKind": "custom_model_development"}  # the UI's model-training view
                 where = f"{self.artifacts}/{name.replace('/', '-')}" if self.artifacts else None
                 self.experiments[name] = self.client.create_experiment(name, artifact_location=where, tags=tags)
             else:
@@ -153,13 +158,13 @@ class _Mirror:
             if html is not None and html.is_file():
                 artifacts[f"kit/reports/{report.kind}-{report.id}/report.html"] = html
         folders = {"weights": weights} if self.upload_weights and weights.is_dir() else None
-        bits = f" {entry.bits}-bit" if entry.bits else ""
         return self.write_run(
             experiment_id=self.experiment(entry), keys={f.ENTRY_TAG: entry.id, f.KIND_TAG: "entry"},
-            name=f"{entry.method}{bits} {entry.use_case} ({entry.id})", start=entry.created_at,
+            name=f"{entry.method}{_bits(entry)} {entry.use_case} ({entry.id})", start=entry.created_at,
             params=f.entry_params(entry), artifacts=artifacts, folders=folders,
             metrics=f.verdict_metrics(entry.verdict) | f.record_metrics(entry.evals.get("candidate") or []),
-            tags=f.entry_tags(entry) | {"kit.weights": "uploaded" if folders else "by-reference"})
+            tags=f.entry_tags(entry) | {"kit.weights": "uploaded" if folders else "by-reference",
+                                        "mlflow.note.content": f.run_note(entry)})
 
     def validation_run(self, entry: Entry, validation: Validation, parent: str) -> str:
         candidate = (validation.evals or {}).get("candidate") or []
@@ -202,7 +207,9 @@ class _Mirror:
             tags={"quantized_from": f"models:/{base_name}/{base}", "kit.manifest_sha256": f.manifest_sha256(entry) or "",
                   "kit.source": entry.model_ref, "kit.method": entry.method, "kit.bits": str(entry.bits or ""),
                   "kit.weights": "uploaded" if uploaded else "by-reference"},
-            description=f"{entry.method} {entry.bits or ''}-bit of {entry.baseline_ref}; weights at {entry.model_ref}")
+            description=f"quantized from models:/{base_name}/{base} ({entry.method}{_bits(entry)}); "
+                        f"weights {'uploaded to the run' if uploaded else 'by reference'} at {entry.model_ref}, manifest "
+                        f"sha256 {(f.manifest_sha256(entry) or '-')[:16]}…")
 
     def record(self, item_id: str, kind: str, run_id: str) -> None:
         self.registry.db.query("INSERT INTO registry_mlflow_exports (target, item_id, kind, run_id, exported_at) "
