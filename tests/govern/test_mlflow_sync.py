@@ -195,3 +195,23 @@ def test_mask_uri_and_a_missing_mlflow(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "mlflow", None)
     with pytest.raises(KitError, match=r"MLflow is not installed; pip install 'quant-kit\[mlflow\]'"):
         open_client("sqlite:////tmp/x.db")
+
+
+@pytest.mark.slow
+def test_the_docs_screenshot_script_serves_exports_and_shoots(tmp_path):
+    """scripts/mlflow_screenshot.py: mlflow server on a loopback port, headless Chromium, server stopped (~1–2 min)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        pytest.skip("no Chromium: install Debian's `chromium` package (.ci/run does) to take the MLflow screenshots")
+    pytest.importorskip("playwright")
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, str(root / "scripts" / "mlflow_screenshot.py"), "--out-dir", str(tmp_path)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name in ("mlflow-run.png", "mlflow-model.png"):
+        png = (tmp_path / name).read_bytes()
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 50_000, f"{name}: an almost empty page"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mlflow-model.png", "mlflow-run.png"], "nothing left behind"
