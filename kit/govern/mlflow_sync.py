@@ -58,7 +58,7 @@ def exported_items(registry: Registry, *, tracking_uri: str) -> dict[str, str]:
     registry.db.query(_STATE_DDL)
     rows = registry.db.query("SELECT item_id, run_id FROM registry_mlflow_exports WHERE target = ?",
                              (mask_uri(tracking_uri),))
-    return dict(rows)  # type: ignore[arg-type]
+    return {str(item): str(run) for item, run in rows}
 
 
 def _bits(entry: Entry) -> str:
