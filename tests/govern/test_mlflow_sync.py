@@ -188,6 +188,35 @@ def test_pilots_mirror_when_kit_mlflow_uri_is_set(world, monkeypatch, capsys):
     assert client.get_registered_model(QMODEL).aliases == {ALIAS: 1}
 
 
+def test_uploads_weights_only_when_asked_attaches_reports_and_refuses_foreign_models(empty_store, tmp_path):
+    shutil.copyfile(empty_store, tmp_path / "mlflow.db")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    folder = tmp_path / "rtn-w4"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"weights")
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "report.html").write_text("<h1>pilot</h1>")
+    with Registry.open(tmp_path / "registry.sqlite") as reg:
+        base = [synthetic_record()]
+        cand = [synthetic_record(sha="a" * 64, perplexity=12.0, method="rtn", bits=4, ref=str(folder))]
+        entry = reg.add(baseline=base, candidate=cand, verdict=gate(baseline=base, candidate=cand, policy=POLICY))
+        reg.attach_report(entry_ids=[entry.id], summary={"decision": "rtn"}, path=str(tmp_path / "report"))
+        client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client.create_registered_model("smollm2-135m")  # a team's own model of the same name
+        with pytest.raises(KitError, match="'smollm2-135m' that the kit did not create"):
+            export_registry(registry=reg, tracking_uri=uri, stack=CURRENT, progress=False)
+        assert client.search_runs([e.experiment_id for e in client.search_experiments()]) == []  # nothing written
+        client.delete_registered_model("smollm2-135m")
+        export_registry(registry=reg, tracking_uri=uri, stack=CURRENT, progress=False, upload_weights=True)
+    run = _runs(client)[0]
+    assert {a.path for a in client.list_artifacts(run.info.run_id, "weights")} == {"weights/model.safetensors"}
+    reports = [a.path for a in client.list_artifacts(run.info.run_id, "kit/reports")]
+    assert {a.path.rpartition("/")[2] for a in client.list_artifacts(run.info.run_id, reports[0])} == {
+        "report.html", "summary.json"}
+    version = client.get_model_version(QMODEL, "1")
+    assert version.source.endswith("/weights") and version.tags["kit.weights"] == "uploaded"
+
+
 def test_mask_uri_and_a_missing_mlflow(monkeypatch):
     assert mask_uri("https://ada:tok3n@mlflow.example.com/x?token=abc&run=1") == \
         "https://***@mlflow.example.com/x?token=***&run=1"
