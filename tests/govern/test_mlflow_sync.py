@@ -221,6 +221,10 @@ def test_mask_uri_and_a_missing_mlflow(monkeypatch):
     assert mask_uri("https://ada:tok3n@mlflow.example.com/x?token=abc&run=1") == \
         "https://***@mlflow.example.com/x?token=***&run=1"
     assert mask_uri("sqlite:////tmp/m.db") == "sqlite:////tmp/m.db"
+    monkeypatch.setattr("kit.govern.mlflow_target.os.access", lambda *a, **k: False)  # as a non-root user would see it
+    with pytest.raises(KitError, match="MLflow store .*m.db is read-only"):
+        open_client("sqlite:////tmp/m.db")
+    monkeypatch.undo()
     monkeypatch.setitem(__import__("sys").modules, "mlflow", None)
     with pytest.raises(KitError, match=r"MLflow is not installed; pip install 'quant-kit\[mlflow\]'"):
         open_client("sqlite:////tmp/x.db")
