@@ -211,6 +211,16 @@ class _Mirror:
                         f"weights {'uploaded to the run' if uploaded else 'by reference'} at {entry.model_ref}, manifest "
                         f"sha256 {(f.manifest_sha256(entry) or '-')[:16]}…")
 
+    def export_entry(self, entry: Entry) -> str:
+        """The entry's run, its re-validations nested under it, its model versions; the quantized version."""
+        run_id = self.entry_run(entry)
+        for v in self.registry.validations(entry.id):
+            if v.kind != "register":
+                self.record(v.id, "validation", self.validation_run(entry, v, run_id))
+        version = self.versions_of(entry, run_id)
+        self.record(entry.id, "entry", run_id)
+        return version
+
     def record(self, item_id: str, kind: str, run_id: str) -> None:
         self.registry.db.query("INSERT INTO registry_mlflow_exports (target, item_id, kind, run_id, exported_at) "
                                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (target, item_id) DO UPDATE SET "
@@ -268,21 +278,12 @@ def export_registry(*, registry: Registry, tracking_uri: str, entry_ids: Sequenc
         bar = tqdm(chosen, desc="export to MLflow", unit="entry",
                    disable=not (progress_default() if progress is None else progress))
         for entry in bar:
-            run_id = mirror.entry_run(entry)
-            for v in registry.validations(entry.id):
-                if v.kind != "register":
-                    mirror.record(v.id, "validation", mirror.validation_run(entry, v, run_id))
-            versions[entry.id] = mirror.versions_of(entry, run_id)
-            mirror.record(entry.id, "entry", run_id)
+            versions[entry.id] = mirror.export_entry(entry)
         names = {f.quantized_model_name(e) for e in chosen}
         wanted = {n: a for n, a in f.desired_aliases(entries, latest, stack=stack).items() if n in names}
-        for e in entries:  # alias targets outside ``chosen`` need their version numbers too
+        for e in entries:  # an alias target outside ``chosen`` (e.g. a pilot mirroring one entry): exported too
             if e.id not in versions and any(e.id in a.values() for a in wanted.values()):
-                run = find_run(client, [mirror.experiment(e)], {f.ENTRY_TAG: e.id, f.KIND_TAG: "entry"})
-                if run is None:
-                    raise KitError(f"entry {e.id} has never been exported to {target}; run `kit registry export` "
-                                   "without --entry first")
-                versions[e.id] = mirror.versions_of(e, run.info.run_id)
+                versions[e.id] = mirror.export_entry(e)
         aliases_set, aliases_removed = _set_aliases(mirror, wanted, versions)
     return {"target": target, "entries": len(chosen), "created": mirror.created, "aliases_set": aliases_set,
             "aliases_removed": aliases_removed}

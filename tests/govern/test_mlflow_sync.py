@@ -182,10 +182,11 @@ def test_pilots_mirror_when_kit_mlflow_uri_is_set(world, monkeypatch, capsys):
     mirror_if_configured(registry=reg, entry_ids=[entries["pass"].id], stack=CURRENT)  # warns, never fails a pilot
     assert "not mirrored (cannot reach MLflow" in capsys.readouterr().out
     monkeypatch.setenv("KIT_MLFLOW_URI", uri)
-    mirror_if_configured(registry=reg, entry_ids=[entries["pass"].id], stack=CURRENT)
-    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)
-    assert [r.data.tags["kit.entry_id"] for r in _runs(client)] == [entries["pass"].id]
-    assert client.get_registered_model(QMODEL).aliases == {ALIAS: 1}
+    mirror_if_configured(registry=reg, entry_ids=[entries["fail"].id], stack=CURRENT)
+    client = mlflow.MlflowClient(tracking_uri=uri, registry_uri=uri)  # the pass earns the alias: it is exported too
+    assert {r.data.tags["kit.entry_id"] for r in _runs(client)} == {entries["fail"].id, entries["pass"].id}
+    assert client.get_registered_model(QMODEL).aliases == {ALIAS: 2}  # versions in export order: fail 1, pass 2
+    assert "[mlflow] mirrored" in capsys.readouterr().out
 
 
 def test_uploads_weights_only_when_asked_attaches_reports_and_refuses_foreign_models(empty_store, tmp_path):
