@@ -50,8 +50,8 @@ def demo_registry(path: Path) -> str:
         for ppl, sha, group in ((12.0, "a" * 64, 64), (14.0, "c" * 64, 256), (12.88, "e" * 64, 128)):
             base = [synthetic_record()]
             cand = [synthetic_record(sha=sha, perplexity=ppl, method="rtn", bits=4, ref=f"demo/rtn-w4-g{group}")]
-            cand[0]["latency"] = {"ms_per_token": 38.2, "first_token_ms": 95.0}
-            cand[0]["throughput"] |= {"tokens_per_s": 26.2}
+            cand[0]["latency"] = {"prompt_tokens": 128, "new_tokens": 32, "ttft_ms": 95.0, "decode_ms_p50": 38.2}
+            cand[0]["throughput"] |= {"decode_tokens_per_s": 26.2}
             config = {"method": "rtn", "bits": 4, "group_size": group, "files": {"model.safetensors": sha},
                       "calibration": None}
             ids.append(reg.add(baseline=base, candidate=cand, quant_config=config, owner="demo",

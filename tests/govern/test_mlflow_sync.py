@@ -32,8 +32,8 @@ def _pair(*, ppl, sha, torch_version="2.13.0+cpu"):
     base = [synthetic_record(torch_version=torch_version)]
     cand = [synthetic_record(sha=sha, perplexity=ppl, method="rtn", bits=4, torch_version=torch_version)]
     cand[0]["model"]["engine"] = {"name": "packed", "backend": "torch", "activations": "float32"}
-    cand[0]["latency"] = {"ms_per_token": 41.5, "first_token_ms": 120.0}
-    cand[0]["throughput"] |= {"tokens_per_s": 24.1}
+    cand[0]["latency"] = {"prompt_tokens": 128, "ttft_ms": 120.0, "decode_ms_p50": 41.5, "decode_ms_p95": None}
+    cand[0]["throughput"] |= {"decode_tokens_per_s": 24.1}  # the keys kit.eval.timing writes
     return base, cand
 
 
@@ -91,7 +91,8 @@ def test_export_lands_runs_versions_lineage_and_the_alias_only_on_the_pass(world
         m = run.data.metrics
         assert m["stdlib-docs.perplexity.value"] == pytest.approx(e.verdict["metrics"][0]["value"])
         assert m["stdlib-docs.perplexity.change_lower"] < m["stdlib-docs.perplexity.change_upper"]
-        assert m["stdlib-docs.latency.ms_per_token"] == 41.5 and m["stdlib-docs.throughput.tokens_per_s"] == 24.1
+        assert m["stdlib-docs.latency.decode_ms_p50"] == 41.5 and m["stdlib-docs.throughput.decode_tokens_per_s"] == 24.1
+        assert "stdlib-docs.latency.decode_ms_p95" not in m  # not measured: no metric rather than a made-up one
         assert m["stdlib-docs.memory.peak_rss_mib"] == pytest.approx(10**9 / 2**20)
         files = {a.path for a in client.list_artifacts(run.info.run_id, "kit")}
         assert {"kit/configuration.json", "kit/verdict.json", "kit/records"} <= files
