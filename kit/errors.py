@@ -29,7 +29,8 @@ class ExitCode(NamedTuple):
 EXIT_CODES: dict[int, ExitCode] = {
     EXIT_OK: ExitCode("done", "done", "the result"),
     EXIT_FAILED: ExitCode("did not pass", "a gate, pilot, re-validation or debugging fix did **not pass**, "
-                          "or `kit exercises check` found problems (drift, stale references)", "the verdict / the problems"),
+                          "or `kit exercises check` / `kit registry import-check` found problems (drift, stale references, "
+                          "an MLflow mirror that differs from the registry)", "the verdict / the problems"),
     EXIT_USAGE: ExitCode("your input is wrong", "**your input** is wrong: a flag, a path, a file, the environment",
                  "one line `error: ...` that says what to do"),
     EXIT_BUG: ExitCode("a bug in the kit", "an **internal error**: a bug in the kit",

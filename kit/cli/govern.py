@@ -237,6 +237,8 @@ def register(sub: Any) -> None:
     for name in ("promote", "stale"):
         verbs.choices[name].add_argument("--device", default=None, help="the device validations run on (default: auto)")
     _add_adoption_args(verbs.choices)
+    from kit.cli.mlflow_verbs import add_registry_verbs  # export / import-check (MLflow, optional)
+    add_registry_verbs(verbs, parents=[where])
 
     p = sub.add_parser("revalidate", parents=[where, pol], help="re-run evaluations and the gate on the current stack")
     p.add_argument("id", nargs="?", default=None, help="entry id (or prefix)")

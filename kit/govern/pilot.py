@@ -196,6 +196,8 @@ def _gate_and_register(plan: _Plan, spec: QuantSpec, q: Any, records: list[dict[
         entry = reg.add(baseline=base_records, candidate=records, verdict=verdict, quant_config=q.config, owner=owner,
                         volume_per_day=volume_per_day, reason=plan.reason if plan.deviating(spec) else None)
         entry_id = entry.id
+        from kit.govern.mlflow_sync import mirror_if_configured  # $KIT_MLFLOW_URI: mirror as it registers
+        mirror_if_configured(registry=reg, entry_ids=[entry.id], stack=verdict.stack)
         seconds["register"] = round(time.perf_counter() - t0, 3)
         stage("register", f"{method} → entry {entry.id} in {reg.location} ({seconds['register']:.1f} s)")
     return {"method": method, "spec": spec.to_dict(), "path": str(q.path), "config": q.config, "records": records,
