@@ -114,8 +114,9 @@ def _add_debug(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = _Parser(prog="kit", description="Quantization practice kit")
-    parser.add_argument("--debug", action="store_true", help="show library warnings and progress bars (else kept in the run's log under "
-                        "<cache>/logs); on an error, the traceback (or KIT_DEBUG=1)")
+    parser.add_argument("--debug", action="store_true",
+                        help="show library warnings and progress bars (else kept in the run's log under <cache>/logs); "
+                             "on an error, the traceback (or KIT_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("eval", help="evaluate a model on evaluation sets")
