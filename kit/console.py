@@ -75,7 +75,7 @@ def on_stage(listener: Callable[[str, str], None]) -> Iterator[None]:
 class _StderrRouter:
     """``sys.stderr`` stand-in: one thread's writes go to the log, except the kit's own (tqdm bars, ``print``)."""
 
-    def __init__(self, original: TextIO, log: TextIO, thread: int, *, echo: bool = False) -> None:
+    def __init__(self, original: TextIO, log: Any, thread: int, *, echo: bool = False) -> None:
         self._original, self._log, self._thread, self._echo = original, log, thread, echo
 
     def _to_log(self) -> bool:
@@ -104,6 +104,37 @@ class _StderrRouter:
         return getattr(self._original, name)
 
 
+class _LazyLog:
+    """A log file opened (its folder created) at the first write, so a run with nothing to keep leaves nothing."""
+
+    def __init__(self, path: Path, fallback: Path) -> None:
+        self.path, self._fallback, self._file = path, fallback, None
+
+    def write(self, text: str) -> int:
+        if not text:
+            return 0
+        if self._file is None:
+            for path in (self.path, self._fallback):  # an unwritable folder must not stop the command
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    self._file = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 — closed by close()
+                    self.path = path
+                    break
+                except OSError:
+                    continue
+            else:
+                return len(text)
+        return self._file.write(text)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
 @contextlib.contextmanager
 def quiet_libraries(log_path: str | os.PathLike[str], *, echo: bool = False) -> Iterator[Path]:
     """Send library warnings, library log records and this thread's stray stderr to ``log_path``.
@@ -111,15 +142,18 @@ def quiet_libraries(log_path: str | os.PathLike[str], *, echo: bool = False) -> 
     Third-party progress bars that write to stderr land there too; the kit's own tqdm bars, its
     own stderr lines and :func:`stage` lines (stdout) stay visible. Restores everything on exit.
     Used per run by the pilot panel (a notebook shows no red warning blocks) and by every ``kit``
-    command (:func:`quiet_cli`); the log keeps them.
+    command (:func:`quiet_cli`); the log keeps them. The file (and its folder) is created at the
+    first message; when its folder cannot be written, the log goes to the temp folder instead.
 
     Args:
-        log_path: the run's log file (appended to; its folder is created).
+        log_path: the run's log file (appended to).
         echo: also show everything on the real stderr (``kit --debug``).
     """
+    import tempfile
+
     path = Path(log_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8", buffering=1) as log:
+    log = _LazyLog(path, Path(tempfile.gettempdir()) / "quant-kit-logs" / path.name)
+    try:
         old_stderr = sys.stderr
         handlers: list[logging.Handler] = [logging.StreamHandler(log)] + ([logging.StreamHandler(old_stderr)] if echo else [])
         for handler in handlers:
@@ -151,6 +185,8 @@ def quiet_libraries(log_path: str | os.PathLike[str], *, echo: bool = False) -> 
                 for name, (kept, propagate) in saved.items():
                     lg = logging.getLogger(name)
                     lg.handlers, lg.propagate = kept, propagate
+    finally:
+        log.close()
 
 
 def log_folder() -> Path:
@@ -167,32 +203,23 @@ _KEEP_LOGS = 50
 def quiet_cli(*, command: str, echo: bool = False) -> Iterator[Path]:
     """One ``kit`` command's run: library warnings, log records and progress bars go to its log file, not the terminal.
 
-    The log is ``<cache>/logs/<UTC time>-<command>-<pid>.log``; an empty one is removed at the end
-    and only the newest :data:`_KEEP_LOGS` are kept. ``kit --debug`` shows the messages as well.
+    The log is ``<cache>/logs/<UTC time>-<command>-<pid>.log``, created at the first message (a
+    quiet run, or one refused before any work, writes nothing); only the newest :data:`_KEEP_LOGS`
+    are kept. ``kit --debug`` shows the messages as well.
 
     Args:
         command: the command's name, for the file name (``pilot``, ``debug``...).
         echo: also show them on stderr.
     """
     import datetime
-    import tempfile
 
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-    name = f"{stamp}-{command.replace(' ', '-')}-{os.getpid()}.log"
     folder = log_folder()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).touch()
-    except OSError:  # an unwritable cache must not stop the command: keep the messages in the temp folder
-        folder = Path(tempfile.gettempdir()) / "quant-kit-logs"
-        folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
+    path = folder / f"{stamp}-{command.replace(' ', '-')}-{os.getpid()}.log"
     try:
         with quiet_libraries(path, echo=echo):
             yield path
     finally:
         with contextlib.suppress(OSError):
-            if path.stat().st_size == 0:
-                path.unlink()
             for old in sorted(folder.glob("*.log"))[:-_KEEP_LOGS]:
                 old.unlink()
