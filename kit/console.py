@@ -77,9 +77,10 @@ class _StderrRouter:
 
     def __init__(self, original: TextIO, log: Any, thread: int, *, echo: bool = False) -> None:
         self._original, self._log, self._thread, self._echo = original, log, thread, echo
+        self.active = True  # False once its run ended: a library that kept this stream writes to the real one
 
     def _to_log(self) -> bool:
-        if threading.get_ident() != self._thread:
+        if not self.active or threading.get_ident() != self._thread:
             return False
         frame = sys._getframe(2)
         while frame is not None and frame.f_globals.get("__name__", "").startswith("tqdm"):
@@ -108,11 +109,11 @@ class _LazyLog:
     """A log file opened (its folder created) at the first write, so a run with nothing to keep leaves nothing."""
 
     def __init__(self, path: Path, fallback: Path) -> None:
-        self.path, self._fallback, self._file = path, fallback, None
+        self.path, self._fallback, self._file, self._closed = path, fallback, None, False
 
     def write(self, text: str) -> int:
-        if not text:
-            return 0
+        if not text or self._closed:
+            return len(text)
         if self._file is None:
             for path in (self.path, self._fallback):  # an unwritable folder must not stop the command
                 try:
@@ -131,8 +132,10 @@ class _LazyLog:
             self._file.flush()
 
     def close(self) -> None:
+        self._closed = True
         if self._file is not None:
             self._file.close()
+            self._file = None
 
 
 @contextlib.contextmanager
@@ -166,7 +169,7 @@ def quiet_libraries(log_path: str | os.PathLike[str], *, echo: bool = False) -> 
         root = logging.getLogger()
         for handler in handlers:
             root.addHandler(handler)  # any other library's records (no handler of their own) land here too
-        sys.stderr = _StderrRouter(old_stderr, log, threading.get_ident(), echo=echo)
+        router = sys.stderr = _StderrRouter(old_stderr, log, threading.get_ident(), echo=echo)
         with warnings.catch_warnings():
             shown = warnings.showwarning
 
@@ -179,6 +182,7 @@ def quiet_libraries(log_path: str | os.PathLike[str], *, echo: bool = False) -> 
             try:
                 yield path
             finally:
+                router.active = False
                 sys.stderr = old_stderr
                 for handler in handlers:
                     root.removeHandler(handler)

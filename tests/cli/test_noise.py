@@ -118,3 +118,17 @@ def test_real_paths_print_no_library_noise(tmp_path):
     assert runs[2].stdout.startswith("[eval]")
     kept = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "cache" / "logs").glob("*.log"))
     assert "Converting and de-quantizing GGUF tensors" in kept
+
+
+def test_a_stream_kept_by_a_library_writes_to_the_terminal_after_the_run(tmp_path, capfd):
+    import logging
+    import sys
+
+    from kit.console import quiet_libraries
+
+    with quiet_libraries(tmp_path / "run.log"):
+        kept = sys.stderr  # e.g. a handler or a bar made during the run holds this stream
+        handler = logging.StreamHandler(kept)
+    handler.handle(logging.makeLogRecord({"msg": "after the run", "levelno": logging.WARNING}))
+    kept.flush()
+    assert "after the run" in capfd.readouterr().err and not (tmp_path / "run.log").exists()
