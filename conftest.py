@@ -15,6 +15,7 @@ os.environ.setdefault("KIT_REGISTRY", os.path.join(_SCRATCH, "registry.sqlite"))
 os.environ.setdefault("KIT_RUNS", os.path.join(_SCRATCH, "runs"))
 os.environ.setdefault("KIT_RECORD_CACHE", os.path.join(_SCRATCH, "records"))  # baseline records: never the user's cache
 os.environ.setdefault("KIT_PROGRESS_LOG", os.path.join(_SCRATCH, "progress.json"))  # learner progress (kit progress)
+os.environ.setdefault("KIT_LOGS", os.path.join(_SCRATCH, "logs"))  # kit commands' library-noise logs
 
 
 def pytest_collection_modifyitems(config, items):

@@ -194,10 +194,11 @@ def quiet_libraries(log_path: str | os.PathLike[str], *, echo: bool = False) -> 
 
 
 def log_folder() -> Path:
-    """Where ``kit`` commands keep third-party messages: ``logs/`` in the kit's cache folder."""
+    """Where ``kit`` commands keep third-party messages: ``$KIT_LOGS``, else ``logs/`` in the kit's cache folder."""
     from kit.io import cache_dir
 
-    return cache_dir() / "logs"
+    root = os.environ.get("KIT_LOGS")
+    return Path(root).expanduser() if root else cache_dir() / "logs"
 
 
 _KEEP_LOGS = 50

@@ -69,6 +69,7 @@ def noisy_command(monkeypatch, tmp_path):
         return 0
 
     monkeypatch.setattr("kit.cli.main.cmd_sets", cmd)
+    monkeypatch.delenv("KIT_LOGS", raising=False)  # the default place: the cache's logs/
     monkeypatch.setenv("KIT_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache" / "logs"
 
@@ -92,10 +93,10 @@ def test_debug_shows_library_noise_and_still_keeps_the_log(noisy_command, capfd)
     assert all(n in next(noisy_command.glob("*.log")).read_text(encoding="utf-8") for n in NOISE)
 
 
-def test_a_quiet_run_leaves_no_empty_log(monkeypatch, tmp_path, capfd):
-    monkeypatch.setenv("KIT_CACHE", str(tmp_path / "cache"))
+def test_a_quiet_run_leaves_no_log(monkeypatch, tmp_path, capfd):
+    monkeypatch.setenv("KIT_LOGS", str(tmp_path / "logs"))
     assert main(["sets"]) == 0
-    assert not list((tmp_path / "cache" / "logs").glob("*.log"))
+    assert not (tmp_path / "logs").exists()
 
 
 def _kit(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -106,7 +107,8 @@ def _kit(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_real_paths_print_no_library_noise(tmp_path):
     """``kit baseline --force`` (GGUF bars), ``kit quantize`` and ``kit eval`` of a bnb-int8 artifact (bnb lines)."""
-    env = os.environ | {"KIT_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO), "KIT_PROGRESS": "0"}
+    env = os.environ | {"KIT_CACHE": str(tmp_path / "cache"), "KIT_LOGS": str(tmp_path / "cache" / "logs"),
+                        "PYTHONPATH": str(REPO), "KIT_PROGRESS": "0"}
     art = tmp_path / "int8"
     runs = [_kit("baseline", "--force", env=env),
             _kit("quantize", "--model", "smollm2-135m", "--method", "bnb-int8", "--out", str(art), env=env),
