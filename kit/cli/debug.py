@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from kit.errors import KitError
@@ -36,6 +37,10 @@ def cmd_debug(args: argparse.Namespace) -> int:
         check_writable(args.json, what="--json")
     if args.fix_out and not args.bisect:
         raise KitError("--fix-out applies the bisected fix; add --bisect")
+    if args.fix_out:
+        check_writable(args.fix_out, what="--fix-out", kind="folder")
+        if os.path.lexists(os.path.expanduser(args.fix_out)):
+            raise KitError(f"--fix-out {args.fix_out} already exists; kit debug never replaces a folder: choose a new one")
     resolve_path(args.candidate)
     check_tokens(tokens=args.tokens, use_case=args.use_case, policies=args.policies)  # before anything loads
     progress = progress_default()
@@ -47,7 +52,7 @@ def cmd_debug(args: argparse.Namespace) -> int:
         stage("load", f"baseline {baseline.ref} and candidate {candidate.ref} on {candidate.device}")
         result = diagnose(baseline=baseline, candidate=candidate, use_case=use_case, tokens=args.tokens, top=args.top,
                           registry=registry, policies=args.policies, progress=progress)
-        capped = f" (the whole text set: {result.tokens_used} of the {args.tokens} tokens asked)" \
+        capped = f" (the whole text set: {result.tokens_used:,} of the {args.tokens:,} tokens asked)" \
             if result.tokens_used < args.tokens else ""
         stage("diagnose", f"{len(result.findings)} finding(s), shape {result.shape['shape']} on {result.tokens_used} "
               f"tokens{capped} in {result.seconds:.1f} s")
@@ -121,7 +126,9 @@ def register(sub: Any) -> None:
     p.add_argument("--candidate", required=True, help="the quantized artifact folder")
     p.add_argument("--use-case", default=None, help="policy use case (default: the candidate's registry entry)")
     p.add_argument("--json", default=None, help="write the diagnosis here")
-    p.add_argument("--tokens", type=int, default=256, help="tokens of the use case's text set compared (default 256)")
+    p.add_argument("--tokens", type=int, default=256,
+                   help="tokens of the use case's text set compared (default 256; at least 16; "
+                        "more than the set holds compares all of it)")
     p.add_argument("--top", type=int, default=3, help="units measured for sensitivity (default 3; 0 skips it)")
     p.add_argument("--rows", type=int, default=10, help="modules listed, most severe first (default 10)")
     p.add_argument("--bisect", action="store_true", help="search the smallest ignore list that passes the gate")

@@ -57,6 +57,16 @@ def test_debug_numbers_are_checked_before_loading(extra, says, candidate, tmp_pa
     assert snapshot(tmp_path) == before
 
 
+def test_debug_fix_out_over_an_existing_folder_is_refused_before_loading(candidate, tmp_path, capsys, no_work):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    before = snapshot(tmp_path)
+    code, _, err = run(capsys, *DEBUG, "--candidate", candidate, "--bisect", "--fix-out", mine)
+    assert code == 2 and "--fix-out" in one_error(err) and "already exists" in one_error(err)
+    assert snapshot(tmp_path) == before
+
+
 def test_debug_tokens_without_a_use_case_are_bounded_by_the_largest_text_set(candidate, capsys, no_work):
     code, _, err = run(capsys, "debug", "--baseline", "smollm2-135m", "--candidate", candidate, "--tokens", "10**20")
     assert code == 2 and "invalid int value" in one_error(err)  # argparse: not a number
