@@ -18,6 +18,7 @@ os.environ.setdefault("KIT_RUNS", os.path.join(_SCRATCH, "runs"))
 os.environ.setdefault("KIT_RECORD_CACHE", os.path.join(_SCRATCH, "records"))  # baseline records: never the user's cache
 os.environ.setdefault("KIT_PROGRESS_LOG", os.path.join(_SCRATCH, "progress.json"))  # learner progress (kit progress)
 os.environ.pop("KIT_MLFLOW_URI", None)  # test pilots never mirror into the user's MLflow (tests set it themselves)
+os.environ.setdefault("KIT_LOGS", os.path.join(_SCRATCH, "logs"))  # kit commands' library-noise logs
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects (make test-fast)

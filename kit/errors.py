@@ -1,20 +1,20 @@
-"""The kit's one error type (a one-line message that names the fix) and its exit codes, defined once.
+"""The kit's one error type (a one-line message that names the fix), its exit codes, and the nearest name for a typo.
 
 :data:`EXIT_CODES` feeds the CLI (``kit.cli.main``), the generated command reference
 (``docs/cli.md``) and the exit-code table of ``docs/reliability.md``.
 """
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 __all__ = ["EXIT_BUG", "EXIT_CODES", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "ExitCode", "KitError",
-           "exit_code_summary", "exit_code_table"]
+           "exit_code_summary", "exit_code_table", "nearest"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BUG = 3
 EXIT_INTERRUPTED = 130
-
 
 
 class ExitCode(NamedTuple):
@@ -52,3 +52,19 @@ def exit_code_summary() -> str:
 
 class KitError(Exception):
     """A user-facing error; its message says what is wrong and how to fix it."""
+
+
+def nearest(word: str, choices: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the valid name closest to a typo, or ``""`` when none is close.
+
+    A message built with it offers a real name, never the typo back (``chat-asistant`` →
+    ``chat-assistant``).
+
+    Args:
+        word: what the user typed.
+        choices: the valid names.
+    """
+    import difflib
+
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close and close[0] != word else ""

@@ -24,6 +24,11 @@ MINIMUMS: dict[str, tuple[int, str]] = {
     "samples": (1, "at least one calibration chunk"),
     "seq_len": (1, "at least one token per calibration chunk"),
     "volume": (0, "requests per day cannot be negative"),
+    "top": (0, "units measured for sensitivity; 0 skips the step"),
+    "rows": (1, "at least one module listed"),
+    "max_gates": (1, "the budget of gate runs counts the first one, the candidate as is; 2 or more to search"),
+    "gate_tokens": (2, "a rehearsal gate scores at least 2 tokens"),
+    "gate_limit": (1, "at least one item; leave --gate-limit out for the whole set"),
 }
 
 
@@ -54,6 +59,7 @@ def check_args(args: argparse.Namespace) -> None:
 
         check_device(args.device)
     _check_outputs(args)
+    _check_use_case(args)
     kinds = _check_inputs(args)
     model = getattr(args, "model", None)
     if context is not None and isinstance(model, str) and (not kinds or "text" in kinds):
@@ -71,6 +77,15 @@ def _check_outputs(args: argparse.Namespace) -> None:
         check_writable(args.out, what="--out", kind="folder")
     if getattr(args, "out_dir", None):
         check_writable(args.out_dir, what="--out-dir", kind="into")
+
+
+def _check_use_case(args: argparse.Namespace) -> None:
+    """A use case named on the command line exists in the policy file (the error offers the nearest name)."""
+    use_case = getattr(args, "use_case", None)
+    if isinstance(use_case, str) and getattr(args, "command", None) != "registry":  # registry list filters stored rows
+        from kit.govern.policy import get_policy
+
+        get_policy(use_case, path=getattr(args, "policies", None))
 
 
 def _check_inputs(args: argparse.Namespace) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from kit.errors import KitError
@@ -26,7 +27,7 @@ def _use_case(args: argparse.Namespace, candidate: Any, registry: Any) -> str:
 def cmd_debug(args: argparse.Namespace) -> int:
     """Diagnose why a candidate fails its gate: ranked findings, per-module table, optionally a bisected fix."""
     from kit.console import progress_default, stage
-    from kit.debug.diagnose import diagnose
+    from kit.debug.diagnose import check_tokens, diagnose
     from kit.debug.regressions import load_candidate
     from kit.govern.registry import Registry
     from kit.io import atomic_write_json, check_writable
@@ -36,7 +37,12 @@ def cmd_debug(args: argparse.Namespace) -> int:
         check_writable(args.json, what="--json")
     if args.fix_out and not args.bisect:
         raise KitError("--fix-out applies the bisected fix; add --bisect")
+    if args.fix_out:
+        check_writable(args.fix_out, what="--fix-out", kind="folder")
+        if os.path.lexists(os.path.expanduser(args.fix_out)):
+            raise KitError(f"--fix-out {args.fix_out} already exists; kit debug never replaces a folder: choose a new one")
     resolve_path(args.candidate)
+    check_tokens(tokens=args.tokens, use_case=args.use_case, policies=args.policies)  # before anything loads
     progress = progress_default()
     registry = Registry.open(args.registry) if args.registry else None
     try:
@@ -46,7 +52,10 @@ def cmd_debug(args: argparse.Namespace) -> int:
         stage("load", f"baseline {baseline.ref} and candidate {candidate.ref} on {candidate.device}")
         result = diagnose(baseline=baseline, candidate=candidate, use_case=use_case, tokens=args.tokens, top=args.top,
                           registry=registry, policies=args.policies, progress=progress)
-        stage("diagnose", f"{len(result.findings)} finding(s), shape {result.shape['shape']} in {result.seconds:.1f} s")
+        capped = f" (the whole text set: {result.tokens_used:,} of the {args.tokens:,} tokens asked)" \
+            if result.tokens_used < args.tokens else ""
+        stage("diagnose", f"{len(result.findings)} finding(s), shape {result.shape['shape']} on {result.tokens_used} "
+              f"tokens{capped} in {result.seconds:.1f} s")
         code = 0
         if args.bisect:
             code = _bisect(args, result, baseline, candidate, use_case, registry, progress)
@@ -117,14 +126,18 @@ def register(sub: Any) -> None:
     p.add_argument("--candidate", required=True, help="the quantized artifact folder")
     p.add_argument("--use-case", default=None, help="policy use case (default: the candidate's registry entry)")
     p.add_argument("--json", default=None, help="write the diagnosis here")
-    p.add_argument("--tokens", type=int, default=256, help="tokens of the use case's text set compared (default 256)")
-    p.add_argument("--top", type=int, default=3, help="units measured for sensitivity (default 3)")
-    p.add_argument("--rows", type=int, default=10, help="modules listed (default 10)")
+    p.add_argument("--tokens", type=int, default=256,
+                   help="tokens of the use case's text set compared (default 256; at least 16; "
+                        "more than the set holds compares all of it)")
+    p.add_argument("--top", type=int, default=3, help="units measured for sensitivity (default 3; 0 skips it)")
+    p.add_argument("--rows", type=int, default=10, help="modules listed, most severe first (default 10)")
     p.add_argument("--bisect", action="store_true", help="search the smallest ignore list that passes the gate")
     p.add_argument("--gate-tokens", type=int, default=None,
                    help="bisect on the first N tokens of text sets (a rehearsal gate; default: full sets)")
     p.add_argument("--gate-limit", type=int, default=None, help="bisect on the first N items of other sets (rehearsal)")
-    p.add_argument("--max-gates", type=int, default=16, help="stop bisecting after this many gate runs (default 16)")
+    p.add_argument("--max-gates", type=int, default=16,
+                   help="budget of candidate gate runs for --bisect, the first two included (as is; everything kept); "
+                        "default 16")
     p.add_argument("--fix-out", default=None, help="with --bisect: quantize the fix here, re-gate and register it")
     p.add_argument("--registry", default=None, help="registry path/URL for the stack-drift check and registering the fix")
     p.add_argument("--policies", default=None, help="policy file (default policies/tolerances.yaml)")

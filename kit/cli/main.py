@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 from kit.cli import debug, govern, quant, report, speed, teach
 from kit.cli._args import add_protocol_args, protocol_from_args
 from kit.cli._checks import check_args
+from kit.console import quiet_cli
 from kit.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, KitError
 from kit.models import DEFAULT_MODEL
 
@@ -107,14 +108,16 @@ def _add_debug(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for p in {id(p): p for p in action.choices.values()}.values():
                 p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                               help="on an error, also print the traceback")
+                               help="show library warnings and progress bars; on an error, the traceback")
                 _add_debug(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = _Parser(prog="kit", description="Quantization practice kit")
-    parser.add_argument("--debug", action="store_true", help="on an error, also print the traceback (or KIT_DEBUG=1)")
+    parser.add_argument("--debug", action="store_true",
+                        help="show library warnings and progress bars (else kept in the run's log under <cache>/logs); "
+                             "on an error, the traceback (or KIT_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("eval", help="evaluate a model on evaluation sets")
@@ -151,7 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Exit codes: :data:`kit.errors.EXIT_CODES`. A user error is one line ``error: ...`` that names
     the fix; flags, paths and files are checked before any work (:func:`kit.cli._checks.check_args`).
-    An internal error (a bug) is one line too. ``--debug`` (or ``KIT_DEBUG=1``) adds the traceback.
+    An internal error (a bug) is one line too. Third-party warnings, log lines and progress bars go
+    to the run's log (:func:`kit.console.quiet_cli`); ``--debug`` (or ``KIT_DEBUG=1``) shows them
+    too and adds the traceback.
 
     Args:
         argv: arguments (default: ``sys.argv[1:]``).
@@ -160,8 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in argv or os.environ.get("KIT_DEBUG", "") not in ("", "0")
     try:
         args = build_parser().parse_args(argv)
-        check_args(args)
-        return int(args.func(args) or 0)
+        verb = next((v for v in (getattr(args, k, None) for k in ("kind", "action")) if isinstance(v, str)), "")
+        with quiet_cli(command=f"{args.command} {verb}".strip(), echo=debug):
+            check_args(args)
+            return int(args.func(args) or 0)
     except KitError as exc:
         if debug:
             traceback.print_exc()

@@ -18,6 +18,7 @@ from typing import Any
 from kit.debug.compare import ModuleTable
 from kit.debug.faults import put_back, restore_modules, weight_modules
 from kit.debug.sensitivity import rank_units
+from kit.errors import KitError
 
 __all__ = ["bisect_fix", "memory_cost"]
 
@@ -48,6 +49,10 @@ def bisect_fix(*, gate: Callable[[Any], Any], baseline: Any, candidate: Any, tab
                bits: int | None = None, group_size: int | None = None, max_gates: int = 16) -> dict[str, Any]:
     """Search the smallest ignore list that makes ``gate(candidate)`` pass; every step is one gate run.
 
+    ``max_gates`` is a budget of candidate gate runs, the first two included (as is; every unit
+    kept): the search never runs more. A list it returns always passed a gate run; when the
+    budget ends the search early, the answer says so (``exhausted``) and may not be the smallest.
+
     Args:
         gate: candidate ``LoadedModel`` → verdict (e.g. a :class:`~kit.debug.oracle.GateOracle`).
         baseline: the loaded baseline.
@@ -55,8 +60,11 @@ def bisect_fix(*, gate: Callable[[Any], Any], baseline: Any, candidate: Any, tab
         table: the module comparison that orders the units.
         bits: the candidate's weight bits (for the memory cost).
         group_size: its group size.
-        max_gates: stop after this many gate runs.
+        max_gates: the budget of gate runs (≥ 1).
     """
+    if max_gates < 1:
+        raise KitError(f"--max-gates {max_gates}: the search needs at least 1 gate run (the candidate as is); "
+                       "pass --max-gates 2 or more")
     steps: list[dict[str, Any]] = []
 
     def passes(names: list[str]) -> bool:
@@ -68,24 +76,37 @@ def bisect_fix(*, gate: Callable[[Any], Any], baseline: Any, candidate: Any, tab
         steps.append({"ignore": list(names), "decision": verdict.decision})
         return verdict.passed
 
+    def left() -> int:
+        return max_gates - len(steps)
+
     units = [u["unit"] for u in rank_units(table)]
     if passes([]):
         return {"needed": False, "ignore": [], "steps": steps, "text": "the candidate already passes the gate"}
+    if not units or not left():
+        why = ("no module differs from the baseline" if not units else
+               f"the budget of {max_gates} gate run(s) was spent on the candidate as is; pass --max-gates 2 or more")
+        return {"needed": True, "ignore": None, "steps": steps, "exhausted": bool(units),
+                "text": f"the candidate fails the gate; {why}"}
     if not passes(units):
         return {"needed": True, "ignore": None, "steps": steps,
                 "text": "even with every module in full precision the gate fails: the cause is not in the weights "
                         "(check the tokenizer/chat template, the eval protocol and the stack)"}
-    lo, hi = 0, 1  # prefix lengths: lo fails, the answer is ≤ len(units)
-    while hi < len(units) and len(steps) < max_gates and not passes(units[:hi]):
-        lo, hi = hi, min(2 * hi, len(units))
-    while hi - lo > 1 and len(steps) < max_gates:
+    lo, hi, probe = 0, len(units), 1  # units[:lo] fails (or lo = 0); units[:hi] passed a gate run
+    while probe < hi and left():  # doubling, then halving
+        if passes(units[:probe]):
+            hi = probe
+            break
+        lo, probe = probe, min(2 * probe, hi)
+    while hi - lo > 1 and left():
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if passes(units[:mid]) else (mid, hi)
+    exhausted = hi - lo > 1
     chosen = list(units[:hi])
     for unit in list(chosen):  # narrow each block to its worst projections
         mods = _modules_of(unit, table)
         for k in range(1, len(mods)):
-            if len(steps) >= max_gates:
+            if not left():
+                exhausted = True
                 break
             pos = chosen.index(unit)
             trial = chosen[:pos] + mods[:k] + chosen[pos + 1:]
@@ -97,6 +118,8 @@ def bisect_fix(*, gate: Callable[[Any], Any], baseline: Any, candidate: Any, tab
     share = len([u for u in chosen if u in units]) / max(len(units), 1)
     note = (" Most of the model must stay in full precision: change the scheme (bits, group size, calibration) "
             "instead of ignoring modules." if share > 0.5 else "")
-    return {"needed": True, "ignore": chosen, "modules": names, "memory": cost, "steps": steps,
+    if exhausted:
+        note += (f" The budget of {max_gates} gate runs ended the search early: this list passed, a shorter one "
+                 "may too (raise --max-gates).")
+    return {"needed": True, "ignore": chosen, "modules": names, "memory": cost, "steps": steps, "exhausted": exhausted,
             "text": f"keep {', '.join(chosen)} in full precision ({cost['text']}); found with {len(steps)} gate runs.{note}"}
-

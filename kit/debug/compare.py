@@ -20,7 +20,7 @@ from typing import Any
 from kit.debug.stats import ErrorStats, MomentStats, module_names, unit_of
 from kit.errors import KitError
 
-__all__ = ["STANDS_OUT", "ModuleTable", "compare_modules", "shape_verdict", "weight_error"]
+__all__ = ["STANDS_OUT", "ModuleTable", "compare_modules", "severity", "shape_verdict", "weight_error"]
 
 #: A module "stands out" when its isolated error is at least this many times the median module's.
 STANDS_OUT = 4.0
@@ -35,13 +35,14 @@ class ModuleTable:
     tokens: int
 
     def ranked(self, *, kind: str = "linear") -> list[dict[str, Any]]:
-        """Rows of one kind (``linear``, ``embedding``, ``block``), worst isolated error first.
+        """Rows of one kind (``linear`` with embeddings, ``block``, or ``all``), most severe first (:func:`severity`).
 
         Args:
             kind: which modules.
         """
-        rows = [r for r in self.rows if r["kind"] == kind or (kind == "linear" and r["kind"] == "embedding")]
-        return sorted(rows, key=lambda r: -r["isolated"]["rel_l2"])
+        rows = [r for r in self.rows
+                if kind == "all" or r["kind"] == kind or (kind == "linear" and r["kind"] == "embedding")]
+        return sorted(rows, key=lambda r: tuple(-x for x in severity(r)))
 
     def row(self, name: str) -> dict[str, Any]:
         """One module's row.
@@ -226,24 +227,57 @@ def compare_modules(
 
 
 def _add_ratios(rows: list[dict[str, Any]]) -> None:
-    """Each row's isolated relative error over the median of its kind (linear+embedding, or blocks)."""
+    """Each row's isolated relative error over the median of its kind (None when that median is exactly 0)."""
     for group in (("linear", "embedding"), ("block",)):
         members = [r for r in rows if r["kind"] in group]
         if not members:
             continue
-        med = statistics.median(r["isolated"]["rel_l2"] for r in members) or 1e-30
+        med = statistics.median(r["isolated"]["rel_l2"] for r in members)
         for r in members:
-            r["vs_median"] = r["isolated"]["rel_l2"] / med
+            r["vs_median"] = r["isolated"]["rel_l2"] / med if med > 0 else None
+
+
+def severity(row: dict[str, Any]) -> tuple[float, float, float]:
+    """A row's sort key, larger = worse: ratio to the median, then isolated and propagated error.
+
+    When the median of its kind is exact (more than half the modules match the baseline) there is
+    no ratio: a row that differs then ranks above every ratio, an exact row at 0.
+
+    Args:
+        row: a :class:`ModuleTable` row.
+    """
+    iso, ratio = row["isolated"]["rel_l2"], row.get("vs_median")
+    if ratio is None:
+        ratio = math.inf if iso > 0 else 0.0
+    return ratio, iso, row["propagated"]["rel_l2"]
+
+
+def _stands_out(row: dict[str, Any]) -> bool:
+    return severity(row)[0] >= STANDS_OUT
+
+
+def _why(row: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """How far ``row`` stands out from the rest of its kind, in words a person can use."""
+    kind = "block" if row["kind"] == "block" else "module"
+    if row.get("vs_median") is not None:
+        return f"isolated error {row['vs_median']:.1f}× the median {kind}'s"
+    differ = [r for r in rows if r["isolated"]["rel_l2"] > 0]
+    if len(differ) == 1:
+        return f"the only {kind} that differs: every other {kind} matches the baseline exactly"
+    return f"{len(differ)} of {len(rows)} {kind}s differ, the other {len(rows) - len(differ)} match the baseline exactly"
 
 
 def shape_verdict(table: ModuleTable) -> dict[str, Any]:
     """Whether one module or block stands out (isolated error ≥ :data:`STANDS_OUT` × the median) or the error accumulates.
 
+    When more than half of a kind match the baseline exactly (the median is 0) any that differs stands out.
+
     Args:
         table: the module comparison.
     """
-    modules = [r for r in table.ranked(kind="linear") if r.get("vs_median", 0) >= STANDS_OUT]
-    blocks = [r for r in table.ranked(kind="block") if r.get("vs_median", 0) >= STANDS_OUT]
+    linear, block_rows = table.ranked(kind="linear"), table.ranked(kind="block")
+    modules = [r for r in linear if _stands_out(r)]
+    blocks = [r for r in block_rows if _stands_out(r)]
     stand_units = sorted({r["unit"] for r in modules})
     blocks_prop = [r for r in table.rows if r["kind"] == "block"]
     growth = ""
@@ -254,14 +288,16 @@ def shape_verdict(table: ModuleTable) -> dict[str, Any]:
         return {"shape": "accumulated", "targets": [],
                 "text": f"no module stands out (none ≥ {STANDS_OUT:g}× the median isolated error): the error accumulates "
                         f"across many modules; {growth}. Suspect the scheme, calibration or the inputs, not one layer."}
+    outside = ""
     if len(modules) == 1:
-        target, what = modules[0]["name"], "one module stands out"
+        target, what, top, peers = modules[0]["name"], "one module stands out", modules[0], linear
     elif len(stand_units) == 1 and stand_units[0] != modules[0]["name"]:
-        target, what = stand_units[0], f"one block stands out ({len(modules)} of its modules)"
+        target, what, top, peers = stand_units[0], f"one block stands out ({len(modules)} of its modules)", modules[0], linear
     elif blocks and not modules:
-        target, what = blocks[0]["name"], "one block stands out"
+        target, what, top, peers = blocks[0]["name"], "one block stands out", blocks[0], block_rows
+        outside = (" — none of its Linear or Embedding modules does, so the damage sits outside them "
+                   "(a norm or another parameter of the block)")
     else:
-        target, what = modules[0]["name"], f"{len(modules)} modules stand out"
-    top = modules[0] if modules else blocks[0]
+        target, what, top, peers = modules[0]["name"], f"{len(modules)} modules stand out", modules[0], linear
     return {"shape": "localized", "targets": [target] + [r["name"] for r in modules if r["name"] != target][:7],
-            "text": f"{what}: {target} (isolated error {top['vs_median']:.1f}× the median); {growth}"}
+            "text": f"{what}: {target} ({_why(top, peers)}){outside}; {growth}"}

@@ -10,17 +10,20 @@ warnings, then the rest.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from typing import Any
 
 from kit.debug.checks import calibration_checks, scheme_checks, stack_checks, tokenizer_checks
-from kit.debug.compare import ModuleTable, compare_modules, shape_verdict
+from kit.debug.compare import ModuleTable, compare_modules, severity, shape_verdict
 from kit.debug.sensitivity import sensitivity
 from kit.errors import KitError
 
-__all__ = ["SCHEMA", "Diagnosis", "diagnose", "probe_tokens"]
+__all__ = ["MIN_TOKENS", "SCHEMA", "Diagnosis", "check_tokens", "diagnose", "probe_tokens"]
 
 SCHEMA = "kit.diagnosis/1"
+#: The fewest tokens the instruments compare on.
+MIN_TOKENS = 16
 _ORDER = {("critical", "tokenizer"): 0, ("critical", "chat_template"): 0, ("warning", "scheme"): 1,
           ("warning", "calibration"): 1, ("warning", "module"): 2, ("warning", "block"): 2, ("warning", "stack"): 4}
 
@@ -38,6 +41,7 @@ class Diagnosis:
     sensitivity: list[dict[str, Any]]
     seconds: float
     fix: dict[str, Any] | None = None
+    tokens_used: int = 0  # tokens of the use case's text the comparison ran on (fewer than asked: the set ends)
 
     @property
     def top(self) -> dict[str, Any] | None:
@@ -48,7 +52,8 @@ class Diagnosis:
         """JSON-ready."""
         return {"schema": SCHEMA, "baseline": self.baseline, "candidate": self.candidate, "use_case": self.use_case,
                 "findings": self.findings, "shape": self.shape, "sensitivity": self.sensitivity,
-                "modules": self.table.to_dict(), "fix": self.fix, "seconds": round(self.seconds, 2)}
+                "modules": self.table.to_dict(), "fix": self.fix, "seconds": round(self.seconds, 2),
+                "tokens_used": self.tokens_used}
 
     def format(self, *, rows: int = 10) -> str:
         """The terminal report: ranked findings, shape, the worst modules, sensitivity, and the fix if searched.
@@ -65,10 +70,10 @@ class Diagnosis:
             lines.append("no finding: nothing stands out and the inputs match")
         lines.append(f"shape: {self.shape['shape']} — {self.shape['text']}")
         top = [{"module": r["name"], "isolated_sqnr_dB": _db(r["isolated"]["sqnr_db"]),
-                "isolated_rel_l2": f"{r['isolated']['rel_l2']:.4f}", "×median": f"{r.get('vs_median', 0):.1f}",
+                "isolated_rel_l2": f"{r['isolated']['rel_l2']:.4f}", "×median": _ratio(r),
                 "propagated_sqnr_dB": _db(r["propagated"]["sqnr_db"]), "cosine": f"{r['propagated']['cosine']:.4f}",
                 "weight_err_vs_rtn": _num((r.get("weight") or {}).get("vs_rtn"))}
-               for r in self.table.ranked(kind="linear")[:rows]]
+               for r in self.table.ranked(kind="all")[:rows]]
         lines.append(format_table(top))
         if self.sensitivity:
             lines.append("sensitivity (KL with the unit kept in full precision): " + "; ".join(
@@ -89,6 +94,48 @@ def _num(x: Any) -> str:
     return "-" if x is None else f"{x:.2f}"
 
 
+def _ratio(row: dict[str, Any]) -> str:
+    """The ×median cell; where the median is exact (0) there is no ratio: ``exact`` or ``differs``."""
+    if row.get("vs_median") is not None:
+        return f"{row['vs_median']:.1f}"
+    return "differs" if row["isolated"]["rel_l2"] > 0 else "exact"
+
+
+def _probe_set(*, use_case: str, policies: str | None) -> Any:
+    from kit.eval.sets import load_set
+    from kit.govern.policy import get_policy
+
+    sets = [load_set(s) for s in get_policy(use_case, path=policies).eval_sets]
+    return ([s for s in sets if s.kind == "text"] or [load_set("stdlib-docs")])[0]
+
+
+def check_tokens(*, tokens: int, use_case: str | None, policies: str | None = None) -> None:
+    """Refuse a ``--tokens`` the instruments cannot use, before any model loads.
+
+    Fewer than :data:`MIN_TOKENS` compares nothing; more than the text set's UTF-8 bytes is more
+    than it can hold (a token covers at least one byte). Between the set's real length and that
+    bound the comparison uses the whole set and says so.
+
+    Args:
+        tokens: the requested count.
+        use_case: the use case whose text set is compared (None: not known yet; the largest of all).
+        policies: the policy file.
+    """
+    from kit.govern.policy import load_policies
+
+    if tokens < MIN_TOKENS:
+        raise KitError(f"--tokens {tokens} is too few to compare; use at least {MIN_TOKENS} (default 256)")
+    cases = [use_case] if use_case else list(load_policies(path=policies))
+    sizes = {}
+    for case in cases:
+        text = _probe_set(use_case=case, policies=policies)
+        sizes[text.name] = len("\n\n".join(text.texts()).encode("utf-8"))
+    name, most = max(sizes.items(), key=lambda kv: kv[1])
+    if tokens > most:
+        raise KitError(f"--tokens {tokens} is more than the text set {name} holds (fewer than {most:,} tokens); "
+                       f"pass --tokens {MIN_TOKENS}..{most:,} (a number above the set's length compares all of it)")
+
+
 def probe_tokens(*, tokenizer: Any, use_case: str, tokens: int, policies: str | None = None) -> list[int]:
     """The first ``tokens`` tokens of the use case's first text set (the instruments' input).
 
@@ -99,16 +146,14 @@ def probe_tokens(*, tokenizer: Any, use_case: str, tokens: int, policies: str | 
         policies: the policy file.
     """
     from kit.eval.harness import tokens_for
-    from kit.eval.sets import load_set
-    from kit.govern.policy import get_policy
 
-    sets = [load_set(s) for s in get_policy(use_case, path=policies).eval_sets]
-    text = [s for s in sets if s.kind == "text"] or [load_set("stdlib-docs")]
-    return tokens_for(text[0], tokenizer, max_tokens=tokens)
+    return tokens_for(_probe_set(use_case=use_case, policies=policies), tokenizer, max_tokens=tokens)
 
 
 def _rank(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(findings, key=lambda f: (_ORDER.get((f["severity"], f["kind"]), 9), -f["score"]))
+    # a score of None: the only module/block that differs (no ratio to an exact median) ranks first in its class
+    return sorted(findings, key=lambda f: (_ORDER.get((f["severity"], f["kind"]), 9),
+                                           -math.inf if f["score"] is None else -f["score"]))
 
 
 def diagnose(
@@ -137,8 +182,7 @@ def diagnose(
     from kit.govern.policy import get_policy
 
     started = time.perf_counter()
-    if tokens < 16:
-        raise KitError(f"--tokens {tokens} is too few to compare; use at least 16 (default 256)")
+    check_tokens(tokens=tokens, use_case=use_case, policies=policies)
     policy = get_policy(use_case, path=policies)
     config = candidate.quantization or {}
     findings = tokenizer_checks(baseline=baseline.tokenizer, candidate=candidate.tokenizer)
@@ -156,11 +200,11 @@ def diagnose(
     if shape["shape"] == "localized":
         target = shape["targets"][0]
         kind = "module" if target in {r["name"] for r in table.rows} and not target.split(".")[-1].isdigit() else "block"
-        recovered = next((s for s in sens if s["unit"] in (target, target.rsplit(".", 2)[0]) or target.startswith(s["unit"] + ".")
-                          or s["unit"] == target), None)
+        recovered = next((s for s in sens if s["unit"] == target or target.startswith(s["unit"] + ".")), None)
         extra = f"; keeping its unit in full precision recovers {recovered['recovered_share']:.0%} of the KL" if recovered else ""
-        score = max(r.get("vs_median", 0.0) for r in table.rows if r["name"] == target or r["unit"] == target)
-        findings.append({"kind": kind, "target": target, "severity": "warning", "score": round(score, 2),
-                         "text": shape["text"] + extra})
+        ratio = max(severity(r)[0] for r in table.rows if r["name"] == target or r["unit"] == target)
+        findings.append({"kind": kind, "target": target, "severity": "warning",
+                         "score": round(ratio, 2) if math.isfinite(ratio) else None, "text": shape["text"] + extra})
     return Diagnosis(baseline=baseline.ref, candidate=candidate.ref, use_case=use_case, findings=_rank(findings),
-                     shape=shape, table=table, sensitivity=sens, seconds=time.perf_counter() - started)
+                     shape=shape, table=table, sensitivity=sens, seconds=time.perf_counter() - started,
+                     tokens_used=len(ids))

@@ -67,7 +67,7 @@ def matches(name: str, patterns: Iterable[str]) -> bool:
 
 
 def editable(model: Any) -> Any:
-    """Make loaded weights editable: plain parameter dicts, and normal copies of inference-mode tensors; ties kept.
+    """Make loaded parameters editable: plain parameter dicts, and normal copies of inference-mode tensors; ties kept.
 
     Args:
         model: the model, changed in place and returned.
@@ -80,12 +80,12 @@ def editable(model: Any) -> Any:
         if type(m._parameters) is not dict:
             m._parameters = dict(m._parameters.items())
     done: dict[int, Any] = {}
-    for m in weight_modules(model).values():
-        w = m.weight
-        if w.is_inference():
-            if id(w) not in done:
-                done[id(w)] = torch.nn.Parameter(w.clone(), requires_grad=False)
-            m.weight = done[id(w)]
+    for m in model.modules():
+        for key, w in list(m._parameters.items()):
+            if w is not None and w.is_inference():
+                if id(w) not in done:
+                    done[id(w)] = torch.nn.Parameter(w.clone(), requires_grad=False)
+                m._parameters[key] = done[id(w)]
     return model
 
 
@@ -141,7 +141,10 @@ def apply_faults(model: Any, *, faults: Sequence[dict[str, Any]], ignore: Sequen
 
 
 def restore_modules(candidate: Any, *, baseline: Any, names: Sequence[str]) -> dict[str, Any]:
-    """Copy the baseline's weights into the named candidate modules (kept in full precision); return the old weights.
+    """Copy the baseline's parameters into the named candidate modules (kept in full precision); return the old ones.
+
+    Every parameter under a named module counts (a block's norms too, not only its Linear weights),
+    so a unit kept in full precision is the baseline's unit. Tied weights stay tied.
 
     Args:
         candidate: the candidate model (dense weights), changed in place.
@@ -150,13 +153,15 @@ def restore_modules(candidate: Any, *, baseline: Any, names: Sequence[str]) -> d
     """
     import torch
 
-    cand, base = weight_modules(editable(candidate)), weight_modules(baseline)
+    editable(candidate)
+    base = dict(baseline.named_parameters(remove_duplicate=False))
     saved = {}
     with torch.no_grad():
-        for n, m in cand.items():
-            if matches(n, names) and n in base:
-                saved[n] = m.weight.detach().clone()
-                m.weight.copy_(base[n].weight)
+        for n, p in candidate.named_parameters(remove_duplicate=False):
+            owner = n.rpartition(".")[0]
+            if matches(owner, names) and n in base and base[n].shape == p.shape:
+                saved[n] = p.detach().clone()
+                p.copy_(base[n])
     return saved
 
 
@@ -169,7 +174,7 @@ def put_back(candidate: Any, saved: dict[str, Any]) -> None:
     """
     import torch
 
-    cand = weight_modules(candidate)
+    params = dict(candidate.named_parameters(remove_duplicate=False))
     with torch.no_grad():
         for n, w in saved.items():
-            cand[n].weight.copy_(w)
+            params[n].copy_(w)

@@ -18,11 +18,11 @@ from typing import Any
 
 import yaml
 
-from kit.errors import KitError
+from kit.errors import KitError, nearest
 from kit.io import atomic_dir, atomic_write_json, cache_dir
 
-__all__ = ["CAUSES", "Regression", "base_artifact", "build_candidate", "list_regressions", "load_candidate",
-           "load_regression", "plant", "recipe", "regressions_dir"]
+__all__ = ["CAUSES", "Regression", "base_artifact", "build_candidate", "check_planted_out", "list_regressions",
+           "load_candidate", "load_regression", "plant", "recipe", "regressions_dir"]
 
 #: What a planted regression's cause can be (the diagnosis's finding kinds).
 CAUSES = ("module", "block", "scheme", "calibration", "chat_template", "tokenizer", "stack")
@@ -64,7 +64,8 @@ def load_regression(name: str) -> Regression:
     """
     path = Path(name) if name.endswith((".yaml", ".yml")) else regressions_dir() / f"{name}.yaml"
     if not path.is_file():
-        raise KitError(f"no planted regression '{name}'; choose one of: {', '.join(list_regressions())}")
+        raise KitError(f"no planted regression '{name}'{nearest(name, list_regressions())}; "
+                       f"choose one of: {', '.join(list_regressions())}")
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     missing = [k for k in ("title", "symptom", "use_case", "quantize", "answer") if k not in raw]
     if missing:
@@ -196,6 +197,33 @@ def build_candidate(reg: Regression, *, base: Any, baseline: Any, fix: dict[str,
                        path=None, sha256=None, device=base.device, quantization=config)
 
 
+def check_planted_out(out: Path, *, overwrite: bool) -> None:
+    """Refuse ``out`` unless it is new, or ``overwrite`` and it is a planted regression the kit wrote, nothing added.
+
+    A quantized artifact, a baseline, any folder the kit did not write or one holding a file the
+    kit did not write is never replaced by a planted regression.
+
+    Args:
+        out: the folder :func:`plant` would write.
+        overwrite: ``--overwrite`` was given.
+    """
+    from kit.io import check_replaceable
+    from kit.model_files import QUANT_FILE
+
+    if not (out.exists() or out.is_symlink()):
+        return
+    if not overwrite:
+        raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
+    check_replaceable(out, marker=QUANT_FILE)
+    try:
+        planted = json.loads((out / QUANT_FILE).read_text(encoding="utf-8")).get("planted")
+    except (OSError, ValueError, AttributeError):
+        planted = None
+    if not planted:
+        raise KitError(f"{out} is a kit artifact, not a planted regression; --overwrite on `kit regressions plant` "
+                       "replaces only a planted regression's folder: choose another --out")
+
+
 def plant(name: str, *, out: str | Path, overwrite: bool = False, progress: bool = False) -> Path:
     """Write a planted regression as an artifact folder (dense weights, tokenizer, configuration log).
 
@@ -209,16 +237,15 @@ def plant(name: str, *, out: str | Path, overwrite: bool = False, progress: bool
     from kit.models import load_model
 
     reg = load_regression(name)
-    out = Path(out)
-    if out.exists() and not overwrite:
-        raise KitError(f"{out} already exists; choose another --out or pass --overwrite")
+    out = Path(out).expanduser()
+    check_planted_out(out, overwrite=overwrite)  # before 40 s of loading and quantizing, not after
     baseline = load_model(reg.quantize.get("model", "smollm2-135m"), device="cpu")
     base = load_candidate(base_artifact(recipe(reg), progress=progress))
     cand = build_candidate(reg, base=base, baseline=baseline)
     config = cand.quantization
     config["format"] = "dense fp32 (planted regression: weights hold the dequantized values)"
     model = _dense_copy(cand.model, baseline_path=Path(str(baseline.path)))
-    with atomic_dir(out, overwrite=overwrite) as tmp:
+    with atomic_dir(out, overwrite=overwrite, marker=QUANT_FILE) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         cand.tokenizer.save_pretrained(tmp)
         config["files"] = manifest(tmp)

@@ -7,10 +7,11 @@ chunk (the baseline's log-probabilities of a chunk are computed once and reused)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
-from kit.debug.compare import ModuleTable
+from kit.debug.compare import ModuleTable, severity
 from kit.debug.faults import put_back, restore_modules
 
 __all__ = ["kl_with_restored", "rank_units", "sensitivity"]
@@ -19,17 +20,24 @@ __all__ = ["kl_with_restored", "rank_units", "sensitivity"]
 def rank_units(table: ModuleTable) -> list[dict[str, Any]]:
     """Units to keep in full precision, most suspect first: blocks and loose modules (lm_head, embeddings).
 
-    A unit's score is the worst isolated error among its modules, in multiples of the median module's.
+    A unit is as severe as its worst row (:func:`kit.debug.compare.severity`): its modules' isolated
+    error and the block's own, so damage outside the Linear layers (a norm) ranks its block too.
+    Units that match the baseline exactly are left out: keeping them changes nothing. ``score`` is
+    the worst ratio to the median (None where that median is 0).
 
     Args:
         table: the module comparison.
     """
     units: dict[str, dict[str, Any]] = {}
-    for r in table.ranked(kind="linear"):
-        u = units.setdefault(r["unit"], {"unit": r["unit"], "score": 0.0, "modules": []})
-        u["modules"].append(r["name"])
-        u["score"] = max(u["score"], r.get("vs_median", 0.0))
-    return sorted(units.values(), key=lambda u: -u["score"])
+    keys: dict[str, tuple[float, float, float]] = {}
+    for r in table.ranked(kind="all"):
+        u = units.setdefault(r["unit"], {"unit": r["unit"], "modules": []})
+        if r["kind"] != "block":
+            u["modules"].append(r["name"])
+        keys[r["unit"]] = max(keys.get(r["unit"], (0.0, 0.0, 0.0)), severity(r))
+    ranked = sorted(units, key=lambda name: tuple(-x for x in keys[name]))
+    return [units[name] | {"score": keys[name][0] if math.isfinite(keys[name][0]) else None}
+            for name in ranked if keys[name][1] > 0]
 
 
 def kl_with_restored(*, baseline: Any, candidate: Any, tokens: Sequence[int], groups: Sequence[Sequence[str]],
@@ -65,7 +73,7 @@ def kl_with_restored(*, baseline: Any, candidate: Any, tokens: Sequence[int], gr
 
 def sensitivity(*, baseline: Any, candidate: Any, table: ModuleTable, tokens: Sequence[int], top: int = 3,
                 chunk: int = 128) -> list[dict[str, Any]]:
-    """For the ``top`` units of the cheap ranking: KL with that unit kept in full precision, and the share recovered.
+    """For the ``top`` units of the cheap ranking that differ: KL with that unit kept in full precision, and the share recovered.
 
     Args:
         baseline: the baseline model.
@@ -76,6 +84,8 @@ def sensitivity(*, baseline: Any, candidate: Any, table: ModuleTable, tokens: Se
         chunk: tokens per forward pass.
     """
     units = rank_units(table)[:top]
+    if not units:
+        return []
     kls = kl_with_restored(baseline=baseline, candidate=candidate, tokens=tokens,
                            groups=[[]] + [[u["unit"]] for u in units], chunk=chunk)
     total = kls[0]

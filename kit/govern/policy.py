@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from kit._bundled import bundled_path
-from kit.errors import KitError
+from kit.errors import KitError, nearest
 from kit.eval.record import METRICS, MetricSpec
 from kit.govern.serving_defaults import SERVING_TARGETS, ServingDefault, parse_serving_defaults, serving_default
 from kit.quant.methods import METHOD_NAMES
@@ -281,7 +281,8 @@ def get_policy(name: str, *, path: str | os.PathLike[str] | None = None) -> UseC
     """
     policies = load_policies(path=path)
     if name not in policies:
-        raise KitError(f"unknown use case '{name}'; choose one of {', '.join(policies)} (or add it to {policy_path(path)})")
+        raise KitError(f"unknown use case '{name}'{nearest(name, policies)}; choose one of {', '.join(policies)} "
+                       f"(or add it to {policy_path(path)})")
     return policies[name]
 
 

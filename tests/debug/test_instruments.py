@@ -154,7 +154,8 @@ def test_memory_cost_counts_bytes(tiny):
 def test_restore_modules_keeps_ties_and_block_prefix(tiny):
     cand = _quantized(tiny)
     saved = restore_modules(cand, baseline=tiny, names=["model.layers.2"])
-    assert set(saved) == {n for n in weight_modules(cand) if n.startswith("model.layers.2.")}
+    assert set(saved) == {n for n, _ in cand.named_parameters() if n.startswith("model.layers.2.")}
+    assert "model.layers.2.input_layernorm.weight" in saved  # the whole unit, norms included
     assert torch.equal(weight_modules(cand)["model.layers.2.mlp.up_proj"].weight,
                        weight_modules(tiny)["model.layers.2.mlp.up_proj"].weight)
 
