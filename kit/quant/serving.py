@@ -20,7 +20,7 @@ import torch
 from kit.engines import EngineInfo
 from kit.errors import KitError
 
-__all__ = ["ACTIVATIONS", "BACKEND", "INT4_GROUP_SIZES", "Int4Linear", "Int8Linear", "load_packed",
+__all__ = ["ACTIVATIONS", "BACKEND", "INT4_GROUP_SIZES", "Int4Linear", "Int8Linear", "check_servable", "load_packed",
            "packed_engine", "servable_scheme"]
 
 #: The kernel library the packed engine calls (torch's own ops; torchao wraps the same int4 kernel).
@@ -121,6 +121,26 @@ class Int8Linear(torch.nn.Module):
     def extra_repr(self) -> str:
         """Shape."""
         return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
+def check_servable(*, device: str, quant: dict[str, Any] | None, path: Path | None) -> dict[str, Any]:
+    """The weights scheme of a model the packed engine can serve on ``device``, else a one-line error naming the fix.
+
+    Args:
+        device: the checked device.
+        quant: the artifact's quantization log (None for a baseline).
+        path: the model folder (None for a hub id).
+    """
+    if device != "cpu":
+        raise KitError(f"the packed engine runs on the CPU kernels only (asked for {device}); pass --device cpu, "
+                       "or --engine reference on a GPU")
+    if path is None or not quant:
+        raise KitError(f"the packed engine serves a quantized artifact written by `kit quantize`; {path or 'this'} is "
+                       "not one: evaluate a baseline with --engine reference (--dtype bfloat16 for its served form)")
+    if quant.get("library") == "bitsandbytes":
+        raise KitError(f"the packed engine does not run bitsandbytes artifacts ({quant.get('method')} keeps its own "
+                       "kernels): use --engine reference, or quantize with rtn-int8/gptq/awq/rtn for the packed engine")
+    return servable_scheme(json.loads((path / "config.json").read_text()))
 
 
 def servable_scheme(config: dict[str, Any]) -> dict[str, Any]:
