@@ -208,8 +208,8 @@ def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
     tensors: dict[str, torch.Tensor] = {}
     for file in sorted(path.glob("*.safetensors")):
         with safe_open(str(file), framework="pt") as f:
-            for key in f.keys():
-                tensors[key] = f.get_tensor(key)
+            names = f.keys()  # a safetensors handle is not iterable
+            tensors.update((key, f.get_tensor(key)) for key in names)
     return tensors
 
 
