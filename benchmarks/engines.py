@@ -8,7 +8,10 @@
 artifacts. Each model is measured in a fresh process (``--measure``), so its RSS after load is
 its own; the processes run in interleaved rounds (every model once per round), so drift on a
 shared machine hits all rows alike. Decode tokens/s is HF ``generate`` at batch 1, greedy, from
-a fixed prompt: (new tokens − 1) / (time for all − time for the first). Ratios are to the fp32
+a fixed prompt: (new tokens − 1) / (time for all − time for the first). RSS is read right after
+load and again after the decodes: safetensors maps float weights from the file, so a reference
+model's pages count only once a forward touched them (and compressed-tensors dequantizes on first
+use); the after-decode figure is what serving holds. Ratios are to the fp32
 reference and to the served baseline (the faster of fp32 and bf16 in this run). The packed
 GPTQ row also carries a torch.profiler table of where decode time goes.
 """
@@ -98,8 +101,11 @@ def measure(ref: str, *, engine: str, dtype: str | None, sizes: dict[str, Any], 
     for _ in range(sizes["repeats"]):
         first, whole = _generate_s(loaded.model, ids, 1), _generate_s(loaded.model, ids, n)
         rates.append((n - 1) / max(whole - first, 1e-9))
+    import psutil
+
     out = {"engine": loaded.engine_info().to_dict(), "decode_tok_s": rates, "load_s": round(load_s, 2),
-           "weight_bytes": loaded.weight_bytes(), "rss_after_load_bytes": rss, "threads": torch.get_num_threads()}
+           "weight_bytes": loaded.weight_bytes(), "rss_after_load_bytes": rss,
+           "rss_after_decode_bytes": int(psutil.Process().memory_info().rss), "threads": torch.get_num_threads()}
     if profile_it:
         out["profile"] = _profile(loaded.model, ids, n)
     return out
@@ -147,6 +153,7 @@ def engine_bench(*, out: Path, quick: bool, artifacts: dict[str, str] | None = N
     import torch
 
     sizes = QUICK if quick else FULL
+    out.mkdir(parents=True, exist_ok=True)
     paths = _artifacts(out, artifacts or {}, sizes)
     runs: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(ROWS))}
     for rnd in range(sizes["rounds"]):
@@ -167,6 +174,7 @@ def engine_bench(*, out: Path, quick: bool, artifacts: dict[str, str] | None = N
                      "tok_s_range": [round(min(rates), 2), round(max(rates), 2)], "samples": len(rates),
                      "weight_bytes": first["weight_bytes"],
                      "rss_after_load_bytes": statistics.median(r["rss_after_load_bytes"] for r in runs[i]),
+                     "rss_after_decode_bytes": statistics.median(r["rss_after_decode_bytes"] for r in runs[i]),
                      **({"profile": first["profile"]} if "profile" in first else {})})
     return {"sizes": sizes, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "threads": runs[0][0]["threads"], "rows": rows, **_ratios(rows)}

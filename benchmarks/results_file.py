@@ -180,13 +180,13 @@ def _engines_md(res: dict[str, Any]) -> list[str]:
              f"{res['sizes']['rounds']} interleaved round(s)",
              f"- served baseline (the faster of fp32 and bf16 in this run): {res['served_baseline']}", "",
              "| model | engine | decode tok/s (median; range) | × fp32 | × served baseline | weights MiB | "
-             "× fp32 bytes | RSS after load MiB |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "× fp32 bytes | RSS after load / after decode MiB |", "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in res["rows"]:
         e = r["engine"]
         label = f"{e['name']} ({', '.join(x for x in (e.get('backend'), e.get('activations')) if x)})"
         lines.append(f"| {r['name']} | {label} | {r['tok_s']} ({r['tok_s_range'][0]}–{r['tok_s_range'][1]}) | "
                      f"{r['vs_fp32']} | {r['vs_served']} | {r['weight_bytes'] / mib:.1f} | {r['bytes_vs_fp32']} | "
-                     f"{r['rss_after_load_bytes'] / mib:.0f} |")
+                     f"{r['rss_after_load_bytes'] / mib:.0f} / {r.get('rss_after_decode_bytes', 0) / mib:.0f} |")
     lines += ["", "| target (issue 21) | wanted | measured | met |", "|---|---:|---:|---|"]
     words = {"gptq_vs_fp32": "packed GPTQ tok/s × fp32", "gptq_vs_served": "packed GPTQ tok/s × served baseline",
              "gptq_bytes_vs_fp32": "packed GPTQ weight bytes × fp32 (at most)", "int8_vs_fp32": "int8 tok/s × fp32"}

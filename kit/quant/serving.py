@@ -213,6 +213,25 @@ def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
     return tensors
 
 
+def _return_freed_memory() -> None:
+    """Hand the loader's freed temporaries (unpacked codes, the float embedding) back to the OS (glibc only).
+
+    Unpacking leaves freed blocks in malloc's heap; without this the process's RSS after load
+    overstates what serving the model holds by ~80 MB on SmolLM2-135M.
+    """
+    import ctypes
+    import ctypes.util
+    import gc
+    import sys
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl): nothing to hand back this way
+            pass
+
+
 def load_packed(path: Path) -> tuple[Any, dict[str, Any]]:
     """Build the model of a compressed-tensors artifact on the packed engine (CPU, bfloat16 activations).
 
@@ -246,6 +265,8 @@ def load_packed(path: Path) -> tuple[Any, dict[str, Any]]:
     if (path / "generation_config.json").is_file():
         model.generation_config = GenerationConfig.from_pretrained(path)
     model.eval()
+    del tensors, state
+    _return_freed_memory()
     return model, {"int4_modules": len(quantized) if weights["num_bits"] == 4 else 0,
                    "int8_modules": len(quantized) if weights["num_bits"] == 8 else 0,
                    "group_size": weights.get("group_size"), "unquantized_dtype": ACTIVATIONS}
