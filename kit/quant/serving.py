@@ -219,6 +219,7 @@ def _return_freed_memory() -> None:
     Unpacking leaves freed blocks in malloc's heap; without this the process's RSS after load
     overstates what serving the model holds by ~80 MB on SmolLM2-135M.
     """
+    import contextlib
     import ctypes
     import ctypes.util
     import gc
@@ -226,10 +227,8 @@ def _return_freed_memory() -> None:
 
     gc.collect()
     if sys.platform.startswith("linux"):
-        try:
+        with contextlib.suppress(OSError, AttributeError):  # not glibc (musl): nothing to hand back this way
             ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc (musl): nothing to hand back this way
-            pass
 
 
 def load_packed(path: Path) -> tuple[Any, dict[str, Any]]:
