@@ -21,8 +21,8 @@ import torch
 from kit.engines import EngineInfo
 from kit.errors import KitError
 
-__all__ = ["ACTIVATIONS", "BACKEND", "INT4_GROUP_SIZES", "BatchOneHead", "Int4Linear", "Int8Linear", "check_servable", "load_packed",
-           "packed_engine", "servable_scheme"]
+__all__ = ["ACTIVATIONS", "BACKEND", "INT4_GROUP_SIZES", "BatchOneHead", "Int4Linear", "Int8Linear", "check_servable",
+           "load_packed", "packed_engine", "servable_scheme"]
 
 #: The kernel library the packed engine calls (torch's own ops; torchao wraps the same int4 kernel).
 BACKEND = "torch"

@@ -144,3 +144,16 @@ def test_packed_engine_refuses_what_it_cannot_serve(tiny_baseline, tmp_path, cap
         check_servable(device="cuda", quant={"library": "llmcompressor"}, path=tmp_path)
     with pytest.raises(KitError, match="unknown engine"):
         load_model(str(tiny_baseline), engine="fast")
+
+
+def test_batch_one_head_matches_linear_and_keeps_the_tied_weight():
+    from kit.quant.serving import BatchOneHead
+
+    weight = torch.nn.Parameter(torch.randn(96, 32, generator=torch.Generator().manual_seed(2)).to(torch.bfloat16))
+    head = BatchOneHead(weight=weight)
+    assert head.weight is weight
+    one, many = torch.randn(1, 1, 32), torch.randn(2, 3, 32)
+    for x in (one, many):  # matrix-vector at one position, F.linear otherwise: the same product up to bf16 rounding
+        expected = torch.nn.functional.linear(x.to(torch.bfloat16).float(), weight.float())
+        assert head(x).shape == expected.shape
+        assert (head(x).float() - expected).abs().max() <= 0.02 * expected.abs().max()
