@@ -308,7 +308,7 @@ def load_model(
     check_engine(engine, device=device, quant=quant, path=path)
     if engine != DEFAULT_ENGINE and path is not None:
         if dtype not in (None, "bfloat16"):
-            raise KitError(f"the packed engine runs in bfloat16; drop --dtype {dtype} or use --engine reference")
+            raise KitError(f"the packed engine runs in bfloat16; drop dtype={dtype!r} or use engine='reference'")
         return _load_packed(ref, path=path, sha=sha, quant=quant)
     kwargs: dict[str, Any] = {"use_safetensors": True, "trust_remote_code": trust_remote_code}
     if quant and quant.get("method", "").startswith("bnb"):

@@ -169,7 +169,7 @@ def check_servable(*, device: str, quant: dict[str, Any] | None, path: Path | No
                        "or --engine reference on a GPU")
     if path is None or not quant:
         raise KitError(f"the packed engine serves a quantized artifact written by `kit quantize`; {path or 'this'} is "
-                       "not one: evaluate a baseline with --engine reference (--dtype bfloat16 for its served form)")
+                       "not one: evaluate a baseline on --engine reference (load_model(..., dtype='bfloat16') for its bf16 form)")
     if quant.get("library") == "bitsandbytes":
         raise KitError(f"the packed engine does not run bitsandbytes artifacts ({quant.get('method')} keeps its own "
                        "kernels): use --engine reference, or quantize with rtn-int8/gptq/awq/rtn for the packed engine")
