@@ -73,14 +73,14 @@ def _write(out: Path, data: dict[str, Any]) -> None:
 
 
 def write_bench(out: Path, bench: dict[str, Any]) -> None:
-    """Replace the benchmark figures (top level), keep the study.
+    """Replace the benchmark figures (top level), keep the study (and an engines part the run did not measure).
 
     Args:
         out: the results folder.
         bench: run.py's figures.
     """
-    study = _read(out).get("study")
-    _write(out, {"schema": SCHEMA, **bench, **({"study": study} if study else {})})
+    kept = {k: v for k, v in _read(out).items() if k in ("study", "engines") and k not in bench}
+    _write(out, {"schema": SCHEMA, **bench, **kept})
 
 
 def merge_section(out: Path, key: str, section: dict[str, Any], *, quick: bool) -> None:
@@ -171,6 +171,35 @@ def _study_md(res: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _engines_md(res: dict[str, Any]) -> list[str]:
+    """Decode speed and memory per method per engine (benchmarks/engines.py), ratios, targets and the profile."""
+    mib = 2**20
+    lines = [f"## Engines: decode speed and memory per method per engine ({res['mode']})", "", *_facts_lines(res),
+             f"- CPU capability (torch): {res['cpu_capability']}; torch threads: {res['threads']}",
+             f"- sizes: {res['sizes']}; HF generate, batch 1, greedy; each model in its own process, "
+             f"{res['sizes']['rounds']} interleaved round(s)",
+             f"- served baseline (the faster of fp32 and bf16 in this run): {res['served_baseline']}", "",
+             "| model | engine | decode tok/s (median; range) | × fp32 | × served baseline | weights MiB | "
+             "× fp32 bytes | RSS after load / after decode MiB |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in res["rows"]:
+        e = r["engine"]
+        label = f"{e['name']} ({', '.join(x for x in (e.get('backend'), e.get('activations')) if x)})"
+        lines.append(f"| {r['name']} | {label} | {r['tok_s']} ({r['tok_s_range'][0]}–{r['tok_s_range'][1]}) | "
+                     f"{r['vs_fp32']} | {r['vs_served']} | {r['weight_bytes'] / mib:.1f} | {r['bytes_vs_fp32']} | "
+                     f"{r['rss_after_load_bytes'] / mib:.0f} / {r.get('rss_after_decode_bytes', 0) / mib:.0f} |")
+    lines += ["", "| target (issue 21) | wanted | measured | met |", "|---|---:|---:|---|"]
+    words = {"gptq_vs_fp32": "packed GPTQ tok/s × fp32", "gptq_vs_served": "packed GPTQ tok/s × served baseline",
+             "gptq_bytes_vs_fp32": "packed GPTQ weight bytes × fp32 (at most)", "int8_vs_fp32": "int8 tok/s × fp32"}
+    lines += [f"| {words.get(k, k)} | {res['targets'][k]} | {v} | {'yes' if res['met'][k] else 'NO'} |"
+              for k, v in res["achieved"].items()]
+    prof = next((r["profile"] for r in res["rows"] if r.get("profile")), None)
+    if prof:
+        lines += ["", "Where packed GPTQ's decode time goes (torch.profiler, one generate, self CPU time):", "",
+                  "| op | calls | self ms | share |", "|---|---:|---:|---:|"]
+        lines += [f"| `{p['op']}` | {p['calls']} | {p['self_ms']} | {p['share']:.1%} |" for p in prof]
+    return lines
+
+
 def render(data: dict[str, Any]) -> str:
     """The Markdown of the whole results file (benchmark first, then the study).
 
@@ -182,6 +211,8 @@ def render(data: dict[str, Any]) -> str:
              "docs and notebooks come from here.", ""]
     if "throughput" in data:
         lines += [*_bench_md(data), ""]
+    if "engines" in data:
+        lines += [*_engines_md(data["engines"]), ""]
     if "study" in data:
         lines += [*_study_md(data["study"]), ""]
     return "\n".join(lines)

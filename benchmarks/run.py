@@ -3,6 +3,7 @@
     python benchmarks/run.py                    # full sizes, writes benchmarks/ (the full pilot is most of its time)
     python benchmarks/run.py --quick --out /tmp/bench-smoke   # a few-minute smoke run, elsewhere
     python benchmarks/run.py --size samples=32 --size seq_len=512   # change one size (stated in the results)
+    python benchmarks/engines.py                # only the engines section (decode speed and memory per engine)
 
 Prints each figure as it is measured, then writes ``<out>/RESULTS.md`` (machine, date, commit,
 command, load average at start and end) and ``<out>/results.json`` (stable keys). Run it on a
@@ -26,6 +27,7 @@ from typing import Any
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from engines import engine_bench
 from harness_throughput import bare_loop
 from results_file import finish_facts, run_facts, write_bench
 
@@ -254,6 +256,11 @@ def main(argv: list[str] | None = None) -> int:
               f"{res['pilot']['wall_over_floor']}×")
         if not args.quick:
             atomic_write_json(out / "pilot.json", pilot_result)  # the docs' pilot table: scripts/pilot_table.py
+        made = {c["method"]: c["path"] for c in pilot_result["candidates"] if c["method"] in ("gptq", "bnb-int8")}
+        engines_facts = run_facts(argv if argv is not None else sys.argv[1:], script="benchmarks/run.py")
+        res["engines"] = finish_facts(engines_facts) | engine_bench(out=Path(tmp) / "engines", quick=args.quick,
+                                                                    artifacts=made) | {"mode": res["mode"]}
+        stage("engines", f"targets met: {res['engines']['met']}")
         res["debug"] = debug_speed(Path(next(c["path"] for c in pilot_result["candidates"] if c["method"] == "gptq")))
         res["quantize"], models = quantize_rows(base, pilot_result, sizes=sizes, out=Path(tmp))
         res["awq_over_gptq"] = round(res["quantize"]["awq"]["seconds"] / res["quantize"]["gptq"]["seconds"], 2)

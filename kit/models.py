@@ -15,6 +15,7 @@ from typing import Any
 
 from kit.clock import utc_now
 from kit.console import hf_progress, progress_default
+from kit.engines import DEFAULT_ENGINE, ENGINES, EngineInfo
 from kit.environment import hub_offline
 from kit.errors import KitError
 from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_file
@@ -37,6 +38,7 @@ __all__ = [
     "BASELINE_FILE",
     "check_context_length",
     "check_device",
+    "check_engine",
     "QUANT_FILE",
     "EmbeddedModel",
     "LoadedModel",
@@ -90,10 +92,21 @@ class LoadedModel:
     device: str
     quantization: dict[str, Any] | None = None
     baseline: dict[str, Any] | None = None
+    engine: EngineInfo | None = None  # None: the reference engine, its backend read from the model
+    rss_after_load_bytes: int | None = None  # the process's resident memory right after this model loaded
+    served: dict[str, Any] | None = None  # the packed engine's module counts and group size
 
     def weight_bytes(self) -> int:
-        """Bytes held by parameters and buffers (quantized storage counted as stored)."""
+        """Bytes held by parameters and buffers (quantized storage counted as stored, packed kernels' buffers too)."""
         return int(self.model.get_memory_footprint())
+
+    def engine_info(self) -> EngineInfo:
+        """The engine this model runs on (reference: its kernels' library and its float dtype)."""
+        if self.engine is not None:
+            return self.engine
+        bnb = (self.quantization or {}).get("library") == "bitsandbytes"
+        return EngineInfo(name=DEFAULT_ENGINE, backend="bitsandbytes" if bnb else "torch",
+                          activations=str(self.model.dtype).replace("torch.", ""))
 
     def info(self) -> dict[str, Any]:
         """A JSON-ready description for records."""
@@ -109,6 +122,8 @@ class LoadedModel:
             "method": q.get("method", "none"),
             "bits": q.get("bits"),
             "baseline": q.get("baseline") or _baseline_ref(self),
+            "engine": self.engine_info().to_dict(),
+            **({"served": self.served} if self.served else {}),
         }
 
 
@@ -259,29 +274,61 @@ def check_context_length(ref: str, context_length: int) -> None:
                        f"(max_position_embeddings in {path / 'config.json'}); pass --context-length {min(limit, 512)}")
 
 
+def check_engine(engine: str, *, device: str, quant: dict[str, Any] | None, path: Path | None) -> None:
+    """Refuse an engine that cannot run this model here (one line naming the fix), before any weights load.
+
+    Args:
+        engine: ``reference`` or ``packed`` (:data:`kit.engines.ENGINES`).
+        device: the checked device.
+        quant: the artifact's quantization log (None for a baseline).
+        path: the model folder (None for a hub id).
+    """
+    if engine not in ENGINES:
+        raise KitError(f"unknown engine '{engine}'; use --engine {' or '.join(ENGINES)}")
+    if engine == DEFAULT_ENGINE:
+        return
+    from kit.serving import check_servable
+
+    check_servable(device=device, quant=quant, path=path)
+
+
+def _rss_bytes() -> int:
+    import psutil
+
+    return int(psutil.Process().memory_info().rss)
+
+
 def load_model(
     ref: str,
     *,
     device: str | None = None,
     dtype: str | None = None,
     trust_remote_code: bool = False,
+    engine: str = DEFAULT_ENGINE,
 ) -> LoadedModel:
-    """Load ``ref`` (alias, folder, or hub id) from safetensors onto ``device``.
+    """Load ``ref`` (alias, folder, or hub id) from safetensors onto ``device``, on the reference or packed engine.
 
     Args:
         ref: ``smollm2-135m``, a local folder, or a hub id such as ``org/name``.
         device: ``cpu``, ``cuda`` or ``cuda:N``; automatic when None.
-        dtype: ``float32``/``bfloat16``/``float16`` for unquantized weights; float32 when None.
+        dtype: ``float32``/``bfloat16``/``float16`` for unquantized weights; float32 when None (reference engine).
         trust_remote_code: allow custom modelling code from the checkpoint (off by default).
+        engine: ``reference`` (dequantized, the model's float dtype) or ``packed`` (a compressed-tensors
+            artifact's own integer codes on packed CPU kernels, bfloat16 activations; docs/engines.md).
     """
     import torch
     from safetensors import SafetensorError
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    device = check_device(device)
+    device = check_device(device if device or engine == DEFAULT_ENGINE else "cpu")  # packed: CPU kernels
     path = resolve_path(ref)
     source = str(path) if path else ref
     sha, baseline, quant = verify_folder(path) if path else (None, None, None)  # before any weights load
+    check_engine(engine, device=device, quant=quant, path=path)
+    if engine != DEFAULT_ENGINE and path is not None:
+        if dtype not in (None, "bfloat16"):
+            raise KitError(f"the packed engine runs in bfloat16; drop dtype={dtype!r} or use engine='reference'")
+        return _load_packed(ref, path=path, sha=sha, quant=quant)
     kwargs: dict[str, Any] = {"use_safetensors": True, "trust_remote_code": trust_remote_code}
     if quant and quant.get("library") in PLACED_ON_LOAD:
         kwargs["device_map"] = device  # bitsandbytes places weights while loading
@@ -301,12 +348,33 @@ def load_model(
     if "device_map" not in kwargs:
         model.to(device)
     model.eval()
+    return LoadedModel(
+        model=model, tokenizer=_tokenizer(tokenizer), ref=ref, path=path, sha256=sha, device=device,
+        quantization=quant, baseline=baseline, rss_after_load_bytes=_rss_bytes(),
+    )
+
+
+def _tokenizer(tokenizer: Any) -> Any:
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return LoadedModel(
-        model=model, tokenizer=tokenizer, ref=ref, path=path, sha256=sha, device=device,
-        quantization=quant, baseline=baseline,
-    )
+    return tokenizer
+
+
+def _load_packed(ref: str, *, path: Path, sha: str | None, quant: dict[str, Any] | None) -> LoadedModel:
+    """A checked compressed-tensors artifact on the packed engine (see :func:`kit.serving.load_packed`)."""
+    from safetensors import SafetensorError
+    from transformers import AutoTokenizer
+
+    from kit.serving import load_packed, packed_engine
+
+    try:
+        model, served = load_packed(path)
+    except SafetensorError as exc:
+        raise KitError(f"could not load '{ref}': a weights file is damaged ({str(exc).splitlines()[0]}); "
+                       "re-create the artifact with `kit quantize`") from None
+    tokenizer = AutoTokenizer.from_pretrained(path, clean_up_tokenization_spaces=False)
+    return LoadedModel(model=model, tokenizer=_tokenizer(tokenizer), ref=ref, path=path, sha256=sha, device="cpu",
+                       quantization=quant, engine=packed_engine(), rss_after_load_bytes=_rss_bytes(), served=served)
 
 
 def ask(loaded: LoadedModel, question: str, *, max_new_tokens: int = 32) -> str:

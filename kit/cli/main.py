@@ -13,6 +13,7 @@ from kit.cli import debug, govern, quant, report, speed, teach
 from kit.cli._args import add_protocol_args, protocol_from_args
 from kit.cli._checks import check_args
 from kit.console import quiet_cli
+from kit.engines import ENGINES
 from kit.errors import EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE, KitError
 from kit.models import DEFAULT_MODEL
 
@@ -30,7 +31,7 @@ def _evaluate_many(model_ref: str, sets: Sequence[str], args: argparse.Namespace
 
     progress, protocol = progress_default(), protocol_from_args(args)
     loaded_sets = [load_set(name) for name in sets]  # a missing or malformed set fails before the model loads
-    model = load_model(model_ref, device=args.device)
+    model = load_model(model_ref, device=args.device, engine=getattr(args, "engine", "reference"))
     base = None
     if baseline:
         base = load_model(baseline, device=model.device)
@@ -126,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", default=None, help="reference for agreement (default: the artifact's recorded baseline)")
     p.add_argument("--no-baseline", action="store_true", help="skip agreement with the baseline")
     p.add_argument("--json", default=None, help="write the record(s) here")
+    p.add_argument("--engine", default="reference", choices=list(ENGINES),
+                   help="reference: dequantized float weights (default); packed: a gptq/awq/rtn/rtn-int8 artifact's "
+                        "own integer codes on packed CPU kernels, bfloat16 activations (docs/engines.md)")
     add_protocol_args(p)
     p.set_defaults(func=cmd_eval)
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from kit.engines import DEFAULT_ENGINE
 from kit.environment import describe_environment
 from kit.errors import KitError
 from kit.eval.record import SCHEMA, EvalRecord
@@ -90,8 +91,8 @@ def tokens_for(eval_set: EvalSet, tokenizer: Any, *, max_tokens: int | None = No
     return ids[:max_tokens] if max_tokens else ids
 
 
-def _as_model(model: LoadedModel | str, device: str | None) -> LoadedModel:
-    return model if isinstance(model, LoadedModel) else load_model(model, device=device)
+def _as_model(model: LoadedModel | str, device: str | None, engine: str = DEFAULT_ENGINE) -> LoadedModel:
+    return model if isinstance(model, LoadedModel) else load_model(model, device=device, engine=engine)
 
 
 def _score(
@@ -141,6 +142,7 @@ def evaluate(
     measure_speed: bool = True,
     device: str | None = None,
     progress: bool = True,
+    engine: str = DEFAULT_ENGINE,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on ``eval_set`` and return one record as JSON data (:meth:`EvalRecord.to_dict`).
 
@@ -152,10 +154,12 @@ def evaluate(
         measure_speed: also measure latency and throughput (skip for quick accuracy checks).
         device: where to load references given as strings; automatic when None.
         progress: show progress bars.
+        engine: the engine a ``model`` given as a reference loads on (``reference`` or ``packed``); the baseline
+            always loads on the reference engine. The record states it under ``model.engine``.
     """
     started = time.perf_counter()
     protocol = protocol or Protocol()
-    loaded = _as_model(model, device)
+    loaded = _as_model(model, device, engine)
     ref = _as_model(baseline, loaded.device) if baseline is not None else None
     dataset = eval_set if isinstance(eval_set, EvalSet) else load_set(eval_set)
     if dataset.kind == "text":
@@ -185,7 +189,7 @@ def _record(*, loaded: LoadedModel, ref: LoadedModel | None, dataset: EvalSet, p
     throughput = dict(speed["throughput"])
     if dataset.kind == "text":
         throughput["eval_tokens_per_s"] = scores["tokens_scored"] / max(seconds["scoring"], 1e-9)
-    memory = dict(memory, weight_bytes=loaded.weight_bytes())
+    memory = dict(memory, weight_bytes=loaded.weight_bytes(), rss_after_load_bytes=loaded.rss_after_load_bytes)
     return EvalRecord(
         created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         model=loaded.info(),

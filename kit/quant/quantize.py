@@ -233,7 +233,7 @@ def quantize(
     base_path, base_sha = _verified_baseline(model)
     bits = _check_args(adapter, bits, out, base_path, overwrite)
     if group_size is not None and not adapter.grouped:
-        raise KitError(f"method {adapter.name} has no user group size (bitsandbytes fixes it); drop --group-size")
+        raise KitError(f"method {adapter.name} has no user group size ({adapter.granularity}); drop --group-size")
     if spec.ignore and not adapter.takes_overrides:
         raise KitError(f"method {adapter.name} takes no ignore list; use gptq, awq or rtn with --ignore")
     if spec.scheme and not adapter.takes_overrides:

@@ -23,6 +23,7 @@ def test_record_schema_is_complete_and_json(text_record):
     assert r["accuracy"]["tokens_scored"] == 257 - 1  # every token after the first, once
     assert r["accuracy"]["windows"] == 3  # steps of 127: windows overlap by one token
     assert r["eval_set"]["sha256"] and r["model"]["sha256"] == r["baseline"]["sha256"]
+    assert r["model"]["engine"] == {"name": "reference", "backend": "torch", "activations": "float32"}  # docs/engines.md
     env = r["environment"]
     assert env["packages"]["torch"].startswith("2.") and env["hardware"]["device"] == "cpu"
     assert {"kit", "git_commit", "python"} <= set(env)
@@ -35,6 +36,7 @@ def test_latency_memory_throughput(text_record):
     assert lat["ttft_ms"] >= lat["prefill_ms"] > 0
     assert thr["prefill_tokens_per_s"] > 0 and thr["decode_tokens_per_s"] > 0 and thr["eval_tokens_per_s"] > 0
     assert mem["weight_bytes"] > 500e6 and mem["peak_rss_bytes"] > mem["weight_bytes"]
+    assert mem["rss_after_load_bytes"] > 0  # the process right after the model loaded
 
 
 def test_multiple_choice_record_keeps_per_item_correctness(smol):

@@ -31,8 +31,8 @@ def test_config_log_fields(quantized, tiny_baseline):
     c, method = quantized.config, quantized.config["method"]
     assert json.loads((quantized.path / QUANT_FILE).read_text()) == json.loads(json.dumps(c))
     assert c["schema"] == "kit.quantization/1"
-    assert c["bits"] == (8 if method == "bnb-int8" else 4)
-    assert c["group_size"] == (None if method == "bnb-int8" else 64)
+    assert c["bits"] == (8 if method in ("bnb-int8", "rtn-int8") else 4)
+    assert c["group_size"] == (None if method in ("bnb-int8", "rtn-int8") else 64)
     sanctioned = SCHEMES[method].symmetric if method in SCHEMES else True  # bitsandbytes grids are symmetric
     assert c["symmetric"] is sanctioned and c["quant_type"] in ("int8", "nf4", "fp4", "int")
     assert c["ignore"] == ["lm_head"] and c["quantized_modules"] == 14  # 7 Linear × 2 layers
@@ -59,6 +59,9 @@ def test_config_log_fields(quantized, tiny_baseline):
         if method == "gptq":
             assert c["resolved_weights"]["actorder"] == "static"
         assert (quantized.path / "recipe.yaml").is_file()
+    if method == "rtn-int8":  # what the packed engine's int8 kernel takes: one symmetric scale per output row
+        assert c["resolved_weights"]["strategy"] == "channel" and c["resolved_weights"]["symmetric"] is True
+        assert c["resolved_weights"]["num_bits"] == 8 and c["resolved_weights"]["group_size"] is None
     assert c["shims"] == (["awq-cpu-pin-memory: IntermediatesCache.pin_memory made a no-op (no accelerator)"]
                           if method == "awq" and NO_ACCELERATOR else [])
     for name in ("model.safetensors", "config.json", "tokenizer.json"):

@@ -13,12 +13,14 @@ from typing import Any, ClassVar
 from kit.quant.methods.base import Method, Request
 from kit.quant.shapes import SchemeSettings
 
-__all__ = ["CALIBRATION_BATCH", "OBSERVERS", "SCHEMES", "LlmcMethod", "LlmcScheme"]
+__all__ = ["CALIBRATION_BATCH", "OBSERVERS", "SCHEMES", "LlmcChannelMethod", "LlmcMethod", "LlmcScheme"]
 
 _SUMMARIES = {
     "gptq": "GPTQ: column-by-column rounding with Hessian-based error correction (llm-compressor GPTQModifier)",
     "awq": "AWQ: activation-aware per-channel scaling, then round-to-nearest (AWQModifier + QuantizationModifier)",
     "rtn": "round-to-nearest, data-free (llm-compressor QuantizationModifier): the no-calibration reference",
+    "rtn-int8": "round-to-nearest to symmetric int8, one scale per output row, data-free (llm-compressor "
+                "QuantizationModifier): the format torch's int8 weight-only kernel serves (packed engine)",
 }
 
 #: Calibration chunks per forward pass (all chunks have one length, so batches stack without padding).
@@ -98,6 +100,9 @@ SCHEMES: dict[str, LlmcScheme] = {
     # The data-free reference is plain min-max rounding to the same format, so recovery compares
     # like with like (weight-only MSE rounding scored worse on perplexity).
     "rtn": LlmcScheme(symmetric=False),
+    # Per-channel int8 for the packed engine's int8 kernel (torch._weight_int8pack_mm takes one
+    # symmetric scale per output row, no zero point): symmetric by construction.
+    "rtn-int8": LlmcScheme(symmetric=True),
 }
 
 def _threads() -> int:
@@ -141,11 +146,12 @@ class LlmcMethod(Method):
     default_bits: ClassVar[int] = 4
     grouped: ClassVar[bool] = True
     granularity: ClassVar[str] = "groups of `--group-size` weights (default: automatic, see below)"
+    strategy: ClassVar[str] = "group"  # compressed-tensors' QuantizationStrategy
 
     def __init__(self, name: str) -> None:
         self.name = name  # type: ignore[misc]
         self.summary = _SUMMARIES[name]  # type: ignore[misc]
-        self.calibrated = name != "rtn"  # type: ignore[misc]
+        self.calibrated = not name.startswith("rtn")  # type: ignore[misc]
 
     def resolve(self, overrides: Mapping[str, Any] | None = None) -> LlmcScheme:
         """This method's sanctioned scheme with ``overrides`` applied (checked).
@@ -173,8 +179,8 @@ class LlmcMethod(Method):
 
         chosen = self.resolve(overrides)
         return QuantizationScheme(targets=["Linear"], weights=QuantizationArgs(
-            num_bits=bits, type="int", symmetric=chosen.symmetric, strategy="group", group_size=group_size,
-            observer=chosen.observer))
+            num_bits=bits, type="int", symmetric=chosen.symmetric, strategy=self.strategy,
+            group_size=group_size if self.grouped else None, observer=chosen.observer))
 
     def recipe(self, *, bits: int, group_size: int | None, ignore: tuple[str, ...] = (),
                overrides: Mapping[str, Any] | None = None) -> list[Any]:
@@ -287,3 +293,13 @@ class LlmcMethod(Method):
         # What the modifiers resolved (e.g. GPTQ's default actorder "static"), as saved in config.json.
         resolved = schemes[0].weights.model_dump(mode="json") if schemes and schemes[0].weights else None
         return {"quantized_modules": len(schemes), "shims": shims, "resolved_weights": resolved}
+
+
+class LlmcChannelMethod(LlmcMethod):
+    """``rtn-int8``: symmetric int8 weights with one scale per output row (what the packed engine's int8 kernel takes)."""
+
+    supported_bits: ClassVar[tuple[int, ...]] = (8,)
+    default_bits: ClassVar[int] = 8
+    grouped: ClassVar[bool] = False
+    granularity: ClassVar[str] = "each output row (one symmetric scale per channel)"
+    strategy: ClassVar[str] = "channel"
