@@ -150,12 +150,40 @@ def _influence(metric: str, kind: str, columns: dict[str, list[float]]) -> tuple
     return ec - eb, u, lambda x: x
 
 
+def _kl_bounds(est: float, infl: list[float], columns: dict[str, list[float]], level: float
+               ) -> tuple[float, float] | None:
+    """KL is positive and right-skewed across windows: the more cautious of two log-scale bounds on each side.
+
+    (a) the delta method on log(mean KL) with its bias term ``CV²/(2m)``; (b) Cox's log-normal
+    interval on the per-window means (token-weighted). Each alone passes a candidate on the
+    limit too often for some shapes of the spread (simulation: tests/govern/test_gate_simulation.py);
+    requiring both keeps the pass rate within alpha.
+    """
+    from kit.eval.stats import t_for
+
+    m = len(infl)
+    a = linearized_bounds(estimate=math.log(est), influence=[u / est for u in infl], alpha=level)
+    if a is None:
+        return None
+    half = (a[1] - a[0]) / 2
+    centre = math.log(est) + (half / t_for(level, m - 1)) ** 2 * m / (2 * m)  # + CV²/(2m), CV² = m·se²
+    w = [t / (sum(columns["tokens"]) / m) for t in columns["tokens"]]
+    y = [math.log(max(k / t, 1e-12)) for k, t in zip(columns["kl"], columns["tokens"])]
+    ybar = sum(wi * yi for wi, yi in zip(w, y)) / m
+    s2 = sum(wi * (yi - ybar) ** 2 for wi, yi in zip(w, y)) / (m - 1)
+    cox = ybar + s2 / 2, t_for(level, m - 1) * math.sqrt(s2 / m + s2 * s2 / (2 * (m - 1)))
+    return (math.exp(min(centre - half, cox[0] - cox[1])), math.exp(max(centre + half, cox[0] + cox[1])))
+
+
 def _bounds(metric: str, kind: str, columns: dict[str, list[float]], noise: NoisePolicy, level: float,
             seeded_order: bool) -> tuple[tuple[float, float] | None, dict[str, Any]]:
     """Bounds of the signed change: Student-t on influence values (seeded-order records) or the old bootstrap."""
     if seeded_order:
         est, infl, to_delta = _influence(metric, kind, columns)
-        b = linearized_bounds(estimate=est, influence=infl, alpha=level)
+        if metric == "kl_mean" and est > 0:
+            b = _kl_bounds(est, infl, columns, level)
+        else:
+            b = linearized_bounds(estimate=est, influence=infl, alpha=level)
         test = {"test": "paired windows, delta-method Student-t bounds (one-sided)", "windows": len(infl),
                 "alpha": level}
         return (None if b is None else (to_delta(b[0]), to_delta(b[1]))), test

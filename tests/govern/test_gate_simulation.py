@@ -154,8 +154,10 @@ def _sizes(metric: str, min_samples: int) -> list[int]:
 
 @pytest.mark.parametrize("metric,limit,min_samples,size,plan", [
     ("perplexity", 0.10, 4000, 8, "fixed"), ("perplexity", 0.10, 4000, 49, "looks"),
-    ("top1_agreement", 0.12, 4000, 49, "looks"), ("kl_mean", 0.30, 4000, 8, "fixed"),
-    ("accuracy", 0.03, 300, 336, "looks"), ("contains_match", 0.05, 400, 430, "fixed"),
+    ("top1_agreement", 0.12, 4000, 8, "fixed"), ("top1_agreement", 0.12, 4000, 49, "looks"),
+    ("kl_mean", 0.30, 4000, 8, "fixed"), ("kl_mean", 0.30, 4000, 49, "looks"),
+    ("accuracy", 0.03, 300, 300, "fixed"), ("accuracy", 0.03, 300, 336, "looks"),
+    ("contains_match", 0.05, 400, 430, "fixed"), ("contains_match", 0.05, 400, 430, "looks"),
 ])
 def test_pass_rate_on_the_limit_stays_within_alpha(metric, limit, min_samples, size, plan):
     reps = 300
@@ -179,6 +181,16 @@ def test_full_grid_pass_rate_on_the_limit(metric, limit, min_samples, plan):
         rate, _ = pass_rate(metric=metric, limit=limit, size=size, min_samples=min_samples, truth=limit, plan=plan,
                             reps=reps, seed=size)
         assert rate <= _bound(reps), f"{metric} ≤{limit} at {size} ({plan}): pass rate {rate:.3f}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("metric", ["perplexity", "kl_mean"])
+def test_the_old_percentile_bootstrap_passes_too_often_at_few_windows(metric):
+    """Why seeded-order records use other window bounds: the bootstrap on 8 windows (old records keep it)."""
+    reps = 1000
+    rate, _ = pass_rate(metric=metric, limit=0.10, size=8, min_samples=4000, truth=0.10, plan="fixed", reps=reps,
+                        seed=8, order=False)
+    assert rate > _bound(reps)
 
 
 def table(reps: int = 1000) -> None:
