@@ -9,10 +9,9 @@ from typing import Any
 
 from kit.environment import describe_environment
 from kit.errors import KitError
-from kit.eval.record import SCHEMA, EvalRecord
 from kit.eval.ordering import DEFAULT_LOOKS, DEFAULT_ORDER_SEED, merge_scores, order_info, segments
-from kit.eval.scoring import (make_windows, score_generation, score_multiple_choice, score_perplexity,
-                              score_perplexity_many)
+from kit.eval.record import SCHEMA, EvalRecord
+from kit.eval.scoring import make_windows, score_generation, score_multiple_choice, score_perplexity, score_perplexity_many
 from kit.eval.sets import EvalSet, load_set
 from kit.eval.timing import measure_latency, peak_memory
 from kit.models import LoadedModel, load_model
@@ -62,7 +61,7 @@ class Protocol:
             raise KitError(f"stride {self.stride} is longer than context_length {self.context_length}; "
                            f"pass --stride 1..{self.context_length}")
         looks = tuple(self.looks)
-        if not looks or looks[-1] != 1 or any(not 0 < a < b for a, b in zip((0.0, *looks), looks)):
+        if not looks or looks[-1] != 1 or any(not a < b for a, b in zip((0.0, *looks), looks)):
             raise KitError(f"looks must be increasing fractions in (0, 1] ending at 1, got {list(looks)}")
         if self.order_seed is not None and (not isinstance(self.order_seed, int) or isinstance(self.order_seed, bool)):
             raise KitError(f"order_seed must be an integer or None, got {self.order_seed!r}")

@@ -124,12 +124,13 @@ def merge_scores(kind: str, parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
             out["agreement"] = {"top1": round(top1) / n, "kl_mean": max(kl / n, 0.0), "tokens": n,
                                 "per_window": {k: [x for a in agree for x in a["per_window"][k]] for k in ("top1", "kl")}}
         return out
-    out = dict(parts[0]) | {k: [x for p in parts for x in p[k]] for k in _LISTS[kind]}
-    n = len(out["ids"])
+    keys = [k for k in _LISTS[kind] if all(isinstance(p.get(k), list) for p in parts)]
+    out = dict(parts[0]) | {k: [x for p in parts for x in p[k]] for k in keys}
+    n = len(out["correct"])
     out["items"] = n
-    if kind == "multiple_choice":
-        return out | {"accuracy": sum(out["correct"]) / n, "accuracy_sum": sum(out["correct_sum"]) / n}
-    return out | {"contains_match": sum(out["correct"]) / n, "exact_match": sum(out["exact"]) / n}
+    totals = {"correct": "accuracy" if kind == "multiple_choice" else "contains_match", "correct_sum": "accuracy_sum",
+              "exact": "exact_match"}
+    return out | {totals[k]: sum(out[k]) / n for k in keys if k in totals}
 
 
 def extend_record(record: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:

@@ -28,8 +28,16 @@ from typing import Any
 
 from kit.errors import KitError
 from kit.eval.ordering import unit_index
-from kit.eval.stats import (bootstrap_bounds, discordant, items_needed, linearized_bounds, mcnemar_exact,
-                            paired_bounds, paired_z, z_for)
+from kit.eval.stats import (
+    bootstrap_bounds,
+    discordant,
+    items_needed,
+    linearized_bounds,
+    mcnemar_exact,
+    paired_bounds,
+    paired_z,
+    z_for,
+)
 from kit.govern.policy import MetricLimit, NoisePolicy
 
 __all__ = ["Evidence", "decide", "paired_evidence", "window_evidence"]

@@ -200,12 +200,15 @@ def _judge_look(limit: MetricLimit, look: Look, policy: UseCasePolicy, *, sequen
 def _judge(limit: MetricLimit, base: dict[str, Any], cand: dict[str, Any], policy: UseCasePolicy, *,
            sequential: bool) -> MetricResult:
     """The first look that decides the metric (fail at any look, pass at one meeting min_samples), else the last."""
-    line = None
+    line = look = None
     for look in looks_of(base=base, cand=cand, alpha=policy.noise.alpha, sequential=sequential):
         line = _judge_look(limit, look, policy, sequential=sequential)
         if line.status in ("pass", "fail"):
             return line
-    assert line is not None
+    assert line is not None and look is not None
+    if sequential and look.n < look.total:  # the candidate stopped (another metric failed) before this one decided
+        return dataclasses.replace(line, note=f"undecided when evaluation stopped at {look.n} of {look.total}; "
+                                              + line.note)
     return line
 
 

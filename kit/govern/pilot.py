@@ -264,7 +264,8 @@ def _run_stages(plan: _Plan, *, cache: Any, reg: Registry | None, owner: str | N
     for spec, ev in zip(plan.specs, evaluation):
         stage("scored", stop_line(spec.method, ev))
     results = [_gate_and_register(plan, spec, q, records, base_records=base_records, reg=reg, owner=owner,
-                                  volume_per_day=volume_per_day, seconds={"quantize": qs}) | {"evaluation": ev}
+                                  volume_per_day=volume_per_day, seconds={"quantize": qs})
+               | {"evaluation": ev, "scored": stop_line(spec.method, ev)}
                for spec, q, records, qs, ev in zip(plan.specs, quantized, cand_records, q_seconds, evaluation)]
     timings["quantize_s"] = {s.method: qs for s, qs in zip(plan.specs, q_seconds)}
     timings["gate_s"] = round(sum(r["seconds"]["gate"] for r in results), 3)

@@ -64,8 +64,8 @@ def critical_values(fractions: tuple[float, ...], alpha: float) -> tuple[float, 
             sd = math.sqrt(t - prev_t)
             mass = density * step  # continuing paths below the previous bound
 
-            def crossing(c: float, _t: float = t, _sd: float = sd, _mass: Any = mass) -> float:
-                z = (c * math.sqrt(_t) - grid) / _sd
+            def crossing(c: float, _t: float = t, _sd: float = sd, _mass: Any = mass, _grid: Any = grid) -> float:
+                z = (c * math.sqrt(_t) - _grid) / _sd
                 return float((_mass * 0.5 * np.vectorize(math.erfc)(z / math.sqrt(2))).sum())
 
             lo, hi = -5.0, 12.0
