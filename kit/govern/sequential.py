@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from statistics import NormalDist
 from typing import Any
 
+from kit.errors import KitError
 from kit.eval.ordering import unit_index
 
 __all__ = ["Look", "critical_values", "looks_of", "nominal_levels", "spent"]
@@ -145,8 +146,6 @@ def looks_of(*, base: dict[str, Any], cand: dict[str, Any], alpha: float, sequen
     where = {u: i for i, u in enumerate(bidx)}
     missing = [u for u in cidx if u not in where]
     if missing:
-        from kit.errors import KitError
-
         raise KitError(f"the baseline's '{cand['eval_set']['name']}' record lacks {len(missing)} unit(s) the candidate "
                        "scored; gate against a baseline scored at least as far (or in full)")
     order = cand["order"]
