@@ -183,7 +183,7 @@ def cmd_pilot(args: argparse.Namespace) -> int:
         model=args.model, use_case=args.use_case, candidates=candidates, reason=args.reason, owner=args.owner,
         volume_per_day=args.volume, protocol=Protocol(max_tokens=args.max_tokens, limit=args.limit),
         out_dir=args.out_dir, overwrite=args.overwrite, registry=args.registry, register=not args.no_register,
-        policies=args.policies, device=args.device, measure_speed=not args.no_speed)
+        policies=args.policies, device=args.device, measure_speed=not args.no_speed, full=args.full)
     for c in result["candidates"]:
         print(c["verdict_text"])
     print(format_table(result["table"]))
@@ -266,5 +266,7 @@ def register(sub: Any) -> None:
     p.add_argument("--no-register", action="store_true", help="do not add results to the registry")
     p.add_argument("--device", default=None)
     p.add_argument("--no-speed", action="store_true", help="skip latency/throughput")
+    p.add_argument("--full", action="store_true",
+                   help="score every candidate on every set in full (default: look by look, stopping once decided)")
     p.add_argument("--json", default=None, help="write the pilot result here")
     p.set_defaults(func=cmd_pilot)

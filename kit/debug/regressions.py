@@ -20,6 +20,7 @@ import yaml
 
 from kit.errors import KitError, nearest
 from kit.io import atomic_dir, atomic_write_json, cache_dir
+from kit.models import DEFAULT_MODEL
 
 __all__ = ["CAUSES", "Regression", "base_artifact", "build_candidate", "check_planted_out", "list_regressions",
            "load_candidate", "load_regression", "plant", "recipe", "regressions_dir"]
@@ -79,7 +80,7 @@ def load_regression(name: str) -> Regression:
                       path=path)
 
 
-def base_artifact(quantize: dict[str, Any], *, model: str = "smollm2-135m", progress: bool = False) -> Path:
+def base_artifact(quantize: dict[str, Any], *, model: str = DEFAULT_MODEL, progress: bool = False) -> Path:
     """The real ``kit quantize`` artifact of a recipe, built once into the cache (keyed by the recipe).
 
     Args:
@@ -239,7 +240,7 @@ def plant(name: str, *, out: str | Path, overwrite: bool = False, progress: bool
     reg = load_regression(name)
     out = Path(out).expanduser()
     check_planted_out(out, overwrite=overwrite)  # before 40 s of loading and quantizing, not after
-    baseline = load_model(reg.quantize.get("model", "smollm2-135m"), device="cpu")
+    baseline = load_model(reg.quantize.get("model", DEFAULT_MODEL), device="cpu")
     base = load_candidate(base_artifact(recipe(reg), progress=progress))
     cand = build_candidate(reg, base=base, baseline=baseline)
     config = cand.quantization

@@ -7,11 +7,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from kit.clock import utc_now
 from kit.engines import DEFAULT_ENGINE
 from kit.environment import describe_environment
 from kit.errors import KitError
+from kit.eval.ordering import DEFAULT_LOOKS, DEFAULT_ORDER_SEED, merge_scores, order_info, segments
 from kit.eval.record import SCHEMA, EvalRecord
-from kit.eval.scoring import score_generation, score_multiple_choice, score_perplexity, score_perplexity_many
+from kit.eval.scoring import make_windows, score_generation, score_multiple_choice, score_perplexity, score_perplexity_many
 from kit.eval.sets import EvalSet, load_set
 from kit.eval.timing import measure_latency, peak_memory
 from kit.models import LoadedModel, load_model
@@ -44,6 +46,9 @@ class Protocol:
     latency_new_tokens: int = 16
     latency_repeats: int = 3  # per-token latency drifts over seconds on a shared VM: see make bench's CV
     warmup: int = 1
+    #: seeded scoring order (windows / items shuffled once); None = natural order, one segment (old records)
+    order_seed: int | None = DEFAULT_ORDER_SEED
+    looks: tuple[float, ...] = DEFAULT_LOOKS  # planned look fractions; batches never straddle a look
 
     def __post_init__(self) -> None:
         """Refuse settings that would silently drop items or tokens (negative slices, zero windows)."""
@@ -57,6 +62,27 @@ class Protocol:
         if self.stride is not None and self.stride > self.context_length:
             raise KitError(f"stride {self.stride} is longer than context_length {self.context_length}; "
                            f"pass --stride 1..{self.context_length}")
+        looks = tuple(self.looks)
+        if not looks or looks[-1] != 1 or any(not a < b for a, b in zip((0.0, *looks), looks)):
+            raise KitError(f"looks must be increasing fractions in (0, 1] ending at 1, got {list(looks)}")
+        if self.order_seed is not None and (not isinstance(self.order_seed, int) or isinstance(self.order_seed, bool)):
+            raise KitError(f"order_seed must be an integer or None, got {self.order_seed!r}")
+
+    def unit(self, kind: str) -> int:
+        """Units (windows or items) per batch of ``kind``: look boundaries fall on multiples of it.
+
+        Multiple-choice batches are formed inside each segment (its requests sorted by length),
+        so any item count is a batch boundary there.
+
+        Args:
+            kind: the set's kind.
+        """
+        return {"text": self.batch_size, "generation": self.batch_size * BATCH_FACTOR["generation"]}.get(kind, 1)
+
+    def _order(self) -> dict[str, Any]:
+        if self.order_seed is None:
+            return {}
+        return {"order": {"seed": self.order_seed, "looks": list(self.looks), "batches": "formed inside each look"}}
 
     def for_kind(self, kind: str) -> dict[str, Any]:
         """The fields that define the scoring of ``kind`` (the comparability key).
@@ -69,12 +95,12 @@ class Protocol:
                     "stride": self.stride or self.context_length, "max_tokens": self.max_tokens,
                     "join": "\\n\\n between records", "bos": "none (tokenizer default)",
                     "windows": "every token after the first scored once; step = min(stride, context_length-1)",
-                    "first_token": "not scored (no context)"}
+                    "first_token": "not scored (no context)"} | self._order()
         if kind == "multiple_choice":
             return {"kind": kind, "metric": "log-likelihood accuracy", "separator": " ", "limit": self.limit,
-                    "normalisation": "primary: sum log-likelihood / characters of choice; also plain sum"}
+                    "normalisation": "primary: sum log-likelihood / characters of choice; also plain sum"} | self._order()
         return {"kind": kind, "metric": "greedy exact/contains match", "limit": self.limit,
-                "max_new_tokens": self.max_new_tokens, "chat_template": self.chat_template}
+                "max_new_tokens": self.max_new_tokens, "chat_template": self.chat_template} | self._order()
 
 
 def tokens_for(eval_set: EvalSet, tokenizer: Any, *, max_tokens: int | None = None) -> list[int]:
@@ -95,26 +121,50 @@ def _as_model(model: LoadedModel | str, device: str | None, engine: str = DEFAUL
     return model if isinstance(model, LoadedModel) else load_model(model, device=device, engine=engine)
 
 
+def _units(dataset: EvalSet, tok: Any, protocol: Protocol) -> tuple[list[Any], list[int] | None]:
+    """The set's scoring units in natural order (windows of a text set, else items), and the token ids."""
+    if dataset.kind == "text":
+        ids = tokens_for(dataset, tok, max_tokens=protocol.max_tokens)
+        return make_windows(len(ids), context_length=protocol.context_length,
+                            stride=protocol.stride or protocol.context_length), ids
+    return list(dataset.items[: protocol.limit] if protocol.limit else dataset.items), None
+
+
+def _segments(dataset: EvalSet, units: list[Any], protocol: Protocol) -> list[list[int]]:
+    return segments(len(units), seed=protocol.order_seed, looks=protocol.looks, unit=protocol.unit(dataset.kind))
+
+
 def _score(
     model: LoadedModel, eval_set: EvalSet, protocol: Protocol, baseline: LoadedModel | None, progress: bool,
-) -> dict[str, Any]:
+    looks: range | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Scores of the segments in ``looks`` (all when None), merged, and the record's ``order`` section."""
     tok, m = model.tokenizer, model.model
-    if eval_set.kind == "text":
-        ids = tokens_for(eval_set, tok, max_tokens=protocol.max_tokens)
-        if baseline is not None and tokens_for(eval_set, baseline.tokenizer, max_tokens=protocol.max_tokens) != ids:
-            raise KitError("model and baseline tokenise the set differently; agreement needs the same tokenizer")
-        return score_perplexity(m, ids, context_length=protocol.context_length,
-                                stride=protocol.stride or protocol.context_length, batch_size=protocol.batch_size,
-                                pad_id=tok.pad_token_id, reference=baseline.model if baseline else None,
-                                progress=progress)
-    items = eval_set.items[: protocol.limit] if protocol.limit else eval_set.items
-    if eval_set.kind == "multiple_choice":
-        return score_multiple_choice(m, tok, items, batch_size=protocol.batch_size * BATCH_FACTOR["multiple_choice"],
-                                     progress=progress)
-    use_chat = protocol.chat_template and bool(getattr(tok, "chat_template", None))
-    return score_generation(m, tok, items, max_new_tokens=protocol.max_new_tokens,
-                            batch_size=protocol.batch_size * BATCH_FACTOR["generation"], chat_template=use_chat,
-                            progress=progress)
+    units, ids = _units(eval_set, tok, protocol)
+    segs = _segments(eval_set, units, protocol)
+    chosen = range(len(segs)) if looks is None else looks
+    order = order_info(seed=protocol.order_seed, segs=segs, scored=chosen)
+    if ids is not None and baseline is not None and tokens_for(eval_set, baseline.tokenizer,
+                                                               max_tokens=protocol.max_tokens) != ids:
+        raise KitError("model and baseline tokenise the set differently; agreement needs the same tokenizer")
+    parts = []
+    for i in chosen:
+        subset = [units[k] for k in segs[i]]
+        if eval_set.kind == "text":
+            parts.append(score_perplexity(m, ids, context_length=protocol.context_length,
+                                          stride=protocol.stride or protocol.context_length,
+                                          batch_size=protocol.batch_size, pad_id=tok.pad_token_id,
+                                          reference=baseline.model if baseline else None, progress=progress,
+                                          windows=subset))
+        elif eval_set.kind == "multiple_choice":
+            parts.append(score_multiple_choice(m, tok, subset, progress=progress,
+                                               batch_size=protocol.batch_size * BATCH_FACTOR["multiple_choice"]))
+        else:
+            use_chat = protocol.chat_template and bool(getattr(tok, "chat_template", None))
+            parts.append(score_generation(m, tok, subset, max_new_tokens=protocol.max_new_tokens,
+                                          batch_size=protocol.batch_size * BATCH_FACTOR["generation"],
+                                          chat_template=use_chat, progress=progress))
+    return merge_scores(eval_set.kind, parts), order
 
 
 def _check_context(loaded: LoadedModel, protocol: Protocol) -> None:
@@ -143,6 +193,7 @@ def evaluate(
     device: str | None = None,
     progress: bool = True,
     engine: str = DEFAULT_ENGINE,
+    looks: range | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on ``eval_set`` and return one record as JSON data (:meth:`EvalRecord.to_dict`).
 
@@ -156,6 +207,8 @@ def evaluate(
         progress: show progress bars.
         engine: the engine a ``model`` given as a reference loads on (``reference`` or ``packed``); the baseline
             always loads on the reference engine. The record states it under ``model.engine``.
+        looks: score only these segments of the seeded order (a partial record; see :mod:`kit.eval.ordering`);
+            the whole set when None.
     """
     started = time.perf_counter()
     protocol = protocol or Protocol()
@@ -166,11 +219,11 @@ def evaluate(
         _check_context(loaded, protocol)
     with peak_memory(loaded.device) as memory:
         t0 = time.perf_counter()
-        scores = _score(loaded, dataset, protocol, ref, progress)
+        scores, order = _score(loaded, dataset, protocol, ref, progress, looks)
         eval_seconds = time.perf_counter() - t0
         speed = _speed(loaded, dataset, protocol, measure_speed)
     return _record(loaded=loaded, ref=ref, dataset=dataset, protocol=protocol, scores=scores, speed=speed,
-                   memory=memory, seconds={"scoring": round(eval_seconds, 3),
+                   memory=memory, order=order, seconds={"scoring": round(eval_seconds, 3),
                                            "total": round(time.perf_counter() - started, 3)})
 
 
@@ -184,14 +237,14 @@ def _speed(loaded: LoadedModel, dataset: EvalSet, protocol: Protocol, measure: b
 
 def _record(*, loaded: LoadedModel, ref: LoadedModel | None, dataset: EvalSet, protocol: Protocol,
             scores: dict[str, Any], speed: dict[str, Any], memory: dict[str, Any],
-            seconds: dict[str, Any]) -> dict[str, Any]:
+            seconds: dict[str, Any], order: dict[str, Any] | None) -> dict[str, Any]:
     agreement = scores.pop("agreement", None)
     throughput = dict(speed["throughput"])
     if dataset.kind == "text":
         throughput["eval_tokens_per_s"] = scores["tokens_scored"] / max(seconds["scoring"], 1e-9)
     memory = dict(memory, weight_bytes=loaded.weight_bytes(), rss_after_load_bytes=loaded.rss_after_load_bytes)
     return EvalRecord(
-        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        created_at=utc_now(),
         model=loaded.info(),
         baseline={"ref": ref.ref, "sha256": ref.sha256} if ref else None,
         eval_set=dataset.info(),
@@ -203,6 +256,7 @@ def _record(*, loaded: LoadedModel, ref: LoadedModel | None, dataset: EvalSet, p
         memory=memory,
         environment=describe_environment(device=loaded.device),
         seconds=seconds,
+        extra={"order": order} if order is not None else {},
     ).to_dict()
 
 
@@ -214,6 +268,7 @@ def evaluate_many(
     protocol: Protocol | None = None,
     measure_speed: bool = True,
     progress: bool = True,
+    looks: range | None = None,
 ) -> list[dict[str, Any]]:
     """Evaluate several loaded models on one set, sharing one baseline pass per window batch for agreement.
 
@@ -229,6 +284,7 @@ def evaluate_many(
         protocol: scoring settings; defaults to :class:`Protocol()`.
         measure_speed: also measure each model's latency and throughput.
         progress: show progress bars.
+        looks: score only these segments of the seeded order (partial records); the whole set when None.
     """
     if not models:
         raise KitError("evaluate_many needs at least one model")
@@ -236,21 +292,30 @@ def evaluate_many(
     dataset = eval_set if isinstance(eval_set, EvalSet) else load_set(eval_set)
     if dataset.kind != "text":  # no agreement on these kinds, so nothing to share
         return [evaluate(model=m, eval_set=dataset, baseline=None if m is baseline else baseline, protocol=protocol,
-                         measure_speed=measure_speed, progress=progress) for m in models]
+                         measure_speed=measure_speed, progress=progress, looks=looks) for m in models]
     started = time.perf_counter()
-    ids = tokens_for(dataset, models[0].tokenizer, max_tokens=protocol.max_tokens)
+    windows, ids = _units(dataset, models[0].tokenizer, protocol)
+    segs = _segments(dataset, windows, protocol)
+    chosen = range(len(segs)) if looks is None else looks
     for m in [*models, *([baseline] if baseline is not None else [])]:
         _check_context(m, protocol)
         if m.tokenizer is not models[0].tokenizer and tokens_for(dataset, m.tokenizer,
                                                                   max_tokens=protocol.max_tokens) != ids:
             raise KitError("model and baseline tokenise the set differently; agreement needs the same tokenizer")
     first = models[0]
+    parts, secs = [], {"models": [0.0] * len(models), "reference": 0.0}
     with peak_memory(first.device) as memory:
-        scores, secs = score_perplexity_many([m.model for m in models], ids, context_length=protocol.context_length,
-                                             stride=protocol.stride or protocol.context_length,
-                                             batch_size=protocol.batch_size, pad_id=first.tokenizer.pad_token_id,
-                                             reference=baseline.model if baseline is not None else None,
-                                             progress=progress)
+        for i in chosen:
+            part, s = score_perplexity_many([m.model for m in models], ids, context_length=protocol.context_length,
+                                            stride=protocol.stride or protocol.context_length,
+                                            batch_size=protocol.batch_size, pad_id=first.tokenizer.pad_token_id,
+                                            reference=baseline.model if baseline is not None else None,
+                                            progress=progress, windows=[windows[k] for k in segs[i]])
+            parts.append(part)
+            secs = {"models": [a + b for a, b in zip(secs["models"], s["models"])],
+                    "reference": secs["reference"] + s["reference"]}
+    scores = [merge_scores("text", [p[j] for p in parts]) for j in range(len(models))]
+    order = order_info(seed=protocol.order_seed, segs=segs, scored=chosen)
     shared = time.perf_counter() - started
     records = []
     for m, score, own in zip(models, scores, secs["models"]):
@@ -264,7 +329,7 @@ def evaluate_many(
         mem = {k: max(memory.get(k, 0), lat_memory.get(k, 0)) if isinstance(memory.get(k), int) else memory[k]
                for k in memory}
         records.append(_record(loaded=m, ref=None if is_base else baseline, dataset=dataset, protocol=protocol,
-                               scores=score, speed=speed, memory=mem,
+                               scores=score, speed=speed, memory=mem, order=order,
                                seconds={"scoring": round(own, 3), "reference": round(secs["reference"], 3),
                                         "total": round(shared + time.perf_counter() - t0, 3)}))
     return records

@@ -106,6 +106,7 @@ def _token_scores(logits: torch.Tensor, select: torch.Tensor, targets: torch.Ten
 def score_perplexity(
     model: Any, token_ids: Sequence[int], *, context_length: int, stride: int, batch_size: int,
     pad_id: int, reference: Any | None = None, progress: bool = True,
+    windows: Sequence[tuple[int, int, int]] | None = None,
 ) -> dict[str, Any]:
     """Token-level perplexity over sliding windows; with ``reference``, top-1 agreement and KL.
 
@@ -121,9 +122,11 @@ def score_perplexity(
         pad_id: id used to pad the last, shorter window.
         reference: a baseline causal LM scored on the same tokens (same tokenizer).
         progress: show a progress bar.
+        windows: the windows to score, in order (a subset of :func:`make_windows`); all of them when None.
     """
     scores, _ = score_perplexity_many([model], token_ids, context_length=context_length, stride=stride,
-                                      batch_size=batch_size, pad_id=pad_id, reference=reference, progress=progress)
+                                      batch_size=batch_size, pad_id=pad_id, reference=reference, progress=progress,
+                                      windows=windows)
     return scores[0]
 
 
@@ -165,6 +168,7 @@ class _Totals:
 def score_perplexity_many(
     models: Sequence[Any], token_ids: Sequence[int], *, context_length: int, stride: int, batch_size: int,
     pad_id: int, reference: Any | None = None, progress: bool = True,
+    windows: Sequence[tuple[int, int, int]] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """:func:`score_perplexity` for several models at once, sharing one ``reference`` pass per window batch.
 
@@ -181,11 +185,13 @@ def score_perplexity_many(
         pad_id: id used to pad the last, shorter window.
         reference: a baseline causal LM for agreement (top-1, KL), or None.
         progress: show a progress bar.
+        windows: the windows to score, in order (a subset of :func:`make_windows`); all of them when None.
 
     Returns:
         (one score dict per model, in order; forward-pass seconds ``{"models": [...], "reference": s}``).
     """
-    windows = make_windows(len(token_ids), context_length=context_length, stride=stride)
+    if windows is None:
+        windows = make_windows(len(token_ids), context_length=context_length, stride=stride)
     totals = [_Totals() for _ in models]
     ref_seconds = 0.0
     for chunk in tqdm(list(_batches(windows, batch_size)), desc="perplexity", unit="batch", disable=not progress):

@@ -10,8 +10,12 @@ in the worse direction, in the limit's units):
   items (or tokens) would decide it at the observed spread.
 
 Per-item metrics use paired score bounds (:func:`kit.eval.stats.paired_bounds`); token
-metrics a seeded bootstrap over the scored windows (:func:`kit.eval.stats.bootstrap_bounds`),
-which needs the per-window sums the harness records. The **minimum detectable change**
+metrics Student-t bounds from per-window influence values (:func:`kit.eval.stats.linearized_bounds`)
+for records scored in the seeded order, and the seeded bootstrap over windows
+(:func:`kit.eval.stats.bootstrap_bounds`) for older records, as before; both need the
+per-window sums the harness records. ``level`` (default: the policy's alpha) is the one-sided
+level of the bounds; a look of the sequential plan passes a smaller one
+(:mod:`kit.govern.sequential`). The **minimum detectable change**
 (``mdc``) is half the distance between the two bounds (≈ z × standard error): a
 degradation at least that far from the limit is decided.
 """
@@ -23,7 +27,17 @@ import math
 from typing import Any
 
 from kit.errors import KitError
-from kit.eval.stats import bootstrap_bounds, discordant, items_needed, mcnemar_exact, paired_bounds, paired_z, z_for
+from kit.eval.ordering import unit_index
+from kit.eval.stats import (
+    bootstrap_bounds,
+    discordant,
+    items_needed,
+    linearized_bounds,
+    mcnemar_exact,
+    paired_bounds,
+    paired_z,
+    z_for,
+)
 from kit.govern.policy import MetricLimit, NoisePolicy
 
 __all__ = ["Evidence", "decide", "paired_evidence", "window_evidence"]
@@ -59,7 +73,7 @@ def _as_delta(spec_direction: str, lo: float, hi: float) -> tuple[float, float]:
 
 def _note(status: str, bounds: tuple[float, float], limit: float, alpha: float, fmt: str) -> str:
     lo, hi = (format(b, fmt) for b in bounds)
-    level = f"{1 - alpha:.0%}"
+    level = f"{(1 - alpha) * 100:.4g} %"
     if status == "pass":
         return f"within the limit: {level} upper bound of the degradation {hi} ≤ {format(limit, fmt)}"
     if status == "fail":
@@ -68,7 +82,7 @@ def _note(status: str, bounds: tuple[float, float], limit: float, alpha: float, 
 
 
 def paired_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: MetricLimit, reference: float,
-                    noise: NoisePolicy) -> Evidence:
+                    noise: NoisePolicy, level: float | None = None) -> Evidence:
     """Paired non-inferiority on 0/1 items: Tango score bounds of ``(lost − gained) / n``.
 
     Args:
@@ -77,11 +91,12 @@ def paired_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
         limit: the metric's limit.
         reference: the baseline value (scales a relative limit).
         noise: the policy's alpha.
+        level: the one-sided level of the bounds (default ``noise.alpha``).
     """
     if base["accuracy"].get("ids") != cand["accuracy"].get("ids"):
         raise KitError(f"'{cand['eval_set']['name']}' records hold different items; re-evaluate both with the same --limit")
     lost, gained = discordant(baseline=base["accuracy"]["correct"], candidate=cand["accuracy"]["correct"])
-    n, alpha = len(base["accuracy"]["correct"]), noise.alpha
+    n, alpha = len(base["accuracy"]["correct"]), noise.alpha if level is None else level
     scale = 1.0 if limit.limit_kind == "absolute" else reference  # limit units → fraction of items
     lo, hi = paired_bounds(lost=lost, gained=gained, n=n, alpha=alpha)
     z_at_limit = paired_z(lost=lost, gained=gained, n=n, delta=limit.limit * scale)
@@ -124,9 +139,74 @@ def _statistic(metric: str, kind: str):
     return lambda s: s["kl"] / s["tokens"]  # kl_mean − 0
 
 
+def _influence(metric: str, kind: str, columns: dict[str, list[float]]) -> tuple[float, list[float], Any]:
+    """The statistic's estimate on the ratio scale, each window's influence value, and the map to the signed change."""
+    n = columns["tokens"]
+    mean_n = sum(n) / len(n)
+    if metric != "perplexity":
+        num = columns["top1"] if metric == "top1_agreement" else columns["kl"]
+        r = sum(num) / sum(n)
+        shift = -1.0 if metric == "top1_agreement" else 0.0
+        return r, [(a - r * t) / mean_n for a, t in zip(num, n)], lambda x: x + shift
+    b, c = columns["base_nll"], columns["cand_nll"]
+    if kind == "relative":  # D = mean NLL change per token; the change is expm1(D)
+        d = (sum(c) - sum(b)) / sum(n)
+        return d, [((ci - bi) - d * t) / mean_n for bi, ci, t in zip(b, c, n)], math.expm1
+    eb, ec = math.exp(sum(b) / sum(n)), math.exp(sum(c) / sum(n))
+    rb, rc = sum(b) / sum(n), sum(c) / sum(n)
+    u = [(ec * (ci - rc * t) - eb * (bi - rb * t)) / mean_n for bi, ci, t in zip(b, c, n)]
+    return ec - eb, u, lambda x: x
+
+
+def _kl_bounds(est: float, infl: list[float], columns: dict[str, list[float]], level: float
+               ) -> tuple[float, float] | None:
+    """KL is positive and right-skewed across windows: the more cautious of two log-scale bounds on each side.
+
+    (a) the delta method on log(mean KL) with its bias term ``CV²/(2m)``; (b) Cox's log-normal
+    interval on the per-window means (token-weighted). Each alone passes a candidate on the
+    limit too often for some shapes of the spread (simulation: tests/govern/test_gate_simulation.py);
+    requiring both keeps the pass rate within alpha.
+    """
+    from kit.eval.stats import t_for
+
+    m = len(infl)
+    a = linearized_bounds(estimate=math.log(est), influence=[u / est for u in infl], alpha=level)
+    if a is None:
+        return None
+    half = (a[1] - a[0]) / 2
+    centre = math.log(est) + (half / t_for(level, m - 1)) ** 2 * m / (2 * m)  # + CV²/(2m), CV² = m·se²
+    w = [t / (sum(columns["tokens"]) / m) for t in columns["tokens"]]
+    y = [math.log(max(k / t, 1e-12)) for k, t in zip(columns["kl"], columns["tokens"])]
+    ybar = sum(wi * yi for wi, yi in zip(w, y)) / m
+    s2 = sum(wi * (yi - ybar) ** 2 for wi, yi in zip(w, y)) / (m - 1)
+    cox = ybar + s2 / 2, t_for(level, m - 1) * math.sqrt(s2 / m + s2 * s2 / (2 * (m - 1)))
+    return (math.exp(min(centre - half, cox[0] - cox[1])), math.exp(max(centre + half, cox[0] + cox[1])))
+
+
+def _bounds(metric: str, kind: str, columns: dict[str, list[float]], noise: NoisePolicy, level: float,
+            seeded_order: bool) -> tuple[tuple[float, float] | None, dict[str, Any]]:
+    """Bounds of the signed change: Student-t on influence values (seeded-order records) or the old bootstrap."""
+    if seeded_order:
+        est, infl, to_delta = _influence(metric, kind, columns)
+        if metric == "kl_mean" and est > 0:
+            b = _kl_bounds(est, infl, columns, level)
+        else:
+            b = linearized_bounds(estimate=est, influence=infl, alpha=level)
+        test = {"test": "paired windows, delta-method Student-t bounds (one-sided)", "windows": len(infl),
+                "alpha": level}
+        return (None if b is None else (to_delta(b[0]), to_delta(b[1]))), test
+    b = bootstrap_bounds(columns=columns, statistic=_statistic(metric, kind), resamples=noise.bootstrap_resamples,
+                         seed=noise.bootstrap_seed, alpha=level)
+    return b, {"test": "paired bootstrap over windows (percentile, one-sided)", "windows": len(columns["tokens"]),
+               "resamples": noise.bootstrap_resamples, "seed": noise.bootstrap_seed, "alpha": level}
+
+
 def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: MetricLimit, delta: float, tokens: int,
-                    noise: NoisePolicy) -> Evidence:
-    """Seeded paired bootstrap over scored windows for perplexity, top-1 agreement or KL.
+                    noise: NoisePolicy, level: float | None = None) -> Evidence:
+    """Paired bounds over scored windows for perplexity, top-1 agreement or KL.
+
+    Records scored in the seeded order get Student-t bounds from per-window influence values;
+    older records (no ``order``) the seeded percentile bootstrap, exactly as before.
 
     Records without per-window data (written before the harness kept it) get no interval:
     the line is ``inconclusive`` with the reason, since nothing shows how far the value may
@@ -139,7 +219,9 @@ def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
         delta: the observed signed change, limit units.
         tokens: tokens scored.
         noise: alpha, resamples and seed.
+        level: the one-sided level of the bounds (default ``noise.alpha``).
     """
+    level = noise.alpha if level is None else level
     b, c = _windows(base, "accuracy", ("nll", "tokens")), _windows(cand, "accuracy", ("nll", "tokens"))
     agree = _windows(cand, "agreement", ("top1", "kl"))
     if agree is not None and c is not None and len(agree["top1"]) != len(c["tokens"]):
@@ -157,8 +239,12 @@ def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
             raise KitError(f"'{cand['eval_set']['name']}' records scored different windows; "
                            "re-evaluate both the same way")
         columns = {"tokens": c["tokens"], "base_nll": b["nll"], "cand_nll": c["nll"]}
-    lo, hi = bootstrap_bounds(columns=columns, statistic=_statistic(limit.metric, limit.limit_kind),
-                              resamples=noise.bootstrap_resamples, seed=noise.bootstrap_seed, alpha=noise.alpha)
+    seeded = unit_index(cand) is not None
+    bounds, test = _bounds(limit.metric, limit.limit_kind, columns, noise, level, seeded)
+    if bounds is None:
+        return Evidence(status="inconclusive", interval=None, mdc=None, needed=None, test=test,
+                        note="no interval: one window shows no spread; score more of the set")
+    lo, hi = bounds
     dlo, dhi = (lo, hi) if limit.direction == "lower" else (-hi, -lo)  # degradation bounds
     status = decide(degradation=(dlo, dhi), limit=limit.limit)
     observed = delta if limit.direction == "lower" else -delta
@@ -168,10 +254,10 @@ def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
         half, gap = (dhi - observed, limit.limit - observed) if below else (observed - dlo, observed - limit.limit)
         needed = math.ceil(tokens * (half / gap) ** 2) if gap > 0 and half > 0 else None
     fmt = "+.2%" if limit.limit_kind == "relative" else "+.4f"
-    note = _note(status, (dlo, dhi), limit.limit, noise.alpha, fmt) + f" ({len(c['tokens'])} windows)"
+    note = _note(status, (dlo, dhi), limit.limit, level, fmt) + f" ({len(c['tokens'])} windows)"
+    if not seeded:
+        note += "; old record (no order seed): bootstrap bounds as before"
     if status == "inconclusive":
         note += (f"; about {needed} tokens would decide it at this spread" if needed
                  else "; the observed change sits on the limit")
-    test = {"test": "paired bootstrap over windows (percentile, one-sided)", "windows": len(c["tokens"]),
-            "resamples": noise.bootstrap_resamples, "seed": noise.bootstrap_seed, "alpha": noise.alpha}
     return Evidence(status=status, interval=(lo, hi), mdc=(hi - lo) / 2, needed=needed, test=test, note=note)

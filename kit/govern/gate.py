@@ -16,17 +16,18 @@ as a baseline measured on the packed engine, is refused unless ``allow_cross_eng
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kit.clock import utc_now
 from kit.engines import DEFAULT_ENGINE, EngineInfo, engine_of
 from kit.environment import stack_fingerprint
 from kit.errors import KitError
-from kit.eval.record import EvalRecord
+from kit.eval.record import SCHEMA, EvalRecord
 from kit.govern.evidence import paired_evidence, window_evidence
 from kit.govern.policy import METRICS, MetricLimit, UseCasePolicy
+from kit.govern.sequential import Look, looks_of
 
 __all__ = ["STATUSES", "VERDICT_SCHEMA", "MetricResult", "Verdict", "gate"]
 
@@ -56,6 +57,9 @@ class MetricResult:
     interval: list[float] | None = None  # one-sided 1 − alpha bounds of delta; None in old verdicts / no data
     mdc: float | None = None  # minimum detectable change (limit units): half the width between the bounds
     needed: int | None = None  # items or tokens that would decide an inconclusive line
+    look: int | None = None  # the planned look that decided it (sequential gate), else the last one seen
+    looks: int | None = None  # planned looks of the set; None for records without a seeded order
+    units: list[int] | None = None  # [seen, in the set]: windows or items at that look
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,8 +138,8 @@ def _as_list(records: dict[str, Any] | Sequence[dict[str, Any]], role: str) -> l
     if not records:
         raise KitError(f"no {role} records given; pass the JSON written by `kit eval --json`")
     for r in records:
-        if not isinstance(r, dict) or r.get("schema") != "kit.eval/1":
-            raise KitError(f"a {role} record is not a kit.eval/1 harness record; "
+        if not isinstance(r, dict) or r.get("schema") != SCHEMA:
+            raise KitError(f"a {role} record is not a {SCHEMA} harness record; "
                            "pass the JSON written by `kit eval --json`")
     shas = {r["model"].get("sha256") for r in records}
     if len(shas) > 1:
@@ -184,8 +188,9 @@ def _value(record: dict[str, Any], metric: str) -> tuple[float, int]:
     return m.value, m.samples
 
 
-def _judge(limit: MetricLimit, base: dict[str, Any], cand: dict[str, Any], policy: UseCasePolicy) -> MetricResult:
-    spec = limit.spec
+def _judge_look(limit: MetricLimit, look: Look, policy: UseCasePolicy, *, sequential: bool) -> MetricResult:
+    """One metric at one look: the evidence at the look's level; a pass needs the policy's minimum sample."""
+    spec, base, cand = limit.spec, look.base, look.cand
     value, n = _value(cand, limit.metric)
     ref = spec.ideal if spec.ideal is not None else _value(base, limit.metric)[0]
     if limit.limit_kind == "relative" and ref == 0:
@@ -195,19 +200,45 @@ def _judge(limit: MetricLimit, base: dict[str, Any], cand: dict[str, Any], polic
     degradation = spec.degradation(delta)
     margin = limit.limit - degradation
     if spec.paired:
-        ev = paired_evidence(base=base, cand=cand, limit=limit, reference=ref, noise=policy.noise)
+        ev = paired_evidence(base=base, cand=cand, limit=limit, reference=ref, noise=policy.noise, level=look.level)
     else:
-        ev = window_evidence(base=base, cand=cand, limit=limit, delta=delta, tokens=n, noise=policy.noise)
+        ev = window_evidence(base=base, cand=cand, limit=limit, delta=delta, tokens=n, noise=policy.noise,
+                             level=look.level)
     unit = spec.samples
     status, note = ev.status, ev.note
-    if n < limit.min_samples:
+    if n < limit.min_samples and not (sequential and status == "fail"):  # a sequential fail stands at any look
         status = "insufficient-samples"
         note = f"{n} {unit} < policy minimum {limit.min_samples}; evaluate more (full set, no --limit/--max-tokens)"
+    if look.total:
+        note = f"look {look.index}/{look.count} ({look.n} of {look.total} {'windows' if unit == 'tokens' else 'items'}"\
+               f", level {look.level:.2g}): {note}"
     return MetricResult(metric=limit.metric, eval_set=limit.eval_set, status=status, value=value, baseline=ref,
                         delta=delta, limit=limit.limit, limit_kind=limit.limit_kind, margin=margin,
                         direction=limit.direction, samples=n, min_samples=limit.min_samples, sample_unit=unit,
                         test=ev.test, note=note, interval=list(ev.interval) if ev.interval else None, mdc=ev.mdc,
-                        needed=ev.needed if status == "inconclusive" else None)
+                        needed=ev.needed if status == "inconclusive" else None,
+                        look=look.index if look.total else None, looks=look.count if look.total else None,
+                        units=[look.n, look.total] if look.total else None)
+
+
+def _judge(limit: MetricLimit, base: dict[str, Any], cand: dict[str, Any], policy: UseCasePolicy, *,
+           sequential: bool) -> MetricResult:
+    """The first look that decides the metric (fail at any look, pass at one meeting min_samples), else the last."""
+    line = look = None
+    for look in looks_of(base=base, cand=cand, alpha=policy.noise.alpha, sequential=sequential):
+        line = _judge_look(limit, look, policy, sequential=sequential)
+        if line.status in ("pass", "fail"):
+            return line
+    assert line is not None and look is not None
+    if sequential and look.n < look.total:  # the candidate stopped (another metric failed) before this one decided
+        return dataclasses.replace(line, note=f"undecided when evaluation stopped at {look.n} of {look.total}; "
+                                              + line.note)
+    return line
+
+
+def _sequential(records: list[dict[str, Any]]) -> bool:
+    """Whether the candidate was evaluated look by look (its records say so)."""
+    return any((r.get("order") or {}).get("sequential") for r in records)
 
 
 def gate(
@@ -216,14 +247,18 @@ def gate(
     candidate: dict[str, Any] | Sequence[dict[str, Any]],
     policy: UseCasePolicy,
     allow_cross_engine: bool = False,
+    sequential: bool | None = None,
 ) -> Verdict:
     """Judge candidate records against baseline records under a use case's tolerances.
 
     Args:
         baseline: harness records of the full-precision baseline (one per eval set).
-        candidate: harness records of the quantized model, same sets and protocols.
+        candidate: harness records of the quantized model, same sets and protocols (partial records of a
+            sequential evaluation pair with the baseline's units by index).
         policy: the use case's :class:`~kit.govern.policy.UseCasePolicy`.
         allow_cross_engine: allow a baseline not measured on the reference engine (the verdict says so).
+        sequential: judge at every planned look with alpha spent across them (:mod:`kit.govern.sequential`);
+            None: as the candidate's records say (``order.sequential``); records without an order have one look.
     """
     base_recs, cand_recs = _as_list(baseline, "baseline"), _as_list(candidate, "candidate")
     base_model, cand_model = base_recs[0]["model"], cand_recs[0]["model"]
@@ -244,7 +279,8 @@ def gate(
         if agreement_ref not in (None, base_model.get("sha256")):
             raise KitError(f"candidate agreement on '{limit.eval_set}' was measured against another model; "
                            "re-evaluate it with --baseline set to the gate's baseline")
-        lines.append(_judge(limit, base, cand, policy))
+        lines.append(_judge(limit, base, cand, policy,
+                            sequential=_sequential(cand_recs) if sequential is None else sequential))
     return Verdict(
         use_case=policy.name,
         passed=all(m.status == "pass" for m in lines),
@@ -252,5 +288,5 @@ def gate(
         baseline={k: base_model.get(k) for k in ("ref", "sha256")} | {"engine": base_engine.to_dict()},
         metrics=tuple(lines), policy=policy.to_dict(),
         stack=stack_fingerprint(cand_recs[0].get("environment", {}), engine=cand_engine.to_dict()),
-        created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), cross_engine=cross,
+        created_at=utc_now(), cross_engine=cross,
     )

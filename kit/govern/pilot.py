@@ -2,7 +2,10 @@
 
 The baseline's records come from a cache when this model was piloted before on the same sets,
 protocol and stack (:mod:`kit.eval.cache`); all candidates are evaluated together, sharing one
-baseline pass per window batch for agreement. The result's ``timings`` hold every stage, the
+baseline pass per window batch for agreement. By default they are evaluated look by look
+(:mod:`kit.govern.pilot_looks`): a candidate stops as soon as the gate has decided it, and each
+result says what fraction of each set it used and why it stopped; ``full=True`` scores
+everything (same order and batches) and gates with the single fixed-sample test. The result's ``timings`` hold every stage, the
 floor (quantizations + one forward pass of each model over each set) and wall / floor.
 """
 
@@ -16,11 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from kit.clock import folder_stamp
 from kit.console import progress_default, stage
 from kit.eval.cache import RecordCache, baseline_keys
 from kit.eval.harness import Protocol, evaluate, evaluate_many
 from kit.eval.tables import summarize
 from kit.govern.gate import gate
+from kit.govern.pilot_looks import evaluate_looks, stop_line
 from kit.govern.policy import UseCasePolicy, get_policy, require_reason
 from kit.govern.registry import Registry
 from kit.govern.serving_defaults import describe, serving_default, serving_target
@@ -123,6 +128,7 @@ class _Plan:
     overwrite: bool
     measure_speed: bool
     progress: bool
+    full: bool = False
 
     def deviating(self, spec: QuantSpec) -> bool:
         """Whether ``spec`` is not the use case's sanctioned method."""
@@ -153,6 +159,14 @@ def _evaluate_together(plan: _Plan, *, base: Any, models: list[Any], cached: lis
             mine.append(record)
         base_records.append(hit if hit is not None else records[-1])
     return base_records, cand_records
+
+
+def _scored(record: dict[str, Any]) -> dict[str, Any]:
+    """A fully scored record's line of the candidate's ``evaluation`` (as :meth:`Progress.summary`)."""
+    order = record.get("order") or {}
+    total = order.get("total") or record["accuracy"].get("windows") or record["accuracy"].get("items") or 0
+    unit = "windows" if record["eval_set"]["kind"] == "text" else "items"
+    return {"scored": order.get("scored", total), "total": total, "unit": unit, "fraction": 1.0 if total else None}
 
 
 def floor_seconds(*, quantize: Sequence[float], baseline: Sequence[dict[str, Any] | None],
@@ -227,11 +241,23 @@ def _run_stages(plan: _Plan, *, cache: Any, reg: Registry | None, owner: str | N
         q_seconds.append(round(time.perf_counter() - t0, 3))
         stage("quantize", f"{spec.method} → {quantized[-1].path} ({q_seconds[-1]:.1f} s)")
     t0 = time.perf_counter()
-    base_records, cand_records = _evaluate_together(plan, base=base, models=[q.model for q in quantized], cached=cached)
+    if plan.full:
+        base_records, cand_records = _evaluate_together(plan, base=base, models=[q.model for q in quantized],
+                                                        cached=cached)
+        evaluation = [{"sets": {name: _scored(r) for (name, _), r in zip(plan.sets, recs)},
+                       "stopped": "full evaluation (--full)"} for recs in cand_records]
+    else:
+        base_records, progress, timings["looks"] = evaluate_looks(
+            sets=plan.sets, policy=plan.policy, base=base, models=[q.model for q in quantized],
+            methods=[s.method for s in plan.specs], cached=cached, measure_speed=plan.measure_speed,
+            progress=plan.progress)
+        cand_records = [list(p.records) for p in progress]
+        evaluation = [p.summary([name for name, _ in plan.sets]) for p in progress]
     timings["evaluate_s"] = round(time.perf_counter() - t0, 3)
     for key, hit, record in zip(keys, cached, base_records):
-        if key is not None and hit is None:
-            cache.put(key, record)
+        order = record.get("order") or {}
+        if key is not None and hit is None and order.get("scored", 0) == order.get("total", 0):
+            cache.put(key, record)  # only whole records: a baseline scored alongside may have stopped early
     source = "cached" if all(c is not None for c in cached) else "evaluated"
     stage("baseline", f"{plan.model}: {_headline(base_records)} ({source})")
     for spec, records in zip(plan.specs, cand_records):
@@ -239,9 +265,12 @@ def _run_stages(plan: _Plan, *, cache: Any, reg: Registry | None, owner: str | N
                       f"({sum(r['seconds']['scoring'] for r in records):.1f} s own forward passes)")
     stage("evaluate", f"{len(plan.specs)} candidate(s) on {len(plan.sets)} set(s), one shared baseline pass "
                       f"({timings['evaluate_s']:.1f} s)")
+    for spec, ev in zip(plan.specs, evaluation):
+        stage("scored", stop_line(spec.method, ev))
     results = [_gate_and_register(plan, spec, q, records, base_records=base_records, reg=reg, owner=owner,
                                   volume_per_day=volume_per_day, seconds={"quantize": qs})
-               for spec, q, records, qs in zip(plan.specs, quantized, cand_records, q_seconds)]
+               | {"evaluation": ev, "scored": stop_line(spec.method, ev)}
+               for spec, q, records, qs, ev in zip(plan.specs, quantized, cand_records, q_seconds, evaluation)]
     timings["quantize_s"] = {s.method: qs for s, qs in zip(plan.specs, q_seconds)}
     timings["gate_s"] = round(sum(r["seconds"]["gate"] for r in results), 3)
     timings["register_s"] = round(sum(r["seconds"].get("register", 0.0) for r in results), 3)
@@ -270,6 +299,7 @@ def run_pilot(
     measure_speed: bool = True,
     progress: bool | None = None,
     cache: RecordCache | str | os.PathLike[str] | bool | None = None,
+    full: bool = False,
 ) -> dict[str, Any]:
     """Pilot quantization of ``model`` for ``use_case`` and return a JSON-able result.
 
@@ -293,6 +323,8 @@ def run_pilot(
         progress: progress bars (default: terminal/notebook detection).
         cache: the baseline-record cache (a :class:`~kit.eval.cache.RecordCache` or its folder); the kit's
             default cache when None or True; False to always evaluate the baseline.
+        full: score every candidate on every set in full and gate once (studies, the bench's comparison);
+            by default candidates are evaluated look by look and stop once the gate has decided.
     """
     started = time.perf_counter()
     policy = get_policy(use_case, path=policies)
@@ -302,10 +334,10 @@ def run_pilot(
     protocol = protocol or Protocol()
     plan = _Plan(model=model, policy=policy, specs=specs, reason=reason,
                  sets=tuple((name, protocol) for name in policy.eval_sets),
-                 out=Path(out_dir or runs_dir() / f"pilot-{_slug(model)}-{use_case}-{time.strftime('%Y%m%d-%H%M%S')}"
+                 out=Path(out_dir or runs_dir() / f"pilot-{_slug(model)}-{use_case}-{folder_stamp()}"
                           ).resolve(),
                  device=device, overwrite=overwrite, measure_speed=measure_speed,
-                 progress=progress_default() if progress is None else progress)
+                 progress=progress_default() if progress is None else progress, full=full)
     extra = f" (reason: {reason})" if any(plan.deviating(s) for s in specs) else ""
     stage("pilot", f"{model} for {use_case}: sanctioned {policy.default_method}; trying {', '.join(methods)}{extra}")
     serving = serving_default(policy, serving_target(device))  # which target's default applies here, and why

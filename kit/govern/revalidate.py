@@ -26,7 +26,10 @@ def protocol_from_record(record: dict[str, Any]) -> Protocol:
     """
     p, lat = record["protocol"], record.get("latency") or {}
     defaults = Protocol()
+    order = p.get("order")  # records before the seeded order: natural order, one segment
     return Protocol(
+        order_seed=order["seed"] if isinstance(order, dict) else None,
+        looks=tuple(order["looks"]) if isinstance(order, dict) else defaults.looks,
         context_length=p.get("context_length", defaults.context_length), stride=p.get("stride"),
         max_tokens=p.get("max_tokens"), limit=p.get("limit"),
         max_new_tokens=p.get("max_new_tokens", defaults.max_new_tokens),

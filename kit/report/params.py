@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kit.errors import KitError
+from kit.models import DEFAULT_MODEL
 
 __all__ = ["ADOPTION", "PILOT", "REVALIDATION", "Param", "check_parameters", "coerce", "public_parameters"]
 
@@ -32,7 +33,7 @@ class Param:
 _NUM = (int, float)
 #: notebooks/06_pilot_report.ipynb
 PILOT: dict[str, Param] = {
-    "model": Param((str,), "smollm2-135m", "baseline alias or folder"),
+    "model": Param((str,), DEFAULT_MODEL, "baseline alias or folder"),
     "use_case": Param((str,), "chat-assistant", "a use case of the policy file"),
     "entries": Param((list,), [], "registry entry ids to report (default: the latest pilot of model/use case)"),
     "run_if_missing": Param((bool,), True, "run a pilot when the registry holds none"),

@@ -19,11 +19,11 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from kit.clock import folder_stamp
 from kit.errors import KitError
 from kit.io import atomic_dir, cache_dir, check_replaceable, runs_dir
 from kit.leftovers import clean_stale, pid_alive
@@ -272,7 +272,7 @@ def run_report(*, kind: str, out: str | os.PathLike[str], parameters: Mapping[st
                                            cwd=os.getcwd(), execution_timeout=timeout,  # relative paths as typed
                                            extra_arguments=_KERNEL_ARGS)
         except PapermillExecutionError as exc:
-            keep = failures_dir() / f"{out.name}-{time.strftime('%Y%m%d-%H%M%S')}.ipynb"
+            keep = failures_dir() / f"{out.name}-{folder_stamp()}.ipynb"
             keep.parent.mkdir(parents=True, exist_ok=True)
             text = executed.read_text(encoding="utf-8") if executed.is_file() else "{}"
             fd = os.open(keep, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # private: it may hold paths and data

@@ -99,7 +99,7 @@ def render_result(result: dict[str, Any]) -> str:
     from kit.eval.tables import format_table
 
     parts = [format_table(result["table"])]
-    parts += [c["verdict_text"] for c in result["candidates"]]
+    parts += [c["verdict_text"] + (f"\nscored: {c['scored']}" if c.get("scored") else "") for c in result["candidates"]]
     parts.append(decision_sentence(result)[0])
     return "\n\n".join(parts)
 

@@ -32,6 +32,8 @@ def test_miss_then_hit_returns_the_stored_record(tmp_path, record):
 @pytest.mark.parametrize("change", [
     {"weights_sha256": "c" * 64}, {"set_sha256": "d" * 64}, {"protocol": Protocol(max_tokens=256)},
     {"protocol": Protocol(max_tokens=512, batch_size=8)}, {"measure_speed": False},
+    {"protocol": Protocol(max_tokens=512, order_seed=1)}, {"protocol": Protocol(max_tokens=512, looks=(0.5, 1.0))},
+    {"protocol": Protocol(max_tokens=512, order_seed=None)},
     {"stack": STACK | {"packages": {"torch": "2.6.0"}}}, {"stack": STACK | {"device": "cuda"}},
 ])
 def test_any_key_field_change_is_a_miss(tmp_path, record, change):

@@ -65,6 +65,12 @@ def test_pilot_end_to_end_on_the_real_model(tmp_path, capsys, monkeypatch):
     kl = {m: next(x for x in v["metrics"] if x["metric"] == "kl_mean") for m, v in verdicts.items()}
     assert kl["bnb-int8"]["value"] < 0.08 < kl["bnb-nf4"]["value"] and kl["bnb-nf4"]["status"] == "fail"
     assert [r["method"] for r in result["table"]] == ["baseline", "bnb-nf4", "bnb-int8"]
+    # look by look: NF4 stopped on its KL fail before scoring all of everyday-mc; int8 needed every item
+    nf4, int8 = (c["evaluation"] for c in result["candidates"])
+    assert nf4["stopped"].startswith("fail: kl_mean at look 1") and nf4["sets"]["everyday-mc"]["fraction"] < 1
+    assert int8["sets"]["everyday-mc"] == {"scored": 10, "total": 10, "unit": "items", "fraction": 1.0}
+    assert "[scored] bnb-nf4: stdlib-docs 2/2 windows" in printed and "[look] 1:" in printed
+    assert [len(t["scored"]) for t in result["timings"]["looks"]][0] == 3
     assert result["decision"]["recommended"] == "bnb-int8"  # the default failed: the smallest passing one
     assert rc == 0 and "decision: bnb-int8" in printed
     with Registry.open(registry) as reg:
