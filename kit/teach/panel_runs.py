@@ -201,6 +201,7 @@ def start_run(
             raise RunCancelled()
 
     def body() -> None:
+        (run.dir / LOG_FILE).touch()  # the panel's "details" shows it from the start, empty until a library speaks
         try:
             with quiet_libraries(run.dir / LOG_FILE), on_stage(on_line):
                 with _progress_hook(run):

@@ -109,20 +109,20 @@ def test_bad_parameters_are_refused_before_a_kernel_starts(tmp_path, capsys):
         run_report(kind="pilot", out=out, parameters={"limit": "20"})
     with pytest.raises(KitError, match="run_if_missing must be bool"):
         run_report(kind="pilot", out=out, parameters={"run_if_missing": 1})
-    assert main(["report", "pilot", "--model", "m", "--use-case", "u", "--out", str(out), "--max-tokens", "many"]) == 2
+    assert main(["report", "pilot", "--model", "m", "--use-case", "chat-assistant", "--out", str(out), "--max-tokens", "many"]) == 2
     err = capsys.readouterr().err
     assert err == "error: parameter max_tokens must be int or None, got 'many'\n"
-    assert main(["report", "pilot", "--model", "m", "--use-case", "u", "--out", str(out), "-p", "volume=3"]) == 2
+    assert main(["report", "pilot", "--model", "m", "--use-case", "chat-assistant", "--out", str(out), "-p", "volume=3"]) == 2
     assert capsys.readouterr().err.startswith("error: unknown parameter volume; known: model, use_case")
     for flag, value in (("--utilisation", "0"), ("--utilisation", "nan"), ("--utilisation", "1.5"), ("--price", "0"),
                         ("--price", "inf")):
-        assert main(["report", "pilot", "--model", "m", "--use-case", "u", "--out", str(out), flag, value]) == 2
+        assert main(["report", "pilot", "--model", "m", "--use-case", "chat-assistant", "--out", str(out), flag, value]) == 2
         err = capsys.readouterr().err
         assert "must be a finite number > 0" in err and len(err.splitlines()) == 1
     empty = str(tmp_path / "empty.sqlite")
-    assert main(["report", "pilot", "--model", "m", "--use-case", "u", "--out", str(out), "--registry", empty]) == 2
-    assert capsys.readouterr().err == (f"error: the registry {empty} holds no pilot of m for u; run "
-                                       "`kit pilot --model m --use-case u` first or pass --run\n")
+    assert main(["report", "pilot", "--model", "m", "--use-case", "chat-assistant", "--out", str(out), "--registry", empty]) == 2
+    assert capsys.readouterr().err == (f"error: the registry {empty} holds no pilot of m for chat-assistant; run "
+                                       "`kit pilot --model m --use-case chat-assistant` first or pass --run\n")
     assert not out.exists()
 
 
