@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.console import progress_default, stage
+from kit.errors import KitError
 from kit.eval.cache import RecordCache, baseline_keys
 from kit.eval.harness import Protocol, evaluate, evaluate_many
 from kit.eval.tables import summarize
@@ -24,6 +25,7 @@ from kit.govern.gate import gate
 from kit.govern.policy import UseCasePolicy, get_policy, require_reason
 from kit.govern.registry import Registry
 from kit.govern.serving_defaults import describe, serving_default, serving_target
+from kit.govern.template import template_plan, validated_template, warn_unreviewed
 from kit.io import runs_dir
 from kit.quant.spec import QuantSpec
 
@@ -255,7 +257,7 @@ def _run_stages(plan: _Plan, *, cache: Any, reg: Registry | None, owner: str | N
 def run_pilot(
     *,
     model: str,
-    use_case: str,
+    use_case: str | None = None,
     candidates: Sequence[QuantSpec | str] | None = None,
     reason: str | None = None,
     protocol: Protocol | None = None,
@@ -270,12 +272,13 @@ def run_pilot(
     measure_speed: bool = True,
     progress: bool | None = None,
     cache: RecordCache | str | os.PathLike[str] | bool | None = None,
+    like: str | None = None,
 ) -> dict[str, Any]:
     """Pilot quantization of ``model`` for ``use_case`` and return a JSON-able result.
 
     Args:
         model: the baseline (alias or folder).
-        use_case: a use case of the policy file.
+        use_case: a use case of the policy file (the template's with ``like``).
         candidates: what to try, as :class:`~kit.quant.spec.QuantSpec` s or bare method names
             (default: the use case's sanctioned method with default settings).
         reason: why, when trying anything other than the sanctioned method (required then).
@@ -293,8 +296,15 @@ def run_pilot(
         progress: progress bars (default: terminal/notebook detection).
         cache: the baseline-record cache (a :class:`~kit.eval.cache.RecordCache` or its folder); the kit's
             default cache when None or True; False to always evaluate the baseline.
+        like: a validated registry entry whose recipe to replay on ``model`` (``kit pilot --like``).
     """
     started = time.perf_counter()
+    template = validated_template(entry_id=like, registry=registry) if like else None  # before any work
+    if template is not None:
+        use_case, candidates, reason = template_plan(entry=template, use_case=use_case, candidates=candidates,
+                                                     reason=reason)
+    if use_case is None:
+        raise KitError("the pilot needs a use case: pass --use-case, or --like ENTRY_ID to replay a validated pilot")
     policy = get_policy(use_case, path=policies)
     specs = tuple(QuantSpec.of(c) for c in (candidates or [policy.default_method]))
     methods = [s.method for s in specs]
@@ -310,6 +320,10 @@ def run_pilot(
     stage("pilot", f"{model} for {use_case}: sanctioned {policy.default_method}; trying {', '.join(methods)}{extra}")
     serving = serving_default(policy, serving_target(device))  # which target's default applies here, and why
     stage("serving", describe(serving))
+    if template is not None:
+        stage("template", f"replaying entry {template.id}'s recipe ({template.method} for {use_case}, validated on "
+                          f"{template.baseline_ref}); each entry records template_of {template.id}")
+    warn_unreviewed(policy=policy, model=model)
 
     reg = None if not register else registry if isinstance(registry, Registry) else Registry.open(registry)
     try:
@@ -329,7 +343,8 @@ def run_pilot(
     return {
         "model": model, "use_case": use_case, "policy": policy.to_dict(), "methods": methods, "reason": reason,
         "protocol": {"max_tokens": protocol.max_tokens, "limit": protocol.limit},
-        "specs": [s.to_dict() for s in specs], "out_dir": str(plan.out), "baseline": {"records": base_records},
+        "specs": [s.to_dict() for s in specs], "template_of": template.id if template else None,
+        "out_dir": str(plan.out), "baseline": {"records": base_records},
         "candidates": results, "table": decision_table(baseline=base_records, candidates=results),
         "decision": _decide(policy.default_method, results), "seconds": round(wall, 1),
         "serving_default": dataclasses.asdict(serving),
