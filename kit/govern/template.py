@@ -16,6 +16,7 @@ from kit.errors import KitError
 from kit.govern.policy import UseCasePolicy
 from kit.govern.registry import Entry, Registry
 from kit.quant.methods import METHODS
+from kit.quant.quantize import GROUP_SIZES
 from kit.quant.spec import CalibrationSpec, QuantSpec
 
 __all__ = ["recipe_commands", "recipe_of", "template_plan", "validated_template", "warn_unreviewed"]
@@ -30,7 +31,7 @@ def recipe_of(entry: Entry) -> dict[str, Any]:
     config = entry.quant_config or {}
     spec = config.get("spec")
     if isinstance(spec, dict):
-        method, bits, group_size = spec["method"], spec.get("bits"), spec.get("group_size")
+        method, bits, group_size = spec["method"], spec.get("bits") or entry.bits, spec.get("group_size")
         ignore, scheme, cal = list(spec.get("ignore") or []), dict(spec.get("scheme") or {}), spec.get("calibration")
     else:  # logged before the spec was: the resolved values (lm_head is the method's own, not the user's)
         method, bits, group_size = entry.method, entry.bits, config.get("group_size")
@@ -39,8 +40,10 @@ def recipe_of(entry: Entry) -> dict[str, Any]:
         record = config.get("calibration") or {}
         cal = {k: record[k] for k in ("name", "samples", "seq_len", "seed") if k in record} or None
     calibrated = method in METHODS and METHODS[method].calibrated
+    chosen = config.get("group_size")
     return {"entry": entry.id, "baseline": entry.baseline_ref, "use_case": entry.use_case, "method": method,
-            "bits": bits, "group_size": group_size if isinstance(group_size, int) else None, "scheme": scheme,
+            "bits": bits, "group_size": group_size if isinstance(group_size, int) else None,
+            "group_size_chosen": chosen if isinstance(chosen, int) else None, "scheme": scheme,
             "ignore": ignore, "calibration": cal if calibrated else None, "reason": entry.reason,
             "template_of": config.get("template_of")}
 
@@ -106,6 +109,10 @@ def recipe_commands(entry: Entry, *, model: str = "NEW-BASELINE") -> list[str]:
     shape = f"{r['method']} {r['bits']}-bit" if r["bits"] else r["method"]
     lines = [f"# entry {entry.id}: {shape} of {r['baseline']} for {r['use_case']}" + (f", itself following entry {r['template_of']}" if r["template_of"] else ""),
              shlex.join(quant + ["--out", f"runs/{r['method']}"])]
+    if not r["group_size"] and r["group_size_chosen"]:
+        sizes = "/".join(map(str, GROUP_SIZES))
+        lines.append(f"# group size: the automatic rule (largest of {sizes} dividing every width) chose "
+                     f"{r['group_size_chosen']} here; add --group-size {r['group_size_chosen']} to pin it")
     if r["scheme"]:
         lines.append(f"# scheme overrides (QuantSpec(scheme=...); no CLI flag): {r['scheme']}")
     lines += [f"# replay the whole validated pilot on another baseline ({r['use_case']}, same recipe):",
