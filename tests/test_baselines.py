@@ -8,7 +8,6 @@ from helpers import tiny_model
 from kit.baselines import read_entry, store_path
 from kit.cli.main import main
 from kit.errors import KitError
-from kit.model_files import BASELINE_FILE
 from kit.models import load_model, prepare_baseline, resolve_path
 
 
