@@ -110,7 +110,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("baseline", help="the baseline store: prepare the embedded model, add your own, list, verify")
     p.add_argument("words", nargs="*", metavar="[add|list|show|verify] NAME",
                    help=f"a baseline name (default {DEFAULT_MODEL}), after an optional verb")
-    p.add_argument("--from", dest="source", default=None, help="add: the model folder or hub id (online only)")
+    p.add_argument("--from", dest="source", default=None, metavar="FOLDER|HUB_ID",
+                   help="add: the model folder or hub id (online only)")
     p.add_argument("--revision", default=None, help="add: the hub revision (default: main)")
     p.add_argument("--pin", action="store_true", help="add: link the source's files in place (hashed, not copied)")
     p.add_argument("--copy", action="store_true", help="add: copy even a large model (default: pin above 4 GiB)")
