@@ -107,7 +107,8 @@ def recipe_commands(entry: Entry, *, model: str = "NEW-BASELINE") -> list[str]:
                   str(cal["seq_len"]), "--seed", str(cal["seed"])]
     quant += ["--ignore", ",".join(r["ignore"])] if r["ignore"] else []
     shape = f"{r['method']} {r['bits']}-bit" if r["bits"] else r["method"]
-    lines = [f"# entry {entry.id}: {shape} of {r['baseline']} for {r['use_case']}" + (f", itself following entry {r['template_of']}" if r["template_of"] else ""),
+    followed = f", itself following entry {r['template_of']}" if r["template_of"] else ""
+    lines = [f"# entry {entry.id}: {shape} of {r['baseline']} for {r['use_case']}{followed}",
              shlex.join(quant + ["--out", f"runs/{r['method']}"])]
     if not r["group_size"] and r["group_size_chosen"]:
         sizes = "/".join(map(str, GROUP_SIZES))

@@ -228,9 +228,9 @@ def build_panel(*, selection: Selection | None = None, preset: str | None = None
     """
     import ipywidgets as w
 
+    from kit.baselines import store_names
     from kit.eval.sets import bundled_sets
     from kit.govern.policy import load_policies
-    from kit.baselines import store_names
     from kit.models import ALIASES
 
     s = selection or Selection()
