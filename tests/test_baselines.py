@@ -91,3 +91,19 @@ def test_remote_code_hub_and_names_are_refused_before_any_work(store, capsys, mo
         assert code == 2 and says in err
     code, _, err = _run(capsys, "baseline", "verify", "nobody")
     assert code == 2 and "kit baseline add nobody --from FOLDER" in err
+
+
+def test_a_bf16_model_stays_bf16_on_disk(store, capsys, tmp_path):
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    bf16 = tmp_path / "bf16"
+    shutil.copytree(store, bf16)
+    weights = {k: v.to(torch.bfloat16) for k, v in load_file(bf16 / "model.safetensors").items()}
+    save_file(weights, str(bf16 / "model.safetensors"), metadata={"format": "pt"})
+    assert _run(capsys, "baseline", "add", "half", "--from", bf16)[0] == 0
+    assert read_entry("half")["dtype"] == "bfloat16"
+    stored = store_path("half") / "model.safetensors"
+    assert stored.read_bytes() == (bf16 / "model.safetensors").read_bytes()  # copied as is, never re-saved

@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("eval", help="evaluate a model on evaluation sets")
-    p.add_argument("--model", required=True, help=f"alias ({DEFAULT_MODEL}), folder or hub id")
+    p.add_argument("--model", required=True,
+                   help=f"baseline name ({DEFAULT_MODEL} or one from `kit baseline list`), folder or hub id")
     p.add_argument("--eval", required=True, action="append", help="bundled set name or .jsonl/.txt path (repeatable)")
     p.add_argument("--baseline", default=None, help="reference for agreement (default: the artifact's recorded baseline)")
     p.add_argument("--no-baseline", action="store_true", help="skip agreement with the baseline")
