@@ -35,7 +35,7 @@ def _source_text(info: dict[str, Any]) -> str:
         return f"hub {src['hub']} @ {src.get('revision')}"
     if "path" in src:
         return f"{info.get('mode', 'copied')} from {src['path']}"
-    return f"embedded ({src.get('distribution', '?')}, source sha256 {src.get('sha256', '?')})"
+    return f"embedded ({src.get('distribution', '?')}, source sha256 {str(src.get('sha256', '?'))[:12]})"
 
 
 def _list() -> None:

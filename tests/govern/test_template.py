@@ -76,6 +76,8 @@ def test_second_architecture_follows_the_first_pilot_then_debugs(teams, capsys):
         assert entry_b.baseline_sha256 == read_entry("team-b")["weights_sha256"]  # the store manifest's hash
         assert reg.get(entry_a).baseline_ref == "team-a" and reg.get(entry_a).template_of is None
 
+    assert main(["registry", "show", entry_b.id, "--registry", str(registry)]) == 0
+    assert f"followed the validated pilot of entry {entry_a}" in capsys.readouterr().out
     assert main(["registry", "recipe", entry_b.id, "--registry", str(registry)]) == 0
     recipe = capsys.readouterr().out
     assert "kit quantize --model team-b --method rtn --bits 4" in recipe and f"following entry {entry_a}" in recipe
