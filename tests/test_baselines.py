@@ -57,7 +57,7 @@ def test_add_verify_and_refuse_a_bit_flip_in_any_file(mode, store, capsys, tmp_p
     assert _run(capsys, "baseline", "verify", "team-a")[0] == 0
 
 
-def test_a_baseline_is_never_silently_replaced(store, capsys, tmp_path):
+def test_a_baseline_is_never_silently_replaced(store, capsys, tmp_path, monkeypatch):
     assert _run(capsys, "baseline", "add", "team-a", "--from", store)[0] == 0
     before = read_entry("team-a")
     code, _, err = _run(capsys, "baseline", "add", "team-a", "--from", store)
@@ -68,6 +68,19 @@ def test_a_baseline_is_never_silently_replaced(store, capsys, tmp_path):
     code, _, err = _run(capsys, "baseline", "add", "team-a", "--from", broken, "--force")
     assert code == 2 and "no .safetensors weights" in err
     assert read_entry("team-a") == before  # the old one stays until a new one verifies
+    import shutil
+
+    def damaged_copy(src, dst):  # a copy that does not verify (a disk error, a source changing under the read)
+        shutil.copyfile(src, dst)
+        with open(dst, "ab") as f:
+            f.write(b"\0")
+
+    monkeypatch.setattr("kit.baselines.shutil.copy2", damaged_copy)
+    code, _, err = _run(capsys, "baseline", "add", "team-a", "--from", store, "--force")
+    assert code == 2 and "do not match the source" in err
+    assert read_entry("team-a") == before and _run(capsys, "baseline", "verify", "team-a")[0] == 0
+    monkeypatch.undo()
+    monkeypatch.setenv("KIT_CACHE", str(tmp_path / "cache"))
     other = tiny_model(tmp_path / "other", family="qwen2")
     assert _run(capsys, "baseline", "add", "team-a", "--from", other, "--force")[0] == 0
     assert read_entry("team-a")["description"].startswith("Qwen2ForCausalLM")
