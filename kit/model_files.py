@@ -102,11 +102,14 @@ def verify_folder(path: Path) -> tuple[str | None, dict[str, Any] | None, dict[s
         path: the model folder.
     """
     baseline_log = path / BASELINE_FILE
-    alias = path.name  # the cache names a baseline's folder after its alias
+    alias, raw = path.name, None  # the cache names a baseline's folder after its alias
     if baseline_log.is_file():
         raw = _read_json(baseline_log, fix=f"rebuild it with `kit baseline {alias} --force`")
         alias = str(raw.get("alias", alias)) if isinstance(raw, dict) else alias
-    base_fix = f"rebuild it with `kit baseline {alias} --force`"
+    source = raw.get("source") if isinstance(raw, dict) else None
+    origin = (source.get("path") or source.get("hub")) if isinstance(source, dict) else None
+    base_fix = (f"if the change was intended, re-add it with `kit baseline add {alias} --from {origin} --force`"
+                if origin else f"rebuild it with `kit baseline {alias} --force`")
     quant_fix = "re-create it with `kit quantize ... --overwrite` (or delete the folder)"
     baseline = read_log(baseline_log, fix=base_fix)
     quant = read_log(path / QUANT_FILE, fix=quant_fix)

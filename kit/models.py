@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kit.baselines import store_names, store_path
 from kit.clock import utc_now
 from kit.console import hf_progress, progress_default
 from kit.engines import DEFAULT_ENGINE, ENGINES, EngineInfo
@@ -232,10 +233,13 @@ def resolve_path(ref: str) -> Path | None:
     """The local folder behind ``ref`` (preparing an alias's baseline), or None for a hub id.
 
     Args:
-        ref: alias, local folder or hub id.
+        ref: alias, baseline name (the store), local folder or hub id.
     """
     if ref in ALIASES:
         return prepare_baseline(ref)
+    stored = store_path(ref)
+    if stored is not None:  # a baseline added with `kit baseline add`
+        return stored
     path = Path(ref).expanduser()
     if ".partial-" in path.name:  # kit.io.atomic_dir's temp folder: an interrupted write
         raise KitError(f"{ref} is an unfinished write (interrupted run); delete it and run the command again")
@@ -248,8 +252,13 @@ def resolve_path(ref: str) -> Path | None:
         if not hub_offline() or _in_hub_cache(ref):
             return None  # a hub id
         raise KitError(f"model folder '{ref}' not found (offline, so it is not tried as a hub id); check the path, "
-                       f"or use an alias ({', '.join(sorted(ALIASES))})")
-    raise KitError(f"model '{ref}' not found: not an alias ({', '.join(sorted(ALIASES))}), folder or hub id")
+                       f"or use a baseline name ({_known()})")
+    raise KitError(f"model '{ref}' not found: not an alias or baseline name ({_known()}), folder or hub id; "
+                   "add yours with `kit baseline add NAME --from FOLDER`")
+
+
+def _known() -> str:
+    return ", ".join(sorted({*ALIASES, *store_names()}))
 
 
 def _in_hub_cache(ref: str) -> bool:
@@ -265,7 +274,7 @@ def check_context_length(ref: str, context_length: int) -> None:
         ref: alias, folder or hub id (hub ids and unprepared aliases are checked after loading).
         context_length: tokens per perplexity window.
     """
-    path = _baseline_dir(ref) if ref in ALIASES else Path(ref).expanduser()
+    path = _baseline_dir(ref) if ref in ALIASES else store_path(ref) or Path(ref).expanduser()
     if not (path / "config.json").is_file():
         return
     limit = config_max_positions(path)
@@ -312,7 +321,8 @@ def load_model(
         ref: ``smollm2-135m``, a local folder, or a hub id such as ``org/name``.
         device: ``cpu``, ``cuda`` or ``cuda:N``; automatic when None.
         dtype: ``float32``/``bfloat16``/``float16`` for unquantized weights; float32 when None (reference engine).
-        trust_remote_code: allow custom modelling code from the checkpoint (off by default).
+        trust_remote_code: allow custom modelling code from the checkpoint (off by default; a store baseline
+            added with ``--trust-remote-code`` has its hashed code accepted).
         engine: ``reference`` (dequantized, the model's float dtype) or ``packed`` (a compressed-tensors
             artifact's own integer codes on packed CPU kernels, bfloat16 activations; docs/engines.md).
     """
@@ -329,6 +339,7 @@ def load_model(
         if dtype not in (None, "bfloat16"):
             raise KitError(f"the packed engine runs in bfloat16; drop dtype={dtype!r} or use engine='reference'")
         return _load_packed(ref, path=path, sha=sha, quant=quant)
+    trust_remote_code = trust_remote_code or bool((baseline or {}).get("trust_remote_code"))  # accepted when added
     kwargs: dict[str, Any] = {"use_safetensors": True, "trust_remote_code": trust_remote_code}
     if quant and quant.get("library") in PLACED_ON_LOAD:
         kwargs["device_map"] = device  # bitsandbytes places weights while loading

@@ -93,7 +93,7 @@ def _check_inputs(args: argparse.Namespace) -> set[str]:
     from kit.eval.sets import load_set
 
     sets = list(getattr(args, "eval", None) or [])
-    if getattr(args, "command", None) == "pilot":
+    if getattr(args, "command", None) == "pilot" and args.use_case:  # with --like only: the entry's, checked later
         from kit.govern.policy import get_policy
 
         sets += get_policy(args.use_case, path=args.policies).eval_sets

@@ -122,7 +122,8 @@ def register(sub: Any) -> None:
         sub: the ``add_subparsers`` object of the main parser.
     """
     p = sub.add_parser("debug", help="diagnose why a quantized model fails its gate (ranked, per module); --bisect finds a fix")
-    p.add_argument("--baseline", required=True, help="the fp32 baseline: alias or folder")
+    p.add_argument("--baseline", required=True,
+                   help="the full-precision baseline: a baseline name (`kit baseline list`) or folder")
     p.add_argument("--candidate", required=True, help="the quantized artifact folder")
     p.add_argument("--use-case", default=None, help="policy use case (default: the candidate's registry entry)")
     p.add_argument("--json", default=None, help="write the diagnosis here")

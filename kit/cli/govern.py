@@ -65,9 +65,15 @@ def cmd_registry(args: argparse.Namespace) -> int:
                   f"owner {entry.owner}, {entry.volume_per_day or '-'} req/day, aliases {', '.join(entry.aliases) or '-'}")
             if entry.reason:
                 print(f"reason for deviating from the default: {entry.reason}")
+            if entry.template_of:
+                print(f"followed the validated pilot of entry {entry.template_of} (`kit registry recipe {entry.id}`)")
             print(Verdict.from_dict(history[-1].verdict).format())
             steps = [f"{h.created_at[:19]} {h.kind} {h.decision}" for h in history]
             print("history: " + "; ".join(steps))
+        elif args.action == "recipe":
+            from kit.govern.template import recipe_commands
+
+            print("\n".join(recipe_commands(reg.get(args.target))))
         elif args.action in ("incident", "incidents", "import"):
             _adoption_action(reg, args)
         elif args.action == "promote":
@@ -175,11 +181,18 @@ def cmd_pilot(args: argparse.Namespace) -> int:
     from kit.govern.policy import get_policy
     from kit.quant.spec import QuantSpec
 
-    methods = args.methods or [get_policy(args.use_case, path=args.policies).default_method]
-    calibration = calibration_from_args(args)
-    candidates = [QuantSpec(method=m, bits=args.bits, group_size=args.group_size, calibration=calibration)
-                  for m in methods]
-    result = run_pilot(
+    candidates = None
+    if args.like:
+        if args.methods or args.bits is not None or args.group_size is not None:
+            raise KitError("--like replays the entry's recipe; drop --methods/--bits/--group-size (or leave out --like)")
+    elif not args.use_case:
+        raise KitError("kit pilot needs --use-case (or --like ENTRY_ID to replay a validated pilot's recipe)")
+    else:
+        methods = args.methods or [get_policy(args.use_case, path=args.policies).default_method]
+        calibration = calibration_from_args(args)
+        candidates = [QuantSpec(method=m, bits=args.bits, group_size=args.group_size, calibration=calibration)
+                      for m in methods]
+    result = run_pilot(like=args.like,
         model=args.model, use_case=args.use_case, candidates=candidates, reason=args.reason, owner=args.owner,
         volume_per_day=args.volume, protocol=Protocol(max_tokens=args.max_tokens, limit=args.limit),
         out_dir=args.out_dir, overwrite=args.overwrite, registry=args.registry, register=not args.no_register,
@@ -224,11 +237,12 @@ def register(sub: Any) -> None:
                            ("find", "entries of a model (reuse before quantizing again)"),
                            ("promote", "set an alias (default champion) after a passing validation"),
                            ("stale", "entries last validated on another stack"),
+                           ("recipe", "an entry's recipe as the commands to type (and to replay it with --like)"),
                            ("incident", "log a regression caught at the gate or reached production"),
                            ("incidents", "list logged regression incidents"),
                            ("import", "import an inventory or incident log from CSV")):
         v = verbs.add_parser(name, parents=[where], help=helptext)
-        if name in ("show", "find", "promote", "incident"):
+        if name in ("show", "find", "promote", "incident", "recipe"):
             v.add_argument("target", metavar="MODEL" if name == "find" else "ID")
         v.set_defaults(func=cmd_registry, use_case=None, alias="champion", json=None, device=None)
     verbs.choices["list"].add_argument("--use-case", default=None)
@@ -249,8 +263,11 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_revalidate)
 
     p = sub.add_parser("pilot", parents=[where, pol], help="baseline → quantize → evaluate → gate → register")
-    p.add_argument("--model", required=True, help="baseline alias or folder")
-    p.add_argument("--use-case", required=True)
+    p.add_argument("--model", required=True, help="baseline name (see `kit baseline list`) or folder")
+    p.add_argument("--use-case", default=None, help="a use case of the policy file (with --like: the entry's)")
+    p.add_argument("--like", default=None, metavar="ENTRY_ID",
+                   help="replay a validated entry's recipe (method, bits, group size, scheme, calibration, ignore "
+                        "list, use case) on this baseline; recorded as template_of")
     p.add_argument("--methods", nargs="+", default=None, help="methods to try, of: " + ", ".join(METHOD_NAMES)
                    + " (default: the sanctioned one)")
     p.add_argument("--reason", default=None, help="why deviate from the sanctioned method (required then)")

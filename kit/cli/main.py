@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from kit.cli import debug, govern, quant, report, speed, teach
+from kit.cli import baselines, debug, govern, quant, report, speed, teach
 from kit.cli._args import add_protocol_args, protocol_from_args
 from kit.cli._checks import check_args
 from kit.console import quiet_cli
@@ -70,19 +70,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_baseline(args: argparse.Namespace) -> int:
-    """Prepare the hashed fp32 baseline of an embedded model, or verify every file of an existing one."""
-    from kit.model_files import verify_folder
-    from kit.models import prepare_baseline
-
-    path = prepare_baseline(args.alias, force=args.force)
-    sha, info, _ = verify_folder(path)  # a changed, missing or added file → error naming `kit baseline --force`
-    source = (info or {}).get("source")
-    print(f"baseline {args.alias}: {path} (verified {len((info or {}).get('files') or {})} files)\n"
-          f"  weights sha256 {sha}\n  source  sha256 {source.get('sha256') if isinstance(source, dict) else '?'}")
-    return 0
-
-
 def cmd_sets(args: argparse.Namespace) -> int:
     """List the bundled evaluation and calibration sets."""
     from kit.eval.sets import bundled_sets, load_set
@@ -122,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("eval", help="evaluate a model on evaluation sets")
-    p.add_argument("--model", required=True, help=f"alias ({DEFAULT_MODEL}), folder or hub id")
+    p.add_argument("--model", required=True,
+                   help=f"baseline name ({DEFAULT_MODEL} or one from `kit baseline list`), folder or hub id")
     p.add_argument("--eval", required=True, action="append", help="bundled set name or .jsonl/.txt path (repeatable)")
     p.add_argument("--baseline", default=None, help="reference for agreement (default: the artifact's recorded baseline)")
     p.add_argument("--no-baseline", action="store_true", help="skip agreement with the baseline")
@@ -139,15 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_protocol_args(p)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("baseline", help="prepare and verify an embedded model's fp32 baseline")
-    p.add_argument("alias", nargs="?", default=DEFAULT_MODEL)
-    p.add_argument("--force", action="store_true", help="rebuild even if present")
-    p.set_defaults(func=cmd_baseline)
-
     p = sub.add_parser("sets", help="list bundled evaluation and calibration sets")
     p.set_defaults(func=cmd_sets)
 
-    for group in (quant, govern, speed, teach, report, debug):
+    for group in (baselines, quant, govern, speed, teach, report, debug):
         group.register(sub)
     _add_debug(parser)
     return parser

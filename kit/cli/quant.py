@@ -86,7 +86,8 @@ def register(sub: Any) -> None:
     from kit.quant.methods import METHOD_TABLE
 
     p = sub.add_parser("quantize", help="quantize a model and save it with its configuration log")
-    p.add_argument("--model", required=True, help=f"the fp32 baseline: alias ({DEFAULT_MODEL}) or folder")
+    p.add_argument("--model", required=True,
+                   help=f"the full-precision baseline: a baseline name ({DEFAULT_MODEL} or `kit baseline list`) or folder")
     p.add_argument("--method", required=True, help="one of: " + ", ".join(
         f"{m.name} ({'/'.join(map(str, m.bits))}-bit)" for m in METHOD_TABLE))
     p.add_argument("--out", required=True, help="artifact folder to create")
@@ -98,7 +99,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=cmd_quantize)
 
     p = sub.add_parser("compare", help="quantize with several methods and compare them with the baseline")
-    p.add_argument("--model", required=True, help="the fp32 baseline: alias or folder")
+    p.add_argument("--model", required=True, help="the full-precision baseline: a baseline name (`kit baseline list`) or folder")
     p.add_argument("--methods", default=",".join(DEFAULT_METHODS), help=f"comma-separated (default {','.join(DEFAULT_METHODS)})")
     p.add_argument("--eval", required=True, nargs="+", action="extend", help="set names or .jsonl/.txt paths")
     p.add_argument("--out-dir", default=None, help="keep the artifacts here (<dir>/<method>); temp folder otherwise")

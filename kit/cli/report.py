@@ -121,7 +121,7 @@ def register(sub: Any) -> None:
     kinds = p.add_subparsers(dest="kind", required=True)
 
     r = kinds.add_parser("pilot", parents=[common], help="before/after report of one pilot (notebook 06)")
-    r.add_argument("--model", required=True, help="baseline alias or folder")
+    r.add_argument("--model", required=True, help="baseline name (`kit baseline list`) or folder")
     r.add_argument("--use-case", required=True)
     r.add_argument("--entry", action="append", help="registry entry id to report (repeatable; default: latest pilot)")
     r.add_argument("--run", action="store_true", help="run a pilot when the registry holds none")

@@ -21,6 +21,7 @@ from typing import Any
 
 from kit.clock import folder_stamp
 from kit.console import progress_default, stage
+from kit.errors import KitError
 from kit.eval.cache import RecordCache, baseline_keys
 from kit.eval.harness import Protocol, evaluate, evaluate_many
 from kit.eval.tables import summarize
@@ -29,6 +30,7 @@ from kit.govern.pilot_looks import evaluate_looks, stop_line
 from kit.govern.policy import UseCasePolicy, get_policy, require_reason
 from kit.govern.registry import Registry
 from kit.govern.serving_defaults import describe, serving_default, serving_target
+from kit.govern.template import template_plan, validated_template, warn_unreviewed
 from kit.io import runs_dir
 from kit.quant.spec import QuantSpec
 
@@ -284,7 +286,7 @@ def _run_stages(plan: _Plan, *, cache: Any, reg: Registry | None, owner: str | N
 def run_pilot(
     *,
     model: str,
-    use_case: str,
+    use_case: str | None = None,
     candidates: Sequence[QuantSpec | str] | None = None,
     reason: str | None = None,
     protocol: Protocol | None = None,
@@ -300,12 +302,13 @@ def run_pilot(
     progress: bool | None = None,
     cache: RecordCache | str | os.PathLike[str] | bool | None = None,
     full: bool = False,
+    like: str | None = None,
 ) -> dict[str, Any]:
     """Pilot quantization of ``model`` for ``use_case`` and return a JSON-able result.
 
     Args:
         model: the baseline (alias or folder).
-        use_case: a use case of the policy file.
+        use_case: a use case of the policy file (the template's with ``like``).
         candidates: what to try, as :class:`~kit.quant.spec.QuantSpec` s or bare method names
             (default: the use case's sanctioned method with default settings).
         reason: why, when trying anything other than the sanctioned method (required then).
@@ -325,8 +328,15 @@ def run_pilot(
             default cache when None or True; False to always evaluate the baseline.
         full: score every candidate on every set in full and gate once (studies, the bench's comparison);
             by default candidates are evaluated look by look and stop once the gate has decided.
+        like: a validated registry entry whose recipe to replay on ``model`` (``kit pilot --like``).
     """
     started = time.perf_counter()
+    template = validated_template(entry_id=like, registry=registry) if like else None  # before any work
+    if template is not None:
+        use_case, candidates, reason = template_plan(entry=template, use_case=use_case, candidates=candidates,
+                                                     reason=reason)
+    if use_case is None:
+        raise KitError("the pilot needs a use case: pass --use-case, or --like ENTRY_ID to replay a validated pilot")
     policy = get_policy(use_case, path=policies)
     specs = tuple(QuantSpec.of(c) for c in (candidates or [policy.default_method]))
     methods = [s.method for s in specs]
@@ -342,6 +352,10 @@ def run_pilot(
     stage("pilot", f"{model} for {use_case}: sanctioned {policy.default_method}; trying {', '.join(methods)}{extra}")
     serving = serving_default(policy, serving_target(device))  # which target's default applies here, and why
     stage("serving", describe(serving))
+    if template is not None:
+        stage("template", f"replaying entry {template.id}'s recipe ({template.method} for {use_case}, validated on "
+                          f"{template.baseline_ref}); each entry records template_of {template.id}")
+    warn_unreviewed(policy=policy, model=model)
 
     reg = None if not register else registry if isinstance(registry, Registry) else Registry.open(registry)
     try:
@@ -361,7 +375,8 @@ def run_pilot(
     return {
         "model": model, "use_case": use_case, "policy": policy.to_dict(), "methods": methods, "reason": reason,
         "protocol": {"max_tokens": protocol.max_tokens, "limit": protocol.limit},
-        "specs": [s.to_dict() for s in specs], "out_dir": str(plan.out), "baseline": {"records": base_records},
+        "specs": [s.to_dict() for s in specs], "template_of": template.id if template else None,
+        "out_dir": str(plan.out), "baseline": {"records": base_records},
         "candidates": results, "table": decision_table(baseline=base_records, candidates=results),
         "decision": _decide(policy.default_method, results), "seconds": round(wall, 1),
         "serving_default": dataclasses.asdict(serving),

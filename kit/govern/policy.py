@@ -87,6 +87,8 @@ class UseCasePolicy:
     noise: NoisePolicy = NoisePolicy()
     source: str | None = None
     serving_defaults: tuple[ServingDefault, ...] = ()
+    #: Baselines besides the embedded model whose team reviewed these limits for them (no pilot warning then).
+    reviewed_for: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready snapshot (recorded with every verdict)."""
@@ -96,6 +98,10 @@ class UseCasePolicy:
             out.pop("serving_defaults")  # snapshots of policies without it stay as they were
         else:
             out["serving_defaults"] = [dataclasses.asdict(d) for d in self.serving_defaults]
+        if self.reviewed_for:
+            out["reviewed_for"] = list(self.reviewed_for)
+        else:
+            out.pop("reviewed_for")
         return out
 
 
@@ -217,9 +223,13 @@ def parse_use_case(name: str, raw: Any, *, noise: NoisePolicy | None = None, sou
     _need(isinstance(raw, dict), where, "expected a mapping with description, default_method, eval_sets, metrics")
     missing = {"description", "default_method", "eval_sets", "metrics"} - set(raw)
     _need(not missing, where, f"missing key(s) {', '.join(sorted(missing))}")
-    unknown = set(raw) - {"description", "default_method", "eval_sets", "metrics", "noise", "serving_defaults"}
+    unknown = set(raw) - {"description", "default_method", "eval_sets", "metrics", "noise", "serving_defaults",
+                          "reviewed_for"}
     _need(not unknown, where, f"unknown key(s) {_names(unknown)}; allowed: description, default_method, "
-          "eval_sets, metrics, noise, serving_defaults")
+          "eval_sets, metrics, noise, serving_defaults, reviewed_for")
+    reviewed = raw.get("reviewed_for", [])
+    _need(isinstance(reviewed, list) and all(isinstance(r, str) for r in reviewed), where + ".reviewed_for",
+          "expected a list of baseline names whose team reviewed these limits for them")
     _need(isinstance(raw["default_method"], str) and raw["default_method"] in METHODS, where + ".default_method",
           f"unknown method {raw['default_method']!r}; use one of {', '.join(METHODS)}")
     sets = raw["eval_sets"]
@@ -234,6 +244,7 @@ def parse_use_case(name: str, raw: Any, *, noise: NoisePolicy | None = None, sou
         noise=_noise(raw.get("noise"), where + ".noise") if "noise" in raw else noise, source=source,
         serving_defaults=parse_serving_defaults(raw["serving_defaults"], where=where + ".serving_defaults")
         if "serving_defaults" in raw else (),
+        reviewed_for=tuple(reviewed),
     )
     check_resolution(policy)
     return policy

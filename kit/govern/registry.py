@@ -82,9 +82,15 @@ class Entry:
     stack: dict[str, Any]
     aliases: tuple[str, ...] = ()
 
+    @property
+    def template_of(self) -> str | None:
+        """The entry whose validated recipe this one replayed (``kit pilot --like``), from its config log."""
+        value = (self.quant_config or {}).get("template_of")
+        return value if isinstance(value, str) else None
+
     def to_dict(self) -> dict[str, Any]:
         """The entry as plain JSON data."""
-        return dataclasses.asdict(self) | {"aliases": list(self.aliases)}
+        return dataclasses.asdict(self) | {"aliases": list(self.aliases), "template_of": self.template_of}
 
 
 def default_location() -> str:

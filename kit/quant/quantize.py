@@ -29,7 +29,8 @@ from kit.quant.methods import METHODS, Method, Request
 from kit.quant.shapes import QuantLog
 from kit.quant.spec import CalibrationSpec, QuantSpec
 
-__all__ = ["GROUP_SIZES", "METHODS", "SCHEMA", "QuantResult", "default_group_size", "get_method", "quantize"]
+__all__ = ["GROUP_SIZES", "METHODS", "SCHEMA", "QuantResult", "check_architecture", "default_group_size", "get_method",
+           "quantize"]
 
 SCHEMA = "kit.quantization/1"
 #: Group sizes tried, largest first (kernels such as Marlin support 32/64/128).
@@ -142,6 +143,29 @@ def _verified_baseline(ref: str) -> tuple[Path, str]:
     return path, sha
 
 
+def check_architecture(*, method: Method, baseline: Path) -> None:
+    """Refuse, before any work, a model whose projections a method cannot quantize (GPT-2's Conv1D for llm-compressor).
+
+    Args:
+        method: the method's adapter.
+        baseline: the baseline folder (its config builds a weightless skeleton).
+    """
+    if method.library != "llmcompressor":
+        return
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers.pytorch_utils import Conv1D
+
+    config = AutoConfig.from_pretrained(baseline)
+    with torch.device("meta"):
+        skeleton = AutoModelForCausalLM.from_config(config)
+    conv = [n for n, m in skeleton.named_modules() if isinstance(m, Conv1D)]
+    if conv:
+        raise KitError(f"method {method.name} does not support the {config.model_type} architecture: its projections "
+                       f"({conv[0]} and {len(conv) - 1} more) are Conv1D layers, not the Linear layers llm-compressor's "
+                       "schemes target; use a bitsandbytes method (bnb-int8, bnb-nf4) for this model")
+
+
 def _check_args(method: Method, bits: int | None, out: Path, baseline: Path, overwrite: bool) -> int:
     bits = method.default_bits if bits is None else bits
     if bits not in method.supported_bits:
@@ -232,6 +256,7 @@ def quantize(
     out = Path(out).expanduser()
     base_path, base_sha = _verified_baseline(model)
     bits = _check_args(adapter, bits, out, base_path, overwrite)
+    check_architecture(method=adapter, baseline=base_path)
     if group_size is not None and not adapter.grouped:
         raise KitError(f"method {adapter.name} has no user group size ({adapter.granularity}); drop --group-size")
     if spec.ignore and not adapter.takes_overrides:
@@ -276,7 +301,10 @@ def quantize(
         "device": device,
         "environment": describe_environment(device=device),
         "created_at": utc_now(),
+        "spec": spec.to_dict(),
     }
+    if spec.template_of:
+        config["template_of"] = spec.template_of
     with atomic_dir(out, overwrite=overwrite, marker=QUANT_FILE, kind=ARTIFACT_KIND) as tmp, hf_progress(progress):
         adapter.save(quantized, tmp)
         tokenizer.save_pretrained(tmp)

@@ -54,6 +54,8 @@ class QuantLog(SchemeSettings):
     files: NotRequired[dict[str, Any]]  # every file but the log → size and hash (kit.model_files.manifest)
     weights_sha256: NotRequired[str | None]
     weight_bytes: NotRequired[int]  # as stored in memory (compressed in place)
+    spec: NotRequired[dict[str, Any]]  # the QuantSpec as asked (automatic group size, ignore patterns): the recipe
+    template_of: NotRequired[str]  # the registry entry whose recipe this replayed (`kit pilot --like`)
 
 
 class CompareRow(TypedDict):

@@ -61,6 +61,8 @@ class QuantSpec:
     #: actorder, dampening_frac, n_grid, duo_scaling, search_samples, observer) as (field, value)
     #: pairs; logged as a deviation.
     scheme: tuple[tuple[str, Any], ...] = ()
+    #: The registry entry whose validated recipe this replays (``kit pilot --like``); provenance, not recipe.
+    template_of: str | None = None
 
     @property
     def info(self) -> MethodInfo:
@@ -78,7 +80,7 @@ class QuantSpec:
         """The spec as JSON data (calibration included)."""
         return {"method": self.method, "bits": self.bits, "group_size": self.group_size,
                 "calibration": self.calibration.to_dict(), "ignore": list(self.ignore),
-                "scheme": dict(self.scheme)}
+                "scheme": dict(self.scheme)} | ({"template_of": self.template_of} if self.template_of else {})
 
     @classmethod
     def build(cls, *, method: str, bits: int | None = None, group_size: int | None = None,

@@ -53,24 +53,34 @@ def coverage(*, volumes: Mapping[str, int], covered: set[str], top_n: int) -> di
             if top_volume else 0.0, "top_n_covered": sum(r["covered"] for r in top), "rows": rows}
 
 
-def time_to_quantize(*, first_pilot: Mapping[str, str], first_promotion: Mapping[str, str]) -> dict[str, Any]:
+def time_to_quantize(*, first_pilot: Mapping[str, str], first_promotion: Mapping[str, str],
+                     followed: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Hours from a model's first pilot entry to its first promotion, per model, with the trend by promotion month.
+
+    Split into first pilots and templated ones (``kit pilot --like``): the template is why the second is faster.
 
     Args:
         first_pilot: model (or model/use case) → ISO time of its first registry entry.
         first_promotion: the same keys → ISO time of its first promotion (absent: not promoted yet).
+        followed: model → the entry whose validated pilot its first pilot replayed (absent: a first pilot).
     """
+    followed = followed or {}
     rows: list[dict[str, Any]] = [
         {"model": k, "first_pilot": first_pilot[k], "promoted": first_promotion[k],
-         "hours": _hours(first_pilot[k], first_promotion[k])}
+         "hours": _hours(first_pilot[k], first_promotion[k]), "template_of": followed.get(k)}
         for k in sorted(first_promotion, key=lambda k: first_promotion[k]) if k in first_pilot]
+    by_kind = {}
+    for kind, chosen in (("first pilot", [r for r in rows if not r["template_of"]]),
+                         ("templated", [r for r in rows if r["template_of"]])):
+        by_kind[kind] = {"models": len(chosen),
+                         "median_hours": statistics.median([r["hours"] for r in chosen]) if chosen else None}
     months: dict[str, list[float]] = {}
     for r in rows:
         months.setdefault(r["promoted"][:7], []).append(r["hours"])
     trend = [{"month": m, "median_hours": statistics.median(v), "models": len(v)} for m, v in sorted(months.items())]
     pending = sorted(k for k in first_pilot if k not in first_promotion)
     return {"rows": rows, "median_hours": statistics.median([r["hours"] for r in rows]) if rows else None,
-            "trend": trend, "not_promoted": pending}
+            "trend": trend, "not_promoted": pending, "by_kind": by_kind}
 
 
 def incident_counts(*, incidents: Sequence[Mapping[str, str]]) -> dict[str, Any]:
@@ -152,8 +162,12 @@ def collect(*, registry: Any, top_n: int, cost_basis: str, as_of: datetime.date)
         if item and e.aliases and latest[e.id].passed and (not item.use_case or item.use_case == e.use_case):
             served[model] = e
     first_pilot: dict[str, str] = {}
+    followed: dict[str, str] = {}  # model → the entry its first pilot replayed (kit pilot --like)
     for e in entries:
-        first_pilot.setdefault(e.baseline_ref or e.model_ref, e.created_at)
+        model = e.baseline_ref or e.model_ref
+        if model not in first_pilot and e.template_of:
+            followed[model] = e.template_of
+        first_pilot.setdefault(model, e.created_at)
     by_id = {e.id: e for e in entries}
     first_promotion: dict[str, str] = {}
     for p in registry.promotions():
@@ -180,7 +194,8 @@ def collect(*, registry: Any, top_n: int, cost_basis: str, as_of: datetime.date)
         "coverage": coverage(volumes={m: i.requests_per_day for m, i in inventory.items()}, covered=set(served),
                              top_n=top_n),
         "time_to_quantize": time_to_quantize(first_pilot={k: v for k, v in first_pilot.items() if k in inventory},
-                                             first_promotion={k: v for k, v in first_promotion.items() if k in inventory}),
+                                             first_promotion={k: v for k, v in first_promotion.items() if k in inventory},
+                                             followed=followed),
         "incidents": incident_counts(incidents=[{"stage": i.stage, "occurred_at": i.occurred_at}
                                                 for i in registry.incidents()]),
         "savings": {"per_model": money_rows, **cumulative_savings(streams=streams, as_of=as_of)},

@@ -159,8 +159,15 @@ def render_dashboard(data: dict[str, Any]) -> str:
                               "quantized model)"))
     t = data["time_to_quantize"]
     parts.append(_table([{"model": r["model"], "first pilot": r["first_pilot"][:16], "promoted": r["promoted"][:16],
-                          "days": round(r["hours"] / 24, 2)} for r in t["rows"]],
-                        caption="Time to quantize (first pilot → first promotion)", empty="no model promoted yet"))
+                          "days": round(r["hours"] / 24, 2), "followed": r.get("template_of") or "-"}
+                         for r in t["rows"]],
+                        caption="Time to quantize (first pilot → first promotion; followed: the validated pilot it "
+                                "replayed with --like)", empty="no model promoted yet"))
+    split = [{"pilot": kind, "models": v["models"], "median days": round(v["median_hours"] / 24, 2)
+              if v["median_hours"] is not None else "-"} for kind, v in (t.get("by_kind") or {}).items()]
+    if split:
+        parts.append(_table(split, caption="Time to quantize: first pilots vs templated ones (kit pilot --like)",
+                            empty="no model promoted yet"))
     if t["not_promoted"]:
         parts.append(f"<p>Piloted, not promoted yet: {html.escape(', '.join(t['not_promoted']))}</p>")
     parts.append(_table(data["incidents"]["by_month"], caption="Regression incidents by month and stage",

@@ -44,7 +44,11 @@ def decision_banner(summary: dict[str, Any]) -> str:
     d = summary["decision"]
     head = f'<div style="font: 600 22px system-ui, sans-serif; margin: 4px 0;">{html.escape(d["headline"])}</div>'
     both = render_sentence(d["serving"], status=d["status"]) if d.get("serving") else ""  # accuracy and cost together
-    return head + render_sentence(d["why"], status=d["status"]) + both
+    followed = summary.get("template_of")
+    template = (f'<p style="font: 13px system-ui, sans-serif;">This pilot followed the validated pilot of entry '
+                f'{html.escape(followed)} (<code>kit pilot --like {html.escape(followed)}</code>).</p>'
+                if followed else "")
+    return head + render_sentence(d["why"], status=d["status"]) + both + template
 
 
 def metrics_table(summary: dict[str, Any]) -> str:

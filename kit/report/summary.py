@@ -189,7 +189,9 @@ def build_summary(*, entries: Sequence[Any], use_case: str, default_method: str,
     serving = serving_section(rows=_speed_rows(base, cands, speeds), price=price) if price is not None else None
     if serving is not None:
         decision["serving"] = decision_sentence(decision=decision, serving=serving)
+    followed = next((e.template_of for e in entries if getattr(e, "template_of", None)), None)
     return {
+        **({"template_of": followed} if followed else {}),  # the validated pilot it replayed (kit pilot --like)
         "schema": SCHEMA,
         "kind": "pilot",
         "created_at": (provenance or {}).get("created_at"),

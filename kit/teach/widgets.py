@@ -228,6 +228,7 @@ def build_panel(*, selection: Selection | None = None, preset: str | None = None
     """
     import ipywidgets as w
 
+    from kit.baselines import store_names
     from kit.eval.sets import bundled_sets
     from kit.govern.policy import load_policies
     from kit.models import ALIASES
@@ -240,7 +241,8 @@ def build_panel(*, selection: Selection | None = None, preset: str | None = None
     left, right = {"description_width": "100px"}, {"description_width": "240px"}
     lw, rw = {"width": "310px"}, {"width": "480px"}
     controls = {
-        "model": w.Combobox(value=s.model, options=sorted(ALIASES), description="model", style=left, layout=lw),
+        "model": w.Combobox(value=s.model, options=sorted({*ALIASES, *store_names()}), description="model", style=left,
+                            layout=lw),
         "method": w.Dropdown(value=s.method, options=list(METHOD_BITS), description="method", style=left, layout=lw),
         "bits": w.Dropdown(value=s.bits, options=[4, 8], description="bits", style=left, layout=lw),
         "calibration": w.Dropdown(value=s.calibration, options=list(bundled_sets("calibration")),

@@ -73,3 +73,12 @@ def test_collect_joins_the_example_inventory_with_real_entries(tmp_path):
     assert d["savings"]["total_usd"] == pytest.approx(-96.0 * days)
     assert len(d["time_to_quantize"]["rows"]) == 1 and d["time_to_quantize"]["rows"][0]["hours"] >= 0
     assert {t["kind"] for t in d["trends"]} == {"register"} and len(d["trends"]) == 2
+
+
+def test_time_to_quantize_splits_first_pilots_from_templated_ones():
+    t = time_to_quantize(first_pilot={"a": "2026-01-01T00:00:00Z", "b": "2026-02-01T00:00:00Z"},
+                         first_promotion={"a": "2026-01-05T00:00:00Z", "b": "2026-02-01T12:00:00Z"},
+                         followed={"b": "e1"})
+    assert [r["template_of"] for r in t["rows"]] == [None, "e1"]
+    assert t["by_kind"] == {"first pilot": {"models": 1, "median_hours": 96.0},
+                            "templated": {"models": 1, "median_hours": 12.0}}

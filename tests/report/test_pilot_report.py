@@ -109,7 +109,8 @@ def test_bad_parameters_are_refused_before_a_kernel_starts(tmp_path, capsys):
         run_report(kind="pilot", out=out, parameters={"limit": "20"})
     with pytest.raises(KitError, match="run_if_missing must be bool"):
         run_report(kind="pilot", out=out, parameters={"run_if_missing": 1})
-    assert main(["report", "pilot", "--model", "m", "--use-case", "chat-assistant", "--out", str(out), "--max-tokens", "many"]) == 2
+    assert main(["report", "pilot", "--model", "m", "--use-case", "chat-assistant", "--out", str(out),
+                 "--max-tokens", "many"]) == 2
     err = capsys.readouterr().err
     assert err == "error: parameter max_tokens must be int or None, got 'many'\n"
     assert main(["report", "pilot", "--model", "m", "--use-case", "chat-assistant", "--out", str(out), "-p", "volume=3"]) == 2

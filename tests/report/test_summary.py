@@ -147,3 +147,11 @@ def test_entries_from_different_baseline_runs_are_refused(tmp_path, make_record)
                             verdict=entries[0].verdict)
             pilot_entries(registry=reg, model="smollm2-135m", use_case="chat-assistant",
                           entry_ids=[entries[0].id, other.id])
+
+
+def test_the_banner_names_the_pilot_a_templated_one_followed():
+    from kit.report.render import decision_banner
+
+    summary = {"decision": {"headline": "Use rtn", "why": "the sanctioned default passed", "status": "pass"}}
+    assert "followed the validated pilot" not in decision_banner(summary)
+    assert "followed the validated pilot of entry abc123" in decision_banner(summary | {"template_of": "abc123"})
