@@ -239,9 +239,12 @@ def quantize(
     if spec.scheme and not adapter.takes_overrides:
         raise KitError(f"method {adapter.name} has a fixed scheme (bitsandbytes); scheme overrides are for gptq, awq, rtn")
     ignored = tuple(ignored_linears(base_path, spec.ignore)) if spec.ignore else ()
-    group_size = (default_group_size(base_path, group_size, ignore=(*adapter.ignore, *ignored))
-                  if adapter.grouped else None)
     overrides = dict(spec.scheme)
+    per_channel = bool(overrides.get("per_channel"))  # one scale per output row: no group size
+    if per_channel and group_size is not None:
+        raise KitError("scheme per_channel keeps one scale per output row; drop the group size")
+    group_size = (default_group_size(base_path, group_size, ignore=(*adapter.ignore, *ignored))
+                  if adapter.grouped and not per_channel else None)
     if overrides:
         adapter.settings(bits=bits, group_size=group_size, overrides=overrides)  # an unknown field fails here, before work
     device = check_device(device)
@@ -277,6 +280,8 @@ def quantize(
         "environment": describe_environment(device=device),
         "created_at": utc_now(),
     }
+    if notes.get("tuning_measured") and config.get("tuning"):
+        config["tuning"] = {**config["tuning"], "measured": notes["tuning_measured"]}
     with atomic_dir(out, overwrite=overwrite, marker=QUANT_FILE, kind=ARTIFACT_KIND) as tmp, hf_progress(progress):
         adapter.save(quantized, tmp)
         tokenizer.save_pretrained(tmp)

@@ -1,10 +1,11 @@
-"""llm-compressor recipes: GPTQ, AWQ and round-to-nearest, saved as compressed-tensors."""
+"""llm-compressor recipes: GPTQ, AWQ (with its clipping search), AutoRound and round-to-nearest, saved as compressed-tensors."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import io
+import logging
 import warnings
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -17,7 +18,10 @@ __all__ = ["CALIBRATION_BATCH", "OBSERVERS", "SCHEMES", "LlmcMethod", "LlmcSchem
 
 _SUMMARIES = {
     "gptq": "GPTQ: column-by-column rounding with Hessian-based error correction (llm-compressor GPTQModifier)",
-    "awq": "AWQ: activation-aware per-channel scaling, then round-to-nearest (AWQModifier + QuantizationModifier)",
+    "awq": "AWQ: activation-aware per-channel scaling (scheme `clip`: then its per-group clipping search), then "
+           "round-to-nearest (AWQModifier + QuantizationModifier)",
+    "autoround": "AutoRound: rounding offsets and clipping tuned by signed gradient descent on each block's output "
+                 "(AutoRoundModifier, auto-round)",
     "rtn": "round-to-nearest, data-free (llm-compressor QuantizationModifier): the no-calibration reference",
 }
 
@@ -45,6 +49,10 @@ class LlmcScheme:
     duo_scaling: bool = True  # AWQ: scale from activations and weights (False: activations only)
     search_samples: int | None = None  # AWQ: calibration samples its grid search scores (None: all)
     observer: str | None = None  # how scales/zero points are fitted: one of OBSERVERS (None: min-max)
+    clip: bool = False  # AWQ: the clipping search after the scale search (kit.quant.methods.awq_clip)
+    iters: int = 200  # AutoRound: signed-gradient steps per block (AutoRoundModifier's default)
+    lr: float | None = None  # AutoRound: step size (None: auto-round's rule, 1/iters)
+    per_channel: bool = False  # one scale per output row instead of groups (no group size)
 
     def __post_init__(self) -> None:
         """Refuse an observer llm-compressor would reject deep in a run, and a non-positive sample count."""
@@ -56,6 +64,15 @@ class LlmcScheme:
         n = self.search_samples
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
             raise KitError(f"search_samples must be a whole number ≥ 1 or None (all samples), got {n!r}")
+        if not isinstance(self.iters, int) or isinstance(self.iters, bool) or self.iters < 1:
+            raise KitError(f"iters must be a whole number ≥ 1, got {self.iters!r}")
+        if self.lr is not None and (isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or self.lr <= 0):
+            raise KitError(f"lr must be a positive number or None (auto-round's 1/iters), got {self.lr!r}")
+
+    @property
+    def resolved_lr(self) -> float:
+        """AutoRound's step size: ``lr``, or auto-round's own rule for 4-8 bits below 1000 steps (1/iters)."""
+        return float(self.lr) if self.lr is not None else 1.0 / self.iters
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> LlmcScheme:
         """This scheme with ``overrides`` applied; a one-line error naming the fields for an unknown key.
@@ -75,7 +92,7 @@ class LlmcScheme:
         """The fields that differ from ``method``'s sanctioned scheme (a deviation, logged).
 
         Args:
-            method: ``gptq``, ``awq`` or ``rtn``.
+            method: a key of :data:`SCHEMES`.
         """
         base = SCHEMES[method]
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
@@ -94,7 +111,11 @@ SCHEMES: dict[str, LlmcScheme] = {
     # AWQ: 10 grid points scored on 16 spread calibration samples (the activation means use all)
     # lost nothing against 20 points on every sample at a quarter of the grid's time; min-max
     # scales (imatrix_mse gained little for a third more time, weight MSE lost).
+    # The clipping search (clip) stays off until the study's AWQ-with-clipping rows are measured.
     "awq": LlmcScheme(symmetric=False, n_grid=10, duo_scaling=True, search_samples=16),
+    # AutoRound: asymmetric like the others; 50 steps per block (not the library's 200) keeps a
+    # CPU run of the 30-block model within the study's budget; to be re-chosen from its rows.
+    "autoround": LlmcScheme(symmetric=False, iters=50),
     # The data-free reference is plain min-max rounding to the same format, so recovery compares
     # like with like (weight-only MSE rounding scored worse on perplexity).
     "rtn": LlmcScheme(symmetric=False),
@@ -117,11 +138,14 @@ def _quiet(mute: bool) -> Iterator[None]:
     names = ("llmcompressor", "compressed_tensors")
     for name in names:
         logger.disable(name)
+    autoround = logging.getLogger("autoround")  # auto-round's own logger (stdlib logging)
+    was_disabled, autoround.disabled = autoround.disabled, True
     try:
         # Its tqdm bars look up sys.stderr when created; log handlers keep the real stream.
         with contextlib.redirect_stderr(io.StringIO()):
             yield
     finally:
+        autoround.disabled = was_disabled
         for name in names:
             logger.enable(name)
 
@@ -133,7 +157,7 @@ def _modifier_record(modifier: Any) -> dict[str, Any]:
 
 
 class LlmcMethod(Method):
-    """``gptq``, ``awq`` or ``rtn``: int weights, per-group scales, the scheme of :data:`SCHEMES`; ``lm_head`` kept."""
+    """``gptq``, ``awq``, ``autoround`` or ``rtn``: int weights, per-group scales, the scheme of :data:`SCHEMES`; ``lm_head`` kept."""
 
     library: ClassVar[str] = "llmcompressor"
     takes_overrides: ClassVar[bool] = True
@@ -153,12 +177,16 @@ class LlmcMethod(Method):
         Args:
             overrides: scheme field → value (see :class:`LlmcScheme`).
         """
+        from kit.errors import KitError
+
         chosen = SCHEMES[self.name].with_overrides(overrides or {})
         if chosen.observer == "imatrix_mse" and not self.calibrated:
-            from kit.errors import KitError
-
             raise KitError(f"observer imatrix_mse weighs errors by calibration activations; {self.name} has no "
                            "calibration: use observer mse or minmax, or a calibrated method (gptq, awq)")
+        if chosen.observer is not None and self.name == "autoround":
+            raise KitError("autoround tunes its own scales and zero points; drop the observer override")
+        if chosen.clip and self.name != "awq":
+            raise KitError(f"clip is AWQ's clipping search; {self.name} has none: drop clip or use awq")
         return chosen
 
     def scheme(self, *, bits: int, group_size: int | None, overrides: Mapping[str, Any] | None = None) -> Any:
@@ -173,8 +201,8 @@ class LlmcMethod(Method):
 
         chosen = self.resolve(overrides)
         return QuantizationScheme(targets=["Linear"], weights=QuantizationArgs(
-            num_bits=bits, type="int", symmetric=chosen.symmetric, strategy="group", group_size=group_size,
-            observer=chosen.observer))
+            num_bits=bits, type="int", symmetric=chosen.symmetric, strategy="channel" if chosen.per_channel else "group",
+            group_size=None if chosen.per_channel else group_size, observer=chosen.observer))
 
     def recipe(self, *, bits: int, group_size: int | None, ignore: tuple[str, ...] = (),
                overrides: Mapping[str, Any] | None = None) -> list[Any]:
@@ -186,6 +214,7 @@ class LlmcMethod(Method):
             ignore: module names kept in full precision besides ``lm_head``.
             overrides: scheme field → value (see :class:`LlmcScheme`).
         """
+        from llmcompressor.modifiers.autoround import AutoRoundModifier
         from llmcompressor.modifiers.gptq import GPTQModifier
         from llmcompressor.modifiers.quantization import QuantizationModifier
 
@@ -196,11 +225,14 @@ class LlmcMethod(Method):
         if self.name == "gptq":
             return [GPTQModifier(config_groups=groups, ignore=[*self.ignore, *ignore], actorder=chosen.actorder,
                                  dampening_frac=chosen.dampening_frac)]
+        if self.name == "autoround":  # torch.compile off: on a CPU it compiles longer than it saves
+            return [AutoRoundModifier(config_groups=groups, ignore=[*self.ignore, *ignore], iters=chosen.iters,
+                                      lr=chosen.resolved_lr, batch_size=CALIBRATION_BATCH, enable_torch_compile=False)]
         quant = QuantizationModifier(config_groups=groups, ignore=[*self.ignore, *ignore])
         if self.name == "awq":
             return [subset_search_awq(n_grid=chosen.n_grid, duo_scaling=chosen.duo_scaling,
-                                      search_samples=chosen.search_samples, calibration_batch_size=CALIBRATION_BATCH),
-                    quant]
+                                      search_samples=chosen.search_samples, calibration_batch_size=CALIBRATION_BATCH,
+                                      clip=chosen.clip), quant]
         return [quant]
 
     def settings(self, *, bits: int, group_size: int | None, overrides: Mapping[str, Any] | None = None
@@ -229,7 +261,26 @@ class LlmcMethod(Method):
             "ignore": list(self.ignore),
             "calibration_batch_size": CALIBRATION_BATCH if self.calibrated else None,
             "torch_threads": _threads(),
+            "tuning": self._tuning(chosen),
         }
+
+    def _tuning(self, chosen: LlmcScheme) -> dict[str, Any] | None:
+        """The searches' settings for the log: AWQ's scale grid and clipping grid, AutoRound's steps."""
+        if self.name == "awq":
+            from kit.quant.methods.awq_clip import CLIP_GRID
+
+            return {"scale_grid": chosen.n_grid, "duo_scaling": chosen.duo_scaling,
+                    "search_samples": chosen.search_samples or "all",
+                    "clip": {**CLIP_GRID.record(), "samples": chosen.search_samples or "all",
+                             "applied": "before the final min-max scales"} if chosen.clip else None}
+        if self.name == "autoround":
+            import importlib.metadata
+
+            return {"iters": chosen.iters, "lr": chosen.resolved_lr,
+                    "lr_rule": "given" if chosen.lr is not None else "1/iters (auto-round's rule at 4-8 bits)",
+                    "batch_size": CALIBRATION_BATCH, "torch_compile": False,
+                    "auto_round": importlib.metadata.version("auto-round")}
+        return None
 
     def quantize(self, request: Request) -> Any:
         """Run ``oneshot`` on the fp32 baseline with the recipe (and the calibration chunks).
@@ -259,6 +310,7 @@ class LlmcMethod(Method):
         shim = awq_cpu_pin_memory_shim() if self.name == "awq" else contextlib.nullcontext(False)
         with _quiet(not request.progress), shim:
             model = oneshot(model=model, recipe=recipe, **kwargs)
+        model.kit_clip_stats = [row for m in recipe for row in getattr(m, "_clip_stats", None) or []]
         return model.eval()
 
     def save(self, model: Any, folder: Path) -> None:
@@ -286,4 +338,9 @@ class LlmcMethod(Method):
         shims = [SHIM] if self.name == "awq" and needs_pin_memory_shim() else []
         # What the modifiers resolved (e.g. GPTQ's default actorder "static"), as saved in config.json.
         resolved = schemes[0].weights.model_dump(mode="json") if schemes and schemes[0].weights else None
-        return {"quantized_modules": len(schemes), "shims": shims, "resolved_weights": resolved}
+        notes: dict[str, Any] = {"quantized_modules": len(schemes), "shims": shims, "resolved_weights": resolved}
+        clipped = getattr(model, "kit_clip_stats", None)
+        if clipped:  # what AWQ's clipping search chose, in short
+            notes["tuning_measured"] = {"clipped_layers": len(clipped), "tokens_per_layer": clipped[0]["tokens"],
+                                        "mean_ratio": round(sum(r["mean_ratio"] for r in clipped) / len(clipped), 4)}
+        return notes
