@@ -39,7 +39,7 @@ class ClipGrid:
 
     def record(self) -> dict[str, Any]:
         """The config-log entry: settings and the ratios they give."""
-        return {**dataclasses.asdict(self), "ratios": [round(r, 4) for r in self.ratios]}
+        return {**dataclasses.asdict(self), "skip": list(self.skip), "ratios": [round(r, 4) for r in self.ratios]}
 
 
 #: The grid the kit runs (AutoAWQ's defaults: 20 steps, shrink up to 0.5, 512 tokens, q/k skipped).

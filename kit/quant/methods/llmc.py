@@ -271,7 +271,7 @@ class LlmcMethod(Method):
 
             return {"scale_grid": chosen.n_grid, "duo_scaling": chosen.duo_scaling,
                     "search_samples": chosen.search_samples or "all",
-                    "clip": {**CLIP_GRID.record(), "samples": chosen.search_samples or "all",
+                    "clip": {**CLIP_GRID.record(), "search_samples": chosen.search_samples or "all",
                              "applied": "before the final min-max scales"} if chosen.clip else None}
         if self.name == "autoround":
             import importlib.metadata
