@@ -59,7 +59,7 @@ def test_group_error_is_the_groups_share_of_the_output_either_way():
     q = w + 0.1 * torch.randn(3, 6, 48, generator=g)
     for groups in (4, 1):  # size 12 ≤ 20 tokens: Gram; size 48 > 20: direct
         size = 48 // groups
-        explicit = torch.stack([((x[:, i * size:(i + 1) * size] @ (q - w)[..., i * size:(i + 1) * size].transpose(-1, -2))
+        explicit = torch.stack([(x[:, i * size:(i + 1) * size] @ (q - w)[..., i * size:(i + 1) * size].transpose(-1, -2)
                                  ).pow(2).mean(-2) for i in range(groups)], dim=-1)
         got = group_output_error(weight=w, quantized=q, inputs=x, groups=groups)
         assert torch.allclose(got, explicit, rtol=1e-4, atol=1e-5)

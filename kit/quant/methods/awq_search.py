@@ -119,7 +119,7 @@ def _modifier_class() -> type:
             for m in outer:
                 found = {f"{m.parent_name}.{n}" if n else m.parent_name: mod for n, mod in m.parent.named_modules()
                          if getattr(getattr(mod, "quantization_scheme", None), "weights", None) is not None
-                         and not n.split(".")[-1] in grid.skip}
+                         and n.split(".")[-1] not in grid.skip}
                 cache = self._parent_args_cache[m.parent]
                 picked = self._picked(cache)
                 with align_modules([m.parent]), calibration_forward_context(model), HooksMixin.disable_hooks():

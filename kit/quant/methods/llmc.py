@@ -157,7 +157,7 @@ def _modifier_record(modifier: Any) -> dict[str, Any]:
 
 
 class LlmcMethod(Method):
-    """``gptq``, ``awq``, ``autoround`` or ``rtn``: int weights, per-group scales, the scheme of :data:`SCHEMES`; ``lm_head`` kept."""
+    """``gptq``, ``awq``, ``autoround`` or ``rtn``: int weights, group scales, the scheme of :data:`SCHEMES`; lm_head kept."""
 
     library: ClassVar[str] = "llmcompressor"
     takes_overrides: ClassVar[bool] = True
