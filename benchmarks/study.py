@@ -113,7 +113,7 @@ def _configs(cal: CalibrationSpec, smaller: tuple[CalibrationSpec, ...]) -> list
 
 #: AutoRound's two step counts (per block). Its CPU time grows with steps × blocks; the study's
 #: budget is ≤ 15 minutes a row on a quiet 2-core CPU (the lead's timing run decides the pair).
-AUTOROUND_ITERS = (25, 50)
+AUTOROUND_ITERS = (10, 25)
 
 
 def _paper_rows(cal: CalibrationSpec, off: CalibrationSpec) -> list[Config]:
