@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
-import logging
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 from kit.quant.methods.base import Method, Request
+from kit.quant.methods.llmc_support import modifier_record, quiet, torch_threads, tuning_record
 from kit.quant.shapes import SchemeSettings
 
 __all__ = ["CALIBRATION_BATCH", "OBSERVERS", "SCHEMES", "LlmcMethod", "LlmcScheme"]
@@ -122,41 +121,6 @@ SCHEMES: dict[str, LlmcScheme] = {
     "rtn": LlmcScheme(symmetric=False),
 }
 
-def _threads() -> int:
-    import torch
-
-    return int(torch.get_num_threads())
-
-
-@contextlib.contextmanager
-def _quiet(mute: bool) -> Iterator[None]:
-    """While ``mute``: silence llm-compressor's loguru lines and its tqdm bars (progress off)."""
-    from loguru import logger
-
-    if not mute:
-        yield
-        return
-    names = ("llmcompressor", "compressed_tensors")
-    for name in names:
-        logger.disable(name)
-    autoround = logging.getLogger("autoround")  # auto-round's own logger (stdlib logging)
-    was_disabled, autoround.disabled = autoround.disabled, True
-    try:
-        # Its tqdm bars look up sys.stderr when created; log handlers keep the real stream.
-        with contextlib.redirect_stderr(io.StringIO()):
-            yield
-    finally:
-        autoround.disabled = was_disabled
-        for name in names:
-            logger.enable(name)
-
-
-def _modifier_record(modifier: Any) -> dict[str, Any]:
-    """A modifier's user settings (its config group is logged once under ``weights``)."""
-    fields = modifier.model_dump(mode="json", exclude_none=True, exclude={"config_groups"})
-    return {"type": type(modifier).__name__, **{k: v for k, v in fields.items() if not k.endswith("_")}}
-
-
 class LlmcMethod(Method):
     """``gptq``, ``awq``, ``autoround`` or ``rtn``: int weights, group scales, the scheme of :data:`SCHEMES`; lm_head kept."""
 
@@ -255,33 +219,15 @@ class LlmcMethod(Method):
                 "description": self.summary,
                 "weights": self.scheme(bits=bits, group_size=group_size, overrides=overrides).weights.model_dump(
                     mode="json"),
-                "modifiers": [_modifier_record(m) for m in self.recipe(bits=bits, group_size=group_size,
+                "modifiers": [modifier_record(m) for m in self.recipe(bits=bits, group_size=group_size,
                                                                        overrides=overrides)],
                 "deviation_from_sanctioned": chosen.changes(self.name),
             },
             "ignore": list(self.ignore),
             "calibration_batch_size": CALIBRATION_BATCH if self.calibrated else None,
-            "torch_threads": _threads(),
-            "tuning": self._tuning(chosen),
+            "torch_threads": torch_threads(),
+            "tuning": tuning_record(method=self.name, chosen=chosen, batch_size=CALIBRATION_BATCH),
         }
-
-    def _tuning(self, chosen: LlmcScheme) -> dict[str, Any] | None:
-        """The searches' settings for the log: AWQ's scale grid and clipping grid, AutoRound's steps."""
-        if self.name == "awq":
-            from kit.quant.methods.awq_clip import CLIP_GRID
-
-            return {"scale_grid": chosen.n_grid, "duo_scaling": chosen.duo_scaling,
-                    "search_samples": chosen.search_samples or "all",
-                    "clip": {**CLIP_GRID.record(), "search_samples": chosen.search_samples or "all",
-                             "applied": "before the final min-max scales"} if chosen.clip else None}
-        if self.name == "autoround":
-            import importlib.metadata
-
-            return {"iters": chosen.iters, "lr": chosen.resolved_lr,
-                    "lr_rule": "given" if chosen.lr is not None else "1/iters (auto-round's rule at 4-8 bits)",
-                    "batch_size": CALIBRATION_BATCH, "torch_compile": False,
-                    "auto_round": importlib.metadata.version("auto-round")}
-        return None
 
     def quantize(self, request: Request) -> Any:
         """Run ``oneshot`` on the fp32 baseline with the recipe (and the calibration chunks).
@@ -293,7 +239,7 @@ class LlmcMethod(Method):
         from torch.utils.data import DataLoader
         from transformers import AutoModelForCausalLM
 
-        with _quiet(not request.progress):  # importing llm-compressor logs "No accelerator" lines
+        with quiet(not request.progress):  # importing llm-compressor logs "No accelerator" lines
             from llmcompressor import oneshot
 
             recipe = self.recipe(bits=request.bits, group_size=request.group_size, ignore=request.ignore,
@@ -309,7 +255,7 @@ class LlmcMethod(Method):
         from kit.quant.methods.awq_search import awq_cpu_pin_memory_shim
 
         shim = awq_cpu_pin_memory_shim() if self.name == "awq" else contextlib.nullcontext(False)
-        with _quiet(not request.progress), shim:
+        with quiet(not request.progress), shim:
             model = oneshot(model=model, recipe=recipe, **kwargs)
         model.kit_clip_stats = [row for m in recipe for row in getattr(m, "_clip_stats", None) or []]
         return model.eval()
@@ -321,7 +267,7 @@ class LlmcMethod(Method):
             model: the model ``oneshot`` returned.
             folder: the temp output folder.
         """
-        with _quiet(True), warnings.catch_warnings():
+        with quiet(True), warnings.catch_warnings():
             # transformers warns about "offloaded modules": llm-compressor wraps the model in
             # accelerate offloading only for the save; everything is on the CPU here.
             warnings.filterwarnings("ignore", message="Attempting to save a model with offloaded modules")
