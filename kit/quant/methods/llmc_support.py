@@ -6,10 +6,7 @@ import contextlib
 import io
 import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from kit.quant.methods.llmc import LlmcScheme
+from typing import Any
 
 __all__ = ["modifier_record", "quiet", "torch_threads", "tuning_record"]
 
@@ -58,12 +55,12 @@ def modifier_record(modifier: Any) -> dict[str, Any]:
     return {"type": type(modifier).__name__, **{k: v for k, v in fields.items() if not k.endswith("_")}}
 
 
-def tuning_record(*, method: str, chosen: LlmcScheme, batch_size: int) -> dict[str, Any] | None:
+def tuning_record(*, method: str, chosen: Any, batch_size: int) -> dict[str, Any] | None:
     """The searches' settings for the log: AWQ's scale grid and clipping grid, AutoRound's steps; None for others.
 
     Args:
         method: the method name.
-        chosen: its resolved scheme.
+        chosen: its resolved ``kit.quant.methods.llmc.LlmcScheme``.
         batch_size: calibration chunks per forward pass (AutoRound's samples per step).
     """
     if method == "awq":
