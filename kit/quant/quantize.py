@@ -211,10 +211,11 @@ def quantize(
         model: the fp32 baseline: an alias (``smollm2-135m``) or a local folder.
         out: the artifact folder to create.
         spec: method, bits, group size and calibration.
-        method: one of :data:`METHODS` (``bnb-int8``, ``bnb-nf4``, ``bnb-fp4``, ``gptq``, ``awq``, ``rtn``).
+        method: one of :data:`METHODS` (``bnb-int8``, ``bnb-nf4``, ``bnb-fp4``, ``gptq``, ``awq``, ``autoround``, ``rtn``).
         bits: weight bits (method default when None: 8 for bnb-int8, else 4).
-        group_size: weights per scale for gptq/awq/rtn; None picks the largest that divides every width.
-        calibration: a :class:`~kit.quant.spec.CalibrationSpec`, or a calibration set name/path for gptq/awq.
+        group_size: weights per scale (llm-compressor methods); None picks the largest that divides every width
+            (and stays None with the scheme field ``per_channel``).
+        calibration: a :class:`~kit.quant.spec.CalibrationSpec`, or a calibration set name/path for calibrated methods.
         samples: calibration chunks.
         seq_len: tokens per chunk.
         seed: seed for choosing the chunks.
