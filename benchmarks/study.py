@@ -3,9 +3,10 @@
     python benchmarks/study.py                 # full study, quiet 2-core CPU (~40 min); resumable
     python benchmarks/study.py --quick --out /tmp/study-smoke   # tiny sizes, a smoke run
 
-For RTN (the reference), GPTQ and AWQ it quantizes the embedded model under each choice that
-matters — symmetric vs asymmetric int4, group size 32/64, GPTQ activation ordering and
-dampening, AWQ's grid, calibration size and domain — and scores every result on the *full*
+For RTN (the reference), GPTQ, AWQ and AutoRound it quantizes the embedded model under each
+choice that matters — symmetric vs asymmetric int4, group size 32/64 or one scale per output
+row, GPTQ activation ordering and dampening, AWQ's grid and its clipping search (on and off),
+AutoRound's step count, calibration size and domain — and scores every result on the *full*
 ``stdlib-docs`` perplexity set and the full ``everyday-mc`` multiple-choice set.
 
 recovery = (PPL_rtn − PPL_method) / (PPL_rtn − PPL_baseline), against RTN at the same weight
@@ -44,9 +45,10 @@ DEFAULT_CAL = CalibrationSpec(samples=64, seq_len=256)  # the kit's default cali
 
 
 #: The fixed reference a study row's scheme is written against: llm-compressor's own defaults
-#: (symmetric, static actorder, 1 % dampening, a 20-point AWQ grid on every sample, min-max
-#: scales). Rows name only what differs from it and run with every field explicit, so a row
-#: means the same configuration whatever the sanctioned schemes are when it runs.
+#: (symmetric, static actorder, 1 % dampening, a 20-point AWQ grid on every sample and no
+#: clipping search, min-max scales, AutoRound's 200 steps at 1/steps, groups). Rows name only
+#: what differs from it and run with every field explicit, so a row means the same
+#: configuration whatever the sanctioned schemes are when it runs.
 REFERENCE = LlmcScheme()
 
 
@@ -55,7 +57,7 @@ class Config:
     """One row of the study: a method, its group size, scheme changes from :data:`REFERENCE` and calibration."""
 
     method: str
-    group_size: int = 64
+    group_size: int | None = 64  # None with ``per_channel`` in the scheme: one scale per output row
     scheme: tuple[tuple[str, Any], ...] = ()
     calibration: CalibrationSpec = DEFAULT_CAL
 
@@ -75,8 +77,9 @@ class Config:
         """A stable name for the row (and the resume file)."""
         cal = self.calibration
         calib = "" if self.method == "rtn" else f" cal={cal.name}:{cal.samples}x{cal.seq_len}"
-        return f"{self.method} g{self.group_size} {'sym' if self.symmetric else 'asym'}" + "".join(
-            f" {k}={v}" for k, v in self.scheme if k != "symmetric") + calib
+        groups = "per-channel" if self.group_size is None else f"g{self.group_size}"
+        return f"{self.method} {groups} {'sym' if self.symmetric else 'asym'}" + "".join(
+            f" {k}={v}" for k, v in self.scheme if k not in ("symmetric", "per_channel")) + calib
 
 
 def _configs(cal: CalibrationSpec, smaller: tuple[CalibrationSpec, ...]) -> list[Config]:
@@ -105,13 +108,43 @@ def _configs(cal: CalibrationSpec, smaller: tuple[CalibrationSpec, ...]) -> list
     rows += [Config("awq", 64, (("symmetric", True), *fast[1:], ("observer", "imatrix_mse")), cal),
              Config("awq", 64, (*fast, ("observer", "imatrix_mse")), smaller[0])]
     rows += [Config("awq", 64, (*fast, ("duo_scaling", False)), cal), Config("awq", 32, fast, cal)]
-    return rows
+    return rows + _paper_rows(cal, off)
+
+
+#: AutoRound's two step counts (per block). Its CPU time grows with steps × blocks; the study's
+#: budget is ≤ 15 minutes a row on a quiet 2-core CPU (the lead's timing run decides the pair).
+AUTOROUND_ITERS = (10, 25)
+
+
+def _paper_rows(cal: CalibrationSpec, off: CalibrationSpec) -> list[Config]:
+    """AWQ with its clipping search and without, and AutoRound, beside RTN and GPTQ: groups 32/64 and per channel.
+
+    Every row is asymmetric; AWQ uses the sanctioned fast grid (10 points on 16 samples), GPTQ its
+    sanctioned activation-weighted scales; off-domain calibration is ``numbers-calib``.
+    """
+    asym, chan = (("symmetric", False),), (("per_channel", True),)
+    fast = (*asym, ("n_grid", 10), ("search_samples", 16))
+    clip = (*fast, ("clip", True))
+    gptq = (*asym, ("observer", "imatrix_mse"))
+    few, many = ((*asym, ("iters", n)) for n in AUTOROUND_ITERS)
+    return [Config("rtn", None, (*asym, *chan)), Config("gptq", None, (*gptq, *chan), cal),
+            Config("gptq", 32, gptq, cal),
+            *(Config("awq", g, clip, cal) for g in (64, 32)),
+            Config("awq", None, (*fast, *chan), cal), Config("awq", None, (*clip, *chan), cal),
+            Config("awq", 64, fast, off), Config("awq", 64, clip, off),
+            Config("autoround", 64, few, cal), Config("autoround", 64, many, cal),
+            Config("autoround", 32, few, cal), Config("autoround", None, (*few, *chan), cal),
+            Config("autoround", 64, few, off)]
 
 
 FULL = _configs(DEFAULT_CAL, (CalibrationSpec(samples=16, seq_len=256), CalibrationSpec(samples=8, seq_len=128)))
+_TINY = CalibrationSpec(samples=4, seq_len=64)
 QUICK = [Config("rtn", 64, (("symmetric", True),)), Config("rtn", 64, (("symmetric", False),)),
-         Config("gptq", 64, (("symmetric", True),), CalibrationSpec(samples=4, seq_len=64)),
-         Config("awq", 64, (("symmetric", False), ("search_samples", 2)), CalibrationSpec(samples=4, seq_len=64))]
+         Config("gptq", 64, (("symmetric", True),), _TINY),
+         Config("awq", 64, (("symmetric", False), ("search_samples", 2)), _TINY),
+         Config("rtn", None, (("symmetric", False), ("per_channel", True))),
+         Config("awq", None, (("symmetric", False), ("search_samples", 2), ("clip", True), ("per_channel", True)), _TINY),
+         Config("autoround", 64, (("symmetric", False), ("iters", 2)), dataclasses.replace(_TINY, name="numbers-calib"))]
 
 
 def _score(model: Any, *, protocol: Protocol, mc_limit: int | None) -> dict[str, Any]:
@@ -135,7 +168,7 @@ def _recovery(rows: list[dict[str, Any]], baseline_ppl: float) -> None:
 def _recommend(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Per calibrated method: the best-recovering row at the kit's default calibration and group size 64."""
     out = {}
-    for method in ("gptq", "awq"):
+    for method in ("gptq", "awq", "autoround"):
         same = [r for r in rows if r["method"] == method and r["group_size"] == 64
                 and r["calibration"] == DEFAULT_CAL.to_dict() and r["recovery"] is not None]
         if same:
@@ -149,8 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="four tiny configurations on small sets: a smoke run")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent), help="results folder (default benchmarks/)")
+    ap.add_argument("--only", help="with --quick: run only the rows whose key contains this text (a smoke run of some rows)")
     args = ap.parse_args(argv)
-    configs = QUICK if args.quick else FULL
+    if args.only and not args.quick:
+        ap.error("--only runs part of the table; the full study keeps every row together: use it with --quick")
+    configs = [c for c in (QUICK if args.quick else FULL) if not args.only or args.only in c.key]
     protocol = Protocol(max_tokens=1024) if args.quick else Protocol()  # full: every token of stdlib-docs
     mc_limit = 40 if args.quick else None
     out = Path(args.out)

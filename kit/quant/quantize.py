@@ -235,10 +235,11 @@ def quantize(
         model: the fp32 baseline: an alias (``smollm2-135m``) or a local folder.
         out: the artifact folder to create.
         spec: method, bits, group size and calibration.
-        method: one of :data:`METHODS` (``bnb-int8``, ``bnb-nf4``, ``bnb-fp4``, ``gptq``, ``awq``, ``rtn``).
+        method: one of :data:`METHODS` (``bnb-int8``, ``bnb-nf4``, ``bnb-fp4``, ``gptq``, ``awq``, ``autoround``, ``rtn``).
         bits: weight bits (method default when None: 8 for bnb-int8, else 4).
-        group_size: weights per scale for gptq/awq/rtn; None picks the largest that divides every width.
-        calibration: a :class:`~kit.quant.spec.CalibrationSpec`, or a calibration set name/path for gptq/awq.
+        group_size: weights per scale (llm-compressor methods); None picks the largest that divides every width
+            (and stays None with the scheme field ``per_channel``).
+        calibration: a :class:`~kit.quant.spec.CalibrationSpec`, or a calibration set name/path for calibrated methods.
         samples: calibration chunks.
         seq_len: tokens per chunk.
         seed: seed for choosing the chunks.
@@ -264,9 +265,12 @@ def quantize(
     if spec.scheme and not adapter.takes_overrides:
         raise KitError(f"method {adapter.name} has a fixed scheme (bitsandbytes); scheme overrides are for gptq, awq, rtn")
     ignored = tuple(ignored_linears(base_path, spec.ignore)) if spec.ignore else ()
-    group_size = (default_group_size(base_path, group_size, ignore=(*adapter.ignore, *ignored))
-                  if adapter.grouped else None)
     overrides = dict(spec.scheme)
+    per_channel = bool(overrides.get("per_channel"))  # one scale per output row: no group size
+    if per_channel and group_size is not None:
+        raise KitError("scheme per_channel keeps one scale per output row; drop the group size")
+    group_size = (default_group_size(base_path, group_size, ignore=(*adapter.ignore, *ignored))
+                  if adapter.grouped and not per_channel else None)
     if overrides:
         adapter.settings(bits=bits, group_size=group_size, overrides=overrides)  # an unknown field fails here, before work
     device = check_device(device)
@@ -305,6 +309,8 @@ def quantize(
     }
     if spec.template_of:
         config["template_of"] = spec.template_of
+    if notes.get("tuning_measured") and config.get("tuning"):
+        config["tuning"] = {**config["tuning"], "measured": notes["tuning_measured"]}
     with atomic_dir(out, overwrite=overwrite, marker=QUANT_FILE, kind=ARTIFACT_KIND) as tmp, hf_progress(progress):
         adapter.save(quantized, tmp)
         tokenizer.save_pretrained(tmp)

@@ -22,6 +22,9 @@ class SchemeSettings(TypedDict):
     ignore: list[str]  # the method's own full-precision modules (lm_head)
     calibration_batch_size: NotRequired[int | None]  # llm-compressor only
     torch_threads: NotRequired[int]  # llm-compressor only
+    #: The method's own searches (llm-compressor): AWQ's scale grid and clipping grid with the samples
+    #: they score (and, once run, what the clipping chose), AutoRound's steps, step size and batch; else None.
+    tuning: NotRequired[dict[str, Any] | None]
 
 
 class BaselineRef(TypedDict):

@@ -18,7 +18,7 @@ __all__ = ["DEFAULT_CALIBRATION", "CalibrationSpec", "QuantSpec"]
 
 @dataclasses.dataclass(frozen=True)
 class CalibrationSpec:
-    """Which calibration chunks a calibrated method (GPTQ, AWQ) sees; data-free methods ignore it."""
+    """Which calibration chunks a calibrated method (GPTQ, AWQ, AutoRound) sees; data-free methods ignore it."""
 
     name: str = "stdlib-docs-calib"  # bundled calibration set or a .jsonl/.txt path
     samples: int = 64  # chunks
@@ -58,8 +58,8 @@ class QuantSpec:
     calibration: CalibrationSpec = DEFAULT_CALIBRATION
     ignore: tuple[str, ...] = ()  # modules kept in full precision (names, block prefixes, ``re:``), besides lm_head
     #: Overrides of the method's sanctioned scheme (``kit.quant.methods.llmc.SCHEMES``: symmetric,
-    #: actorder, dampening_frac, n_grid, duo_scaling, search_samples, observer) as (field, value)
-    #: pairs; logged as a deviation.
+    #: actorder, dampening_frac, n_grid, duo_scaling, search_samples, observer, clip, iters, lr,
+    #: per_channel) as (field, value) pairs; logged as a deviation.
     scheme: tuple[tuple[str, Any], ...] = ()
     #: The registry entry whose validated recipe this replays (``kit pilot --like``); provenance, not recipe.
     template_of: str | None = None

@@ -15,13 +15,22 @@ def test_table_rows_come_from_the_adapters():
             m.library, tuple(m.supported_bits), m.default_bits, m.grouped, m.calibrated)
         assert row.default_bits in row.bits
     assert method_bits()["awq"] == [4, 8] and method_bits()["bnb-int8"] == [8]
-    assert {r.name for r in METHOD_TABLE if r.calibrated} == {"gptq", "awq"}
+    assert {r.name for r in METHOD_TABLE if r.calibrated} == {"gptq", "awq", "autoround"}
 
 
 def test_policy_names_are_the_table_names():
     from kit.govern.policy import METHODS as POLICY_METHODS
 
     assert tuple(POLICY_METHODS) == METHOD_NAMES
+
+
+def test_a_policy_may_name_autoround_as_its_method():
+    from kit.govern.policy import parse_use_case
+
+    raw = {"description": "d", "default_method": "autoround", "eval_sets": ["stdlib-docs"],
+           "metrics": {"perplexity": {"eval_set": "stdlib-docs", "direction": "lower",
+                                      "limit": {"kind": "relative", "value": 0.2}, "min_samples": 10}}}
+    assert parse_use_case("mine", raw).default_method == "autoround"
 
 
 def test_cli_help_lists_every_method(capsys):

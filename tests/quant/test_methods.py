@@ -14,8 +14,11 @@ from kit.quant.calibration import calibration_chunks
 from kit.quant.methods import METHODS
 from kit.quant.methods.llmc import SCHEMES
 from kit.quant.quantize import default_group_size, quantize
+from kit.quant.spec import CalibrationSpec, QuantSpec
 
 SMALL = {"samples": 4, "seq_len": 64}
+#: AutoRound at 4 signed-gradient steps per block (its sanctioned count is a CPU-minutes run).
+FEW_STEPS = {"autoround": (("iters", 4),)}
 PROTOCOL = Protocol(max_tokens=256, limit=12)
 NO_ACCELERATOR = not torch.accelerator.is_available()
 
@@ -24,7 +27,8 @@ NO_ACCELERATOR = not torch.accelerator.is_available()
 def quantized(request, tiny_baseline, tmp_path_factory):
     """Each method applied once to the tiny baseline, with small calibration."""
     out = tmp_path_factory.mktemp("q") / request.param
-    return quantize(model=str(tiny_baseline), method=request.param, out=out, device="cpu", progress=False, **SMALL)
+    spec = QuantSpec(method=request.param, calibration=CalibrationSpec(**SMALL), scheme=FEW_STEPS.get(request.param, ()))
+    return quantize(model=str(tiny_baseline), spec=spec, out=out, device="cpu", progress=False)
 
 
 def test_config_log_fields(quantized, tiny_baseline):
@@ -43,21 +47,23 @@ def test_config_log_fields(quantized, tiny_baseline):
     assert c["created_at"].endswith("Z") and c["device"] == "cpu"
     assert c["weights_sha256"] == sha256_dir(quantized.path) == quantized.model.sha256
     assert c["weight_bytes"] > 0
-    if method in ("gptq", "awq"):
+    if method in ("gptq", "awq", "autoround"):
         cal = c["calibration"]
         assert cal["name"] == "stdlib-docs-calib" and len(cal["sha256"]) == 64
         assert (cal["samples"], cal["seq_len"], cal["seed"], cal["tokens"]) == (4, 64, 0, 256)
         assert len(cal["starts"]) == 4 and len(cal["chunks_sha256"]) == 64
     else:
         assert c["calibration"] is None
-    if method in ("gptq", "awq", "rtn"):
+    if method in ("gptq", "awq", "autoround", "rtn"):
         assert c["scheme"]["weights"]["strategy"] == "group" and c["scheme"]["weights"]["group_size"] == 64
         assert c["resolved_weights"]["num_bits"] == 4 and c["resolved_weights"]["symmetric"] is SCHEMES[method].symmetric
-        assert c["scheme"]["deviation_from_sanctioned"] == {}
+        assert c["scheme"]["deviation_from_sanctioned"] == dict(FEW_STEPS.get(method, ()))
         saved = json.loads((quantized.path / "config.json").read_text())["quantization_config"]
         assert saved["config_groups"]["group_0"]["weights"] == c["resolved_weights"]
         if method == "gptq":
             assert c["resolved_weights"]["actorder"] == "static"
+        if method == "autoround":  # steps, step size (auto-round's 1/iters) and batch are in the log
+            assert (c["tuning"]["iters"], c["tuning"]["lr"], c["tuning"]["batch_size"]) == (4, 0.25, 8)
         assert (quantized.path / "recipe.yaml").is_file()
     if method == "rtn-int8":  # what the packed engine's int8 kernel takes: one symmetric scale per output row
         assert c["resolved_weights"]["strategy"] == "channel" and c["resolved_weights"]["symmetric"] is True

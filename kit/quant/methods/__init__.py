@@ -31,7 +31,7 @@ __all__ = [
 #: Method name → adapter instance.
 METHODS: dict[str, Method] = {m.name: m for m in (
     BnbMethod("bnb-int8"), BnbMethod("bnb-nf4"), BnbMethod("bnb-fp4"),
-    LlmcMethod("gptq"), LlmcMethod("awq"), LlmcMethod("rtn"), LlmcChannelMethod("rtn-int8"),
+    LlmcMethod("gptq"), LlmcMethod("awq"), LlmcMethod("autoround"), LlmcMethod("rtn"), LlmcChannelMethod("rtn-int8"),
 )}
 #: Method names, in table order.
 METHOD_NAMES: tuple[str, ...] = tuple(METHODS)

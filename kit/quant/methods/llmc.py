@@ -1,23 +1,26 @@
-"""llm-compressor recipes: GPTQ, AWQ and round-to-nearest, saved as compressed-tensors."""
+"""llm-compressor recipes: GPTQ, AWQ (with its clipping search), AutoRound and round-to-nearest, saved as compressed-tensors."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 from kit.quant.methods.base import Method, Request
+from kit.quant.methods.llmc_support import modifier_record, quiet, torch_threads, tuning_record
 from kit.quant.shapes import SchemeSettings
 
 __all__ = ["CALIBRATION_BATCH", "OBSERVERS", "SCHEMES", "LlmcChannelMethod", "LlmcMethod", "LlmcScheme"]
 
 _SUMMARIES = {
     "gptq": "GPTQ: column-by-column rounding with Hessian-based error correction (llm-compressor GPTQModifier)",
-    "awq": "AWQ: activation-aware per-channel scaling, then round-to-nearest (AWQModifier + QuantizationModifier)",
+    "awq": "AWQ: activation-aware per-channel scaling (scheme `clip`: then its per-group clipping search), then "
+           "round-to-nearest (AWQModifier + QuantizationModifier)",
+    "autoround": "AutoRound: rounding offsets and clipping tuned by signed gradient descent on each block's output "
+                 "(AutoRoundModifier, auto-round)",
     "rtn": "round-to-nearest, data-free (llm-compressor QuantizationModifier): the no-calibration reference",
     "rtn-int8": "round-to-nearest to symmetric int8, one scale per output row, data-free (llm-compressor "
                 "QuantizationModifier): the format torch's int8 weight-only kernel serves (packed engine)",
@@ -47,6 +50,10 @@ class LlmcScheme:
     duo_scaling: bool = True  # AWQ: scale from activations and weights (False: activations only)
     search_samples: int | None = None  # AWQ: calibration samples its grid search scores (None: all)
     observer: str | None = None  # how scales/zero points are fitted: one of OBSERVERS (None: min-max)
+    clip: bool = False  # AWQ: the clipping search after the scale search (kit.quant.methods.awq_clip)
+    iters: int = 200  # AutoRound: signed-gradient steps per block (AutoRoundModifier's default)
+    lr: float | None = None  # AutoRound: step size (None: auto-round's rule, 1/iters)
+    per_channel: bool = False  # one scale per output row instead of groups (no group size)
 
     def __post_init__(self) -> None:
         """Refuse an observer llm-compressor would reject deep in a run, and a non-positive sample count."""
@@ -58,6 +65,15 @@ class LlmcScheme:
         n = self.search_samples
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
             raise KitError(f"search_samples must be a whole number ≥ 1 or None (all samples), got {n!r}")
+        if not isinstance(self.iters, int) or isinstance(self.iters, bool) or self.iters < 1:
+            raise KitError(f"iters must be a whole number ≥ 1, got {self.iters!r}")
+        if self.lr is not None and (isinstance(self.lr, bool) or not isinstance(self.lr, (int, float)) or self.lr <= 0):
+            raise KitError(f"lr must be a positive number or None (auto-round's 1/iters), got {self.lr!r}")
+
+    @property
+    def resolved_lr(self) -> float:
+        """AutoRound's step size: ``lr``, or auto-round's own rule for 4-8 bits below 1000 steps (1/iters)."""
+        return float(self.lr) if self.lr is not None else 1.0 / self.iters
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> LlmcScheme:
         """This scheme with ``overrides`` applied; a one-line error naming the fields for an unknown key.
@@ -77,7 +93,7 @@ class LlmcScheme:
         """The fields that differ from ``method``'s sanctioned scheme (a deviation, logged).
 
         Args:
-            method: ``gptq``, ``awq`` or ``rtn``.
+            method: a key of :data:`SCHEMES`.
         """
         base = SCHEMES[method]
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
@@ -96,7 +112,12 @@ SCHEMES: dict[str, LlmcScheme] = {
     # AWQ: 10 grid points scored on 16 spread calibration samples (the activation means use all)
     # lost nothing against 20 points on every sample at a quarter of the grid's time; min-max
     # scales (imatrix_mse gained little for a third more time, weight MSE lost).
+    # The clipping search (clip) stays off until the study's AWQ-with-clipping rows are measured.
     "awq": LlmcScheme(symmetric=False, n_grid=10, duo_scaling=True, search_samples=16),
+    # AutoRound: asymmetric like the others; 25 steps per block (the library's default is 200):
+    # about 2.7 CPU-seconds a step per block at 8 × 256 tokens (measured on a loaded 2-core VM),
+    # so 200 steps would take hours for the 30-block model on a CPU. To be re-chosen from its rows.
+    "autoround": LlmcScheme(symmetric=False, iters=25),
     # The data-free reference is plain min-max rounding to the same format, so recovery compares
     # like with like (weight-only MSE rounding scored worse on perplexity).
     "rtn": LlmcScheme(symmetric=False),
@@ -105,40 +126,8 @@ SCHEMES: dict[str, LlmcScheme] = {
     "rtn-int8": LlmcScheme(symmetric=True),
 }
 
-def _threads() -> int:
-    import torch
-
-    return int(torch.get_num_threads())
-
-
-@contextlib.contextmanager
-def _quiet(mute: bool) -> Iterator[None]:
-    """While ``mute``: silence llm-compressor's loguru lines and its tqdm bars (progress off)."""
-    from loguru import logger
-
-    if not mute:
-        yield
-        return
-    names = ("llmcompressor", "compressed_tensors")
-    for name in names:
-        logger.disable(name)
-    try:
-        # Its tqdm bars look up sys.stderr when created; log handlers keep the real stream.
-        with contextlib.redirect_stderr(io.StringIO()):
-            yield
-    finally:
-        for name in names:
-            logger.enable(name)
-
-
-def _modifier_record(modifier: Any) -> dict[str, Any]:
-    """A modifier's user settings (its config group is logged once under ``weights``)."""
-    fields = modifier.model_dump(mode="json", exclude_none=True, exclude={"config_groups"})
-    return {"type": type(modifier).__name__, **{k: v for k, v in fields.items() if not k.endswith("_")}}
-
-
 class LlmcMethod(Method):
-    """``gptq``, ``awq`` or ``rtn``: int weights, per-group scales, the scheme of :data:`SCHEMES`; ``lm_head`` kept."""
+    """``gptq``, ``awq``, ``autoround`` or ``rtn``: int weights, group scales, the scheme of :data:`SCHEMES`; lm_head kept."""
 
     library: ClassVar[str] = "llmcompressor"
     takes_overrides: ClassVar[bool] = True
@@ -159,12 +148,16 @@ class LlmcMethod(Method):
         Args:
             overrides: scheme field → value (see :class:`LlmcScheme`).
         """
+        from kit.errors import KitError
+
         chosen = SCHEMES[self.name].with_overrides(overrides or {})
         if chosen.observer == "imatrix_mse" and not self.calibrated:
-            from kit.errors import KitError
-
             raise KitError(f"observer imatrix_mse weighs errors by calibration activations; {self.name} has no "
                            "calibration: use observer mse or minmax, or a calibrated method (gptq, awq)")
+        if chosen.observer is not None and self.name == "autoround":
+            raise KitError("autoround tunes its own scales and zero points; drop the observer override")
+        if chosen.clip and self.name != "awq":
+            raise KitError(f"clip is AWQ's clipping search; {self.name} has none: drop clip or use awq")
         return chosen
 
     def scheme(self, *, bits: int, group_size: int | None, overrides: Mapping[str, Any] | None = None) -> Any:
@@ -179,8 +172,9 @@ class LlmcMethod(Method):
 
         chosen = self.resolve(overrides)
         return QuantizationScheme(targets=["Linear"], weights=QuantizationArgs(
-            num_bits=bits, type="int", symmetric=chosen.symmetric, strategy=self.strategy,
-            group_size=group_size if self.grouped else None, observer=chosen.observer))
+            num_bits=bits, type="int", symmetric=chosen.symmetric,
+            strategy="channel" if chosen.per_channel else self.strategy,
+            group_size=None if (chosen.per_channel or not self.grouped) else group_size, observer=chosen.observer))
 
     def recipe(self, *, bits: int, group_size: int | None, ignore: tuple[str, ...] = (),
                overrides: Mapping[str, Any] | None = None) -> list[Any]:
@@ -192,6 +186,7 @@ class LlmcMethod(Method):
             ignore: module names kept in full precision besides ``lm_head``.
             overrides: scheme field → value (see :class:`LlmcScheme`).
         """
+        from llmcompressor.modifiers.autoround import AutoRoundModifier
         from llmcompressor.modifiers.gptq import GPTQModifier
         from llmcompressor.modifiers.quantization import QuantizationModifier
 
@@ -202,11 +197,14 @@ class LlmcMethod(Method):
         if self.name == "gptq":
             return [GPTQModifier(config_groups=groups, ignore=[*self.ignore, *ignore], actorder=chosen.actorder,
                                  dampening_frac=chosen.dampening_frac)]
+        if self.name == "autoround":  # torch.compile off: on a CPU it compiles longer than it saves
+            return [AutoRoundModifier(config_groups=groups, ignore=[*self.ignore, *ignore], iters=chosen.iters,
+                                      lr=chosen.resolved_lr, batch_size=CALIBRATION_BATCH, enable_torch_compile=False)]
         quant = QuantizationModifier(config_groups=groups, ignore=[*self.ignore, *ignore])
         if self.name == "awq":
             return [subset_search_awq(n_grid=chosen.n_grid, duo_scaling=chosen.duo_scaling,
-                                      search_samples=chosen.search_samples, calibration_batch_size=CALIBRATION_BATCH),
-                    quant]
+                                      search_samples=chosen.search_samples, calibration_batch_size=CALIBRATION_BATCH,
+                                      clip=chosen.clip), quant]
         return [quant]
 
     def settings(self, *, bits: int, group_size: int | None, overrides: Mapping[str, Any] | None = None
@@ -228,13 +226,14 @@ class LlmcMethod(Method):
                 "description": self.summary,
                 "weights": self.scheme(bits=bits, group_size=group_size, overrides=overrides).weights.model_dump(
                     mode="json"),
-                "modifiers": [_modifier_record(m) for m in self.recipe(bits=bits, group_size=group_size,
+                "modifiers": [modifier_record(m) for m in self.recipe(bits=bits, group_size=group_size,
                                                                        overrides=overrides)],
                 "deviation_from_sanctioned": chosen.changes(self.name),
             },
             "ignore": list(self.ignore),
             "calibration_batch_size": CALIBRATION_BATCH if self.calibrated else None,
-            "torch_threads": _threads(),
+            "torch_threads": torch_threads(),
+            "tuning": tuning_record(method=self.name, chosen=chosen, batch_size=CALIBRATION_BATCH),
         }
 
     def quantize(self, request: Request) -> Any:
@@ -247,7 +246,7 @@ class LlmcMethod(Method):
         from torch.utils.data import DataLoader
         from transformers import AutoModelForCausalLM
 
-        with _quiet(not request.progress):  # importing llm-compressor logs "No accelerator" lines
+        with quiet(not request.progress):  # importing llm-compressor logs "No accelerator" lines
             from llmcompressor import oneshot
 
             recipe = self.recipe(bits=request.bits, group_size=request.group_size, ignore=request.ignore,
@@ -263,8 +262,9 @@ class LlmcMethod(Method):
         from kit.quant.methods.awq_search import awq_cpu_pin_memory_shim
 
         shim = awq_cpu_pin_memory_shim() if self.name == "awq" else contextlib.nullcontext(False)
-        with _quiet(not request.progress), shim:
+        with quiet(not request.progress), shim:
             model = oneshot(model=model, recipe=recipe, **kwargs)
+        model.kit_clip_stats = [row for m in recipe for row in getattr(m, "_clip_stats", None) or []]
         return model.eval()
 
     def save(self, model: Any, folder: Path) -> None:
@@ -274,7 +274,7 @@ class LlmcMethod(Method):
             model: the model ``oneshot`` returned.
             folder: the temp output folder.
         """
-        with _quiet(True), warnings.catch_warnings():
+        with quiet(True), warnings.catch_warnings():
             # transformers warns about "offloaded modules": llm-compressor wraps the model in
             # accelerate offloading only for the save; everything is on the CPU here.
             warnings.filterwarnings("ignore", message="Attempting to save a model with offloaded modules")
@@ -292,7 +292,12 @@ class LlmcMethod(Method):
         shims = [SHIM] if self.name == "awq" and needs_pin_memory_shim() else []
         # What the modifiers resolved (e.g. GPTQ's default actorder "static"), as saved in config.json.
         resolved = schemes[0].weights.model_dump(mode="json") if schemes and schemes[0].weights else None
-        return {"quantized_modules": len(schemes), "shims": shims, "resolved_weights": resolved}
+        notes: dict[str, Any] = {"quantized_modules": len(schemes), "shims": shims, "resolved_weights": resolved}
+        clipped = getattr(model, "kit_clip_stats", None)
+        if clipped:  # what AWQ's clipping search chose, in short
+            notes["tuning_measured"] = {"clipped_layers": len(clipped), "tokens_per_layer": clipped[0]["tokens"],
+                                        "mean_ratio": round(sum(r["mean_ratio"] for r in clipped) / len(clipped), 4)}
+        return notes
 
 
 class LlmcChannelMethod(LlmcMethod):
