@@ -7,8 +7,8 @@ from typing import Any
 
 from kit.teach.asking import complete, predict, question, written
 
-__all__ = ["CheckFailed", "complete", "diagnosis", "failing_metrics", "perplexity_from_record", "predict", "question",
-           "recovery", "sanctioned_methods", "savings", "standard_error", "tolerance", "written"]
+__all__ = ["CheckFailed", "complete", "decision_paragraph", "diagnosis", "failing_metrics", "perplexity_from_record",
+           "predict", "question", "recovery", "sanctioned_methods", "savings", "standard_error", "tolerance", "written"]
 
 
 class CheckFailed(AssertionError):
@@ -144,6 +144,25 @@ def savings(answer: float, *, requests_per_day: float, cost_per_1k_requests: flo
                                cost_ratio=cost_ratio)
     return _close(answer, expected, what="monthly savings",
                   hint="savings = requests/day × 30 / 1000 × cost per 1k × (1 − cost ratio).")
+
+
+def decision_paragraph(answer: str, *, summary: dict[str, Any]) -> bool:
+    """Check a decision paragraph for leadership against the rubric (``kit.teach.rubric``): numbers, uncertainty, hardware.
+
+    Args:
+        answer: the paragraph.
+        summary: the pilot report's ``summary.json`` it was written from.
+    """
+    from kit.teach.rubric import RUBRIC, grade_decision
+
+    if not isinstance(answer, str) or len(answer.split()) < 30:
+        raise CheckFailed("write a paragraph of at least 30 words, as a string: the decision, the evidence and "
+                          "its uncertainty, the hardware")
+    graded = grade_decision(answer, summary=summary)
+    missed = [f"{RUBRIC[k]} — {why}" for k, (ok, why) in graded.items() if not ok]
+    if missed:
+        raise CheckFailed("the paragraph misses: " + "; ".join(missed))
+    return _ok("the paragraph meets the rubric: " + "; ".join(RUBRIC.values()))
 
 
 def _same_place(a: str, b: str) -> bool:
