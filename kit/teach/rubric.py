@@ -7,11 +7,15 @@ uncertainty are stated, and the hardware the numbers came from is named.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-__all__ = ["RUBRIC", "grade_decision", "quoted_numbers", "summary_numbers"]
+from kit.errors import KitError
+
+__all__ = ["RUBRIC", "grade_decision", "load_summary", "quoted_numbers", "summary_numbers"]
 
 RUBRIC = {
     "numbers": "every number quoted is in the summary (a value, a change, a limit, a size or a speed)",
@@ -101,3 +105,22 @@ def grade_decision(text: str, *, summary: dict[str, Any]) -> dict[str, tuple[boo
         "hardware": (any(n in low for n in names),
                      f"name where the numbers were measured (the summary's hardware: {', '.join(names) or 'none'})"),
     }
+
+
+def load_summary(path: str) -> dict[str, Any]:
+    """A pilot report's ``summary.json``: a path, or one bundled with the kit (``data/examples/pilot_summary.json``).
+
+    Args:
+        path: the file.
+    """
+    from kit._bundled import bundled_path
+
+    found = Path(path).expanduser()
+    found = found if found.exists() else bundled_path(*Path(path).parts)
+    try:
+        summary = json.loads(found.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise KitError(f"cannot read {path} ({exc}); give the summary.json of a `kit report pilot` folder") from None
+    if not isinstance(summary, dict) or summary.get("kind") != "pilot":
+        raise KitError(f"{path} is not a pilot report summary (kind 'pilot'); give a `kit report pilot` summary.json")
+    return summary

@@ -41,3 +41,15 @@ def test_numbers_in_names_are_not_quotes_and_short_answers_are_refused():
     assert quoted_numbers("int8 and bnb-nf4 on an H100 at 1,250 tokens, −3.5 %") == [1250.0, -3.5]
     with pytest.raises(CheckFailed, match="at least 30 words"):
         decision_paragraph("ship it", summary=SUMMARY)
+
+
+def test_the_example_summary_is_bundled_and_other_files_are_refused(tmp_path):
+    from kit.errors import KitError
+    from kit.teach.rubric import load_summary
+
+    assert load_summary("data/examples/pilot_summary.json") == SUMMARY
+    (tmp_path / "s.json").write_text('{"kind": "adoption"}')
+    with pytest.raises(KitError, match="not a pilot report summary"):
+        load_summary(str(tmp_path / "s.json"))
+    with pytest.raises(KitError, match="cannot read"):
+        load_summary(str(tmp_path / "missing.json"))
