@@ -249,6 +249,16 @@ QUESTIONS_00_05 = [
                   "1 or more, and then nothing pays back.",
       method="Monthly savings = requests per month / 1000 × cost per 1k × the share saved (1 − cost ratio); the "
              "payback is the engineering cost divided by that."),
+    Q("05-q3", "05_when_not_to_quantize",
+      "From the two decode speeds printed above: what is the serving cost ratio (quantized / baseline cost per "
+      "request) on that hardware, if serving cost follows decode time?",
+      expected=lambda *, measured: measured["baseline_decode_tok_s"] / measured["decode_tok_s"], needs=("measured",),
+      rel=0.02,
+      explanation="Cost per request is time on the hardware: a model that decodes at a third of the speed holds the "
+                  "hardware three times as long. A ratio above 1 means quantizing costs serving money there; memory "
+                  "is then its only saving.",
+      method="Time per token is 1 / tokens per second; the candidate's time per token over the baseline's is the "
+             "cost ratio."),
     Q("05-q2", "05_when_not_to_quantize",
       "compliance-qa failed its gate. If its volume grew 100×, should it be quantized?",
       choices={"A": C("yes: the savings would then pay back quickly",

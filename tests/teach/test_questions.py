@@ -47,6 +47,7 @@ def _data():
         "05-q1": {"rows": [{"model": "chat-assistant", "requests_per_day": 400000},
                            {"model": "batch-summaries", "requests_per_day": 250000}],
                   "cost_per_1k_requests": 0.40, "engineering_cost": 6000.0},
+        "05-q3": {"measured": {"baseline_decode_tok_s": 13.8, "decode_tok_s": 4.5}},
         "06-q2": {"summary": summary},
         "07-q2": {"dashboard": {"coverage": {"total_volume": 1000, "covered_volume": 500, "rows": [
             {"requests_per_day": 500, "covered": True}, {"requests_per_day": 300, "covered": False},
@@ -68,6 +69,7 @@ EXPECTED = {  # computed by hand from _data(), to check each question's formula
     "04-q2": 13.2,
     "04-q5": 1223 / 430,
     "05-q1": 6000.0 / (250000 * 30 / 1000 * 0.40 * (1 - 0.80)),  # 10 months
+    "05-q3": 13.8 / 4.5,
     "06-q2": 1 - 170000000 / 538060288,
     "07-q2": 0.8,
     "08-q2": 2.0,
