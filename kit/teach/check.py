@@ -8,7 +8,8 @@ from typing import Any
 from kit.teach.asking import complete, predict, question, written
 
 __all__ = ["CheckFailed", "complete", "decision_paragraph", "diagnosis", "failing_metrics", "perplexity_from_record",
-           "predict", "question", "recovery", "sanctioned_methods", "savings", "standard_error", "tolerance", "written"]
+           "predict", "question", "recovery", "same_place", "sanctioned_methods", "savings", "standard_error",
+           "tolerance", "written"]
 
 
 class CheckFailed(AssertionError):
@@ -165,8 +166,13 @@ def decision_paragraph(answer: str, *, summary: dict[str, Any]) -> bool:
     return _ok("the paragraph meets the rubric: " + "; ".join(RUBRIC.values()))
 
 
-def _same_place(a: str, b: str) -> bool:
-    """Two targets name the same place: equal, or one is the block holding the other."""
+def same_place(a: str, b: str) -> bool:
+    """Two targets name the same place: equal, or one is the block holding the other.
+
+    Args:
+        a: a module, block or other target name.
+        b: another.
+    """
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
@@ -189,11 +195,11 @@ def diagnosis(answer: dict[str, Any], *, regression: str) -> bool:
     numeric = {"module", "block"}
     cause_ok = answer["cause"] == truth["cause"] or {answer["cause"], truth["cause"]} <= numeric
     targets = [str(t) for t in answer.get("targets") or []]
-    hit = [t for t in targets if any(_same_place(t, w) for w in truth["targets"])]
+    hit = [t for t in targets if any(same_place(t, w) for w in truth["targets"])]
     fix, want = answer.get("fix") or {}, truth["fix"]
     if "ignore" in want:
         kept = [str(x) for x in fix.get("ignore") or []]
-        fix_ok = bool(kept) and all(any(_same_place(k, w) for k in kept) for w in want["ignore"]) and len(kept) <= 3
+        fix_ok = bool(kept) and all(any(same_place(k, w) for k in kept) for w in want["ignore"]) and len(kept) <= 3
     else:
         fix_ok = all(fix.get(k) == v for k, v in want.items())
     problems = []
