@@ -90,18 +90,20 @@ def state(pair: str) -> dict[str, Any]:
     return drill
 
 
-def draw(*, pair: str, seed: int = 0) -> str:
+def draw(*, pair: str, seed: int | None = 0, regression: str | None = None) -> str:
     """Draw the pair's regression at random, seeded by the pair's name and ``seed``, and record the draw.
 
     Args:
         pair: the pair's name (two people: ``"ana+bo"``).
         seed: another seed for another round (the draw is the same for the same pair and seed).
+        regression: a named regression instead of a draw (recorded with seed None).
     """
-    from kit.debug.regressions import list_regressions
+    from kit.debug.regressions import list_regressions, load_regression
 
     if "+" not in pair or not all(p.strip() for p in pair.split("+")):
         raise KitError(f"pair {pair!r} should name two people joined by '+', e.g. 'ana+bo': the drill is for pairs")
-    name = random.Random(f"{pair}:{seed}").choice(list_regressions())
+    name = load_regression(regression).name if regression else random.Random(f"{pair}:{seed}").choice(list_regressions())
+    seed = None if regression else seed
 
     def record(drills: dict[str, Any]) -> str:
         drills[pair] = {"regression": name, "seed": seed, "drawn_at": utc_now(), "hints": [], "hypothesis": None,

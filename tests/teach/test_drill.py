@@ -75,3 +75,10 @@ def test_a_hypothesis_is_committed_once_and_hints_run_out(monkeypatch):
         drill.commit(pair="ana+bo", cause="bad luck")
     with pytest.raises(KitError, match="has not drawn"):
         drill.hint(pair="cy+di")
+
+
+def test_a_named_regression_is_recorded_without_a_seed():
+    assert drill.draw(pair="ana+bo", regression="two-bit-block") == "two-bit-block"
+    assert load()["drills"]["ana+bo"]["seed"] is None
+    with pytest.raises(KitError, match="no planted regression"):
+        drill.draw(pair="ana+bo", regression="no-such-fault")
