@@ -20,9 +20,9 @@ def memory_cut(*, summary: dict[str, Any]) -> float:
     Args:
         summary: a pilot report's ``summary.json``.
     """
-    mem = {r["method"]: r["memory_bytes"] for r in summary["efficiency"]}
-    rec = summary["decision"].get("recommended")
-    return 1 - mem[rec] / mem["baseline"] if rec in mem else 0.0
+    mem = {r["method"]: r.get("memory_bytes") for r in summary.get("efficiency") or []}
+    rec = (summary.get("decision") or {}).get("recommended")
+    return 1 - mem[rec] / mem["baseline"] if mem.get(rec) and mem.get("baseline") else 0.0
 
 
 def coverage_if_next(*, dashboard: dict[str, Any]) -> float:
