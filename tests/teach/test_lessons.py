@@ -40,3 +40,20 @@ def test_no_saving_means_skip_whatever_the_volume_and_a_failed_gate_always_skips
     assert costly[1]["why"].startswith("no candidate passed the gate")
     cheap = judge(SCENARIOS, cost_ratio=0.55, cost_per_1k_requests=0.4, engineering_cost=6000, max_payback_months=6)
     assert [r["decision"] for r in cheap] == ["quantize", "skip"] and cheap[0]["cost_ratio"] == 0.55
+
+
+def test_notebook_05_reads_its_cost_ratio_and_gate_and_labels_every_invented_number():
+    import re
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parents[2] / "notebooks" / "05_when_not_to_quantize.ipynb").read_text())
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    params = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    for line in "".join(params["source"]).splitlines():
+        if re.match(r"\w+ = [\d.]+", line) and not line.startswith("max_payback_months"):
+            assert "scenario" in line, f"an invented number must be labelled a scenario: {line}"
+    joined = "\n".join(code)
+    assert "measured_outcome(" in joined and 'cost_ratio=measured["cost_ratio"]' in joined
+    for literal in re.finditer(r'"gate_passed": (True|False),\s*"source": "([^"]+)"', joined):
+        assert literal.group(2).startswith("scenario"), literal.group(0)
+    assert len(re.findall(r'"gate_passed": (?:True|False)', joined)) == 2  # the third is the pilot's verdict
