@@ -115,6 +115,8 @@ CROSSINGS: dict[tuple[str, str], str] = {
         "the panel shows its results with the reports' HTML renderer, so a learner and a reader see one look",
     ("kit.teach.check", "kit.debug.regressions"):
         "the debugging exercise's check grades a diagnosis against the planted regression's hidden answer",
+    ("kit.teach.drill", "kit.debug.regressions"):
+        "the pairing drill draws a planted regression, builds its hint ladder and scores the pair's hypothesis",
 }
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["CheckFailed", "complete", "diagnosis", "failing_metrics", "perplexity_from_record", "question", "recovery",
-           "sanctioned_methods", "savings", "standard_error", "tolerance", "written"]
+from kit.teach.asking import complete, predict, question, written
+
+__all__ = ["CheckFailed", "complete", "decision_paragraph", "diagnosis", "failing_metrics", "perplexity_from_record",
+           "predict", "question", "recovery", "same_place", "sanctioned_methods", "savings", "standard_error",
+           "tolerance", "written"]
 
 
 class CheckFailed(AssertionError):
@@ -22,7 +25,7 @@ def _close(answer: Any, expected: float, *, rel: float = 1e-3, what: str, hint: 
     if not isinstance(answer, (int, float)) or isinstance(answer, bool):
         raise CheckFailed(f"{what} should be a number, got {type(answer).__name__}: {answer!r}. {hint}")
     if not math.isclose(answer, expected, rel_tol=rel, abs_tol=1e-9):
-        raise CheckFailed(f"{what}: got {answer:.6g}, expected {expected:.6g}. {hint}")
+        raise CheckFailed(f"{what}: {answer:.6g} is not it. Method: {hint}")
     return _ok(f"{what} = {answer:.6g}")
 
 
@@ -65,8 +68,8 @@ def sanctioned_methods(answer: dict[str, str], *, policies: dict[str, Any]) -> b
     wrong = {k: (answer[k], v) for k, v in expected.items() if answer[k] != v}
     if wrong:
         k, (got, want) = next(iter(wrong.items()))
-        raise CheckFailed(f"{k}: you said {got!r}, the policy sanctions {want!r} — read default_method in "
-                          f"policies/tolerances.yaml (8-bit for general use, 4-bit GPTQ/AWQ for serving)")
+        raise CheckFailed(f"{k}: {got!r} is not what the policy sanctions — read that use case's default_method in "
+                          f"policies/tolerances.yaml ({len(wrong)} of {len(expected)} differ)")
     return _ok(f"all {len(expected)} sanctioned defaults match the policy file")
 
 
@@ -83,7 +86,7 @@ def recovery(answer: float, *, baseline: float, rtn: float, method: float) -> bo
         raise CheckFailed("RTN did not lose perplexity here, so recovery is undefined; evaluate more tokens")
     expected = (rtn - method) / (rtn - baseline)
     if isinstance(answer, (int, float)) and math.isclose(answer, expected * 100, rel_tol=1e-3):
-        raise CheckFailed(f"you gave a percentage ({answer:.1f}); give the fraction {expected:.3f}")
+        raise CheckFailed(f"you gave a percentage ({answer:.1f}); give it as a fraction (0.64 for 64 %)")
     return _close(answer, expected, what="recovery",
                   hint="recovery = (RTN − method) / (RTN − baseline): the share of RTN's loss that calibration wins back.")
 
@@ -144,113 +147,32 @@ def savings(answer: float, *, requests_per_day: float, cost_per_1k_requests: flo
                   hint="savings = requests/day × 30 / 1000 × cost per 1k × (1 − cost ratio).")
 
 
-# --- checks of understanding (notebooks 00–05): they print, and never raise on a learner's answer ---
-
-def _wrap(text: str, indent: str = "  ") -> str:
-    import textwrap
-
-    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
-
-
-def question(qid: str, answer: Any, **data: Any) -> None:
-    """Check an answer to a question of ``kit.teach.questions``; print why it is right, or a hint.
-
-    Unanswered (``None``) prints the question and how to answer, so headless runs pass; every
-    attempt is recorded in the progress log (``kit progress``). Prints only: a notebook cell shows no value.
+def decision_paragraph(answer: str, *, summary: dict[str, Any]) -> bool:
+    """Check a decision paragraph for leadership against the rubric (``kit.teach.rubric``): numbers, uncertainty, hardware.
 
     Args:
-        qid: the question's id, e.g. ``"03-q2"``.
-        answer: the learner's answer: a letter for multiple choice, a number otherwise (None: not yet).
-        data: what a numeric question computes its answer from (e.g. ``record=...``), as the notebook shows it.
+        answer: the paragraph.
+        summary: the pilot report's ``summary.json`` it was written from.
     """
-    from kit.errors import KitError
-    from kit.teach.progress import mark_answer
-    from kit.teach.questions import get_question
+    from kit.teach.rubric import RUBRIC, grade_decision
 
-    q = get_question(qid)
-    missing = [k for k in q.needs if k not in data]
-    if missing:
-        raise KitError(f"check.question({qid!r}, ...) needs {', '.join(f'{k}=...' for k in missing)}")
-    expected = q.expected(**{k: data[k] for k in q.needs}) if q.expected else None  # computed even when unanswered
-    print(f"{qid} · {q.prompt}" if answer is None else f"{qid}:", end="\n" if answer is None else " ")
-    if answer is None:
-        for letter, text in (q.choices or {}).items():
-            print(_wrap(f"{letter}) {text}", indent="    "))
-        letters = [f'"{k}"' for k in q.choices or {}]
-        form = f"{', '.join(letters[:-1])} or {letters[-1]}" if letters else "a number"
-        print(f"  → not answered yet: set the answer variable above to {form} and re-run this cell.")
-        return
-    if q.choices:
-        given = str(answer).strip().upper()[:1]
-        if given not in q.choices:
-            print(f"✗ {answer!r} is not one of {', '.join(q.choices)}: answer with the letter.")
-            return
-        right = given == q.answer
-    else:
-        if not isinstance(answer, (int, float)) or isinstance(answer, bool):
-            print(f"✗ give a number, not {type(answer).__name__} {answer!r}. Hint: {q.hint}")
-            return
-        right = math.isclose(float(answer), expected, rel_tol=q.rel, abs_tol=1e-9)
-    mark_answer(qid=qid, correct=right)
-    if right:
-        shown = f"{q.answer}) {q.choices[q.answer]}" if q.choices else f"{expected:.4g}"
-        print(f"✓ right: {shown}")
-        print(_wrap(f"Why: {q.explanation}"))
-    else:
-        print(f"✗ {answer!r} is not it; change it and re-run the cell.")
-        print(_wrap(f"Hint: {q.hint}"))
+    if not isinstance(answer, str) or len(answer.split()) < 30:
+        raise CheckFailed("write a paragraph of at least 30 words, as a string: the decision, the evidence and "
+                          "its uncertainty, the hardware")
+    graded = grade_decision(answer, summary=summary)
+    missed = [f"{RUBRIC[k]} — {why}" for k, (ok, why) in graded.items() if not ok]
+    if missed:
+        raise CheckFailed("the paragraph misses: " + "; ".join(missed))
+    return _ok("the paragraph meets the rubric: " + "; ".join(RUBRIC.values()))
 
 
-def written(qid: str, text: str | None) -> None:
-    """Take a written answer and show the rubric to judge it by (a person judges; the kit does not grade prose).
+def same_place(a: str, b: str) -> bool:
+    """Two targets name the same place: equal, or one is the block holding the other.
 
     Args:
-        qid: the written question's id in ``kit.teach.questions.WRITTEN``.
-        text: the learner's answer (None: not yet).
+        a: a module, block or other target name.
+        b: another.
     """
-    from kit.errors import KitError
-    from kit.teach.progress import mark_answer
-    from kit.teach.questions import WRITTEN
-
-    if qid not in WRITTEN:
-        raise KitError(f"no written question {qid!r}; known: {', '.join(WRITTEN)}")
-    w = WRITTEN[qid]
-    if not text or not str(text).strip():
-        print(_wrap(f"{qid} · {w.prompt}", indent=""))
-        print("  → not answered yet: write your answer in the variable above and re-run this cell.")
-        return
-    words = len(str(text).split())
-    if words < w.min_words:
-        print(f"✗ {words} words: write at least {w.min_words}, in full sentences.")
-        return
-    mark_answer(qid=qid, correct=True)
-    print(f"✓ recorded ({words} words). Compare your answer with the rubric; a good answer:")
-    for point in w.rubric:
-        print(_wrap(f"- {point}", indent="    "))
-
-
-def complete(item: str) -> None:
-    """Record that a notebook or exercise ran to its summary cell, and print the learner's standing in it.
-
-    Args:
-        item: the notebook's name without ``.ipynb``, e.g. ``"01_baseline"``.
-    """
-    from kit.teach.progress import load, mark_complete
-    from kit.teach.questions import questions_for
-
-    entry = mark_complete(item=item)
-    answers = load()["answers"]
-    qs = questions_for(item)
-    right = [q.id for q in qs if answers.get(q.id, {}).get("correct")]
-    todo = [q.id for q in qs if q.id not in right]
-    line = f"[progress] {item} completed (run {entry['runs']})"
-    if qs:
-        line += f"; questions right {len(right)}/{len(qs)}" + (f" (open: {', '.join(todo)})" if todo else "")
-    print(line + "; `kit progress` lists everything")
-
-
-def _same_place(a: str, b: str) -> bool:
-    """Two targets name the same place: equal, or one is the block holding the other."""
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
 
 
@@ -273,11 +195,11 @@ def diagnosis(answer: dict[str, Any], *, regression: str) -> bool:
     numeric = {"module", "block"}
     cause_ok = answer["cause"] == truth["cause"] or {answer["cause"], truth["cause"]} <= numeric
     targets = [str(t) for t in answer.get("targets") or []]
-    hit = [t for t in targets if any(_same_place(t, w) for w in truth["targets"])]
+    hit = [t for t in targets if any(same_place(t, w) for w in truth["targets"])]
     fix, want = answer.get("fix") or {}, truth["fix"]
     if "ignore" in want:
         kept = [str(x) for x in fix.get("ignore") or []]
-        fix_ok = bool(kept) and all(any(_same_place(k, w) for k in kept) for w in want["ignore"]) and len(kept) <= 3
+        fix_ok = bool(kept) and all(any(same_place(k, w) for k in kept) for w in want["ignore"]) and len(kept) <= 3
     else:
         fix_ok = all(fix.get(k) == v for k, v in want.items())
     problems = []

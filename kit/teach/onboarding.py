@@ -19,13 +19,15 @@ import nbformat
 
 from kit.errors import KitError
 
-__all__ = ["CODE_WPM", "MINUTES_PER_QUESTION", "MINUTES_PER_TASK", "PROSE_WPM", "estimate", "format_markdown",
-           "measure_run_seconds", "notebook_words"]
+__all__ = ["CODE_WPM", "MINUTES_PER_QUESTION", "MINUTES_PER_TASK", "PROSE_WPM", "TABLE_BEGIN", "TABLE_END", "estimate",
+           "format_markdown", "measure_run_seconds", "notebook_words", "sync_table", "times_table"]
 
 PROSE_WPM = 180  # technical prose, read with care (general prose is read at about 240 words per minute)
 CODE_WPM = 90  # code is read at about half the speed of prose
 MINUTES_PER_QUESTION = 1.0  # a check of understanding: read the choices or compute from a table
 MINUTES_PER_TASK = 6.0  # an exercise region (### BEGIN SOLUTION) or a written answer
+TABLE_BEGIN = "<!-- onboarding-table: output of `kit onboarding` -->"  # a doc's generated table sits between these
+TABLE_END = "<!-- /onboarding-table -->"
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 _QUESTION = re.compile(r"check\.question\(")
 _TASK = re.compile(r"### BEGIN SOLUTION")
@@ -109,3 +111,31 @@ def format_markdown(rows: Sequence[dict[str, Any]]) -> str:
     if rows and None not in total:
         lines.append(f"| **all** | | | | | | **{sum(total)}** |")
     return "\n".join(lines)
+
+
+def times_table(*, root: str | os.PathLike[str], times: dict[str, Any]) -> str:
+    """The onboarding table of every notebook and solution under ``root``, with the run times' provenance.
+
+    Args:
+        root: the repository (holding ``notebooks/`` and ``solutions/``).
+        times: ``docs/onboarding-times.json`` (``seconds`` and ``notes``).
+    """
+    root = Path(root)
+    paths = sorted((root / "notebooks").glob("*.ipynb")) + sorted((root / "solutions").glob("*.ipynb"))
+    table = format_markdown(estimate(paths=paths, run_seconds=times.get("seconds", {})))
+    notes = sorted({n for n in times.get("notes", {}).values() if n})
+    return table + ("\n\nrun times measured: " + "; ".join(notes) if notes else "")
+
+
+def sync_table(text: str, *, table: str, where: str = "document") -> str:
+    """``text`` with the block between :data:`TABLE_BEGIN` and :data:`TABLE_END` replaced by ``table``.
+
+    Args:
+        text: a Markdown document holding the markers once.
+        table: :func:`times_table`'s output.
+        where: the document's name in the error.
+    """
+    if text.count(TABLE_BEGIN) != 1 or text.count(TABLE_END) != 1:
+        raise KitError(f"{where} needs the markers {TABLE_BEGIN} and {TABLE_END} once each, around the table")
+    head, rest = text.split(TABLE_BEGIN)
+    return head + TABLE_BEGIN + "\n" + table + "\n" + TABLE_END + rest.split(TABLE_END, 1)[1]

@@ -15,7 +15,7 @@ from kit.clock import utc_now
 from kit.errors import KitError
 from kit.io import atomic_write_json, cache_dir
 
-__all__ = ["SCHEMA", "curriculum", "load", "log_path", "mark_answer", "mark_complete", "summary"]
+__all__ = ["SCHEMA", "curriculum", "load", "log_path", "mark_answer", "mark_complete", "mark_prediction", "summary"]
 
 SCHEMA = "kit.progress/1"
 
@@ -27,7 +27,7 @@ def log_path() -> Path:
 
 
 def _empty() -> dict[str, Any]:
-    return {"schema": SCHEMA, "completed": {}, "answers": {}}
+    return {"schema": SCHEMA, "completed": {}, "answers": {}, "predictions": {}}
 
 
 def load(*, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
@@ -61,6 +61,20 @@ def mark_answer(*, qid: str, correct: bool, path: str | os.PathLike[str] | None 
     entry = {"attempts": entry["attempts"] + 1, "correct": entry["correct"] or correct,
              "at": entry.get("at") if entry["correct"] else utc_now()}
     data["answers"][qid] = entry
+    atomic_write_json(Path(path) if path else log_path(), data)
+    return entry
+
+
+def mark_prediction(*, qid: str, answer: str, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Record a prediction committed before the measurement (the latest one counts until it is scored).
+
+    Args:
+        qid: the predict-then-run question's id.
+        answer: the predicted letter.
+        path: the log (default :func:`log_path`).
+    """
+    data = load(path=path)
+    data["predictions"][qid] = entry = {"answer": answer, "at": utc_now()}
     atomic_write_json(Path(path) if path else log_path(), data)
     return entry
 

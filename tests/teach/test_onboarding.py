@@ -114,3 +114,30 @@ def test_readme_guided_path_minutes_are_the_onboarding_estimate():
     times = json.loads((root / "docs" / "onboarding-times.json").read_text())["seconds"]
     rows = estimate(paths=sorted((root / "notebooks").glob("*.ipynb")), run_seconds=times)
     assert shown == {r["notebook"]: r["total_min"] for r in rows}, "update the README with `kit onboarding`"
+
+
+def test_the_docs_hold_the_one_generated_table_of_notebook_times():
+    """docs/onboarding.md and docs/notebooks.md carry the same generated table (scripts/onboarding_tables.py)."""
+    import json
+    from pathlib import Path
+
+    from kit.teach.onboarding import TABLE_BEGIN, TABLE_END, times_table
+
+    root = Path(__file__).resolve().parents[2]
+    times = json.loads((root / "docs" / "onboarding-times.json").read_text())
+    table = times_table(root=root, times=times)
+    assert all(f"`{p.stem}`" in table for p in [*(root / "notebooks").glob("*.ipynb"), *(root / "solutions").glob("*.ipynb")])
+    for name in ("onboarding.md", "notebooks.md"):
+        text = (root / "docs" / name).read_text(encoding="utf-8")
+        block = text.split(TABLE_BEGIN)[1].split(TABLE_END)[0].strip()
+        assert block == table, f"docs/{name} drifted: run `python scripts/onboarding_tables.py`"
+
+
+def test_sync_table_replaces_only_the_block_and_needs_the_markers():
+    from kit.errors import KitError
+    from kit.teach.onboarding import TABLE_BEGIN, TABLE_END, sync_table
+
+    text = f"intro\n{TABLE_BEGIN}\nold\n{TABLE_END}\noutro\n"
+    assert sync_table(text, table="new") == f"intro\n{TABLE_BEGIN}\nnew\n{TABLE_END}\noutro\n"
+    with pytest.raises(KitError, match="needs the markers"):
+        sync_table("no markers", table="new")

@@ -26,7 +26,7 @@ def test_log_path_honours_the_environment_and_defaults_to_the_cache(log, monkeyp
 
 
 def test_a_missing_log_reads_as_empty_and_writing_creates_it_atomically(log):
-    assert load() == {"schema": SCHEMA, "completed": {}, "answers": {}}
+    assert load() == {"schema": SCHEMA, "completed": {}, "answers": {}, "predictions": {}}
     mark_answer(qid="00-q1", correct=False)
     mark_complete(item="00_setup_check")
     data = json.loads(log.read_text())
@@ -86,3 +86,11 @@ def test_kit_progress_with_a_corrupt_log_is_one_error_line(log, capsys):
     log.write_text("[]")
     assert main(["progress"]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_a_prediction_is_kept_until_replaced(log):
+    from kit.teach.progress import mark_prediction
+
+    mark_prediction(qid="02-q3", answer="A")
+    mark_prediction(qid="02-q3", answer="B")
+    assert load()["predictions"]["02-q3"]["answer"] == "B"
