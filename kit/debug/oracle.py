@@ -3,7 +3,9 @@
 On the full sets this is the real validation. With ``max_tokens`` / ``limit`` it is a
 *rehearsal*: the policy's limits are kept, its minimum sample sizes are lowered to what was
 scored, and the use case is renamed ``<use case>/quick-<N>`` so a rehearsal verdict is never
-mistaken for (or registered as) a validation under the real use case.
+mistaken for (or registered as) a validation under the real use case. A rehearsal's text
+windows are sized so its tokens fill :data:`REHEARSAL_WINDOWS` windows: the gate's window
+bounds need a spread between windows, which one 512-token window cannot show.
 """
 
 from __future__ import annotations
@@ -15,7 +17,23 @@ from kit.eval.harness import Protocol, evaluate
 from kit.govern.gate import Verdict, gate
 from kit.govern.policy import UseCasePolicy, get_policy
 
-__all__ = ["GateOracle", "quick_policy"]
+__all__ = ["REHEARSAL_WINDOWS", "GateOracle", "quick_policy", "rehearsal_protocol"]
+
+#: Windows a rehearsal's text tokens are cut into (its context length is what makes them that many).
+REHEARSAL_WINDOWS = 8
+
+
+def rehearsal_protocol(*, max_tokens: int | None, limit: int | None) -> Protocol:
+    """The protocol of a gate run: the default on full sets; a rehearsal cuts its tokens into several windows.
+
+    Args:
+        max_tokens: text sets: first N tokens (None = full sets, default windows).
+        limit: other sets: first N items.
+    """
+    if max_tokens is None:
+        return Protocol(limit=limit)
+    context = min(Protocol().context_length, max(16, max_tokens // REHEARSAL_WINDOWS))
+    return Protocol(max_tokens=max_tokens, limit=limit, context_length=context)
 
 
 def quick_policy(policy: UseCasePolicy, *, max_tokens: int | None, limit: int | None) -> UseCasePolicy:
@@ -54,7 +72,7 @@ class GateOracle:
         """
         self.baseline = baseline
         self.policy = quick_policy(get_policy(use_case, path=policies), max_tokens=max_tokens, limit=limit)
-        self.protocol = Protocol(max_tokens=max_tokens, limit=limit)
+        self.protocol = rehearsal_protocol(max_tokens=max_tokens, limit=limit)
         self.progress = progress
         self.sets = sorted({m.eval_set for m in self.policy.metrics})
         self.baseline_records = [self._eval(baseline, name, None) for name in self.sets]
