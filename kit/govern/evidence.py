@@ -66,11 +66,6 @@ def decide(*, degradation: tuple[float, float], limit: float) -> str:
     return "pass" if hi <= limit else "fail" if lo > limit else "inconclusive"
 
 
-def _as_delta(spec_direction: str, lo: float, hi: float) -> tuple[float, float]:
-    """Degradation bounds → bounds of the signed change value − reference."""
-    return (lo, hi) if spec_direction == "lower" else (-hi, -lo)
-
-
 def _note(status: str, bounds: tuple[float, float], limit: float, alpha: float, fmt: str) -> str:
     lo, hi = (format(b, fmt) for b in bounds)
     level = f"{(1 - alpha) * 100:.4g} %"
@@ -114,7 +109,7 @@ def paired_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
     test = {"test": "paired non-inferiority (Tango score bounds, one-sided)", "lost": lost, "gained": gained,
             "alpha": alpha, "z_at_limit": z_at_limit if math.isfinite(z_at_limit) else None,  # JSON has no inf
             "p_value_any_change": mcnemar_exact(lost=lost, gained=gained)}
-    return Evidence(status=status, interval=_as_delta(limit.direction, *bounds), mdc=(hi - lo) / 2 / scale,
+    return Evidence(status=status, interval=limit.spec.degradation_bounds(*bounds), mdc=(hi - lo) / 2 / scale,
                     needed=needed, test=test, note=note)
 
 
@@ -245,9 +240,9 @@ def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
         return Evidence(status="inconclusive", interval=None, mdc=None, needed=None, test=test,
                         note="no interval: one window shows no spread; score more of the set")
     lo, hi = bounds
-    dlo, dhi = (lo, hi) if limit.direction == "lower" else (-hi, -lo)  # degradation bounds
+    dlo, dhi = limit.spec.degradation_bounds(lo, hi)
     status = decide(degradation=(dlo, dhi), limit=limit.limit)
-    observed = delta if limit.direction == "lower" else -delta
+    observed = limit.spec.degradation(delta)
     needed = None
     if status == "inconclusive":
         below = observed < limit.limit  # the bound facing the limit decides
