@@ -18,6 +18,7 @@ from kit.debug.checks import calibration_checks, scheme_checks, stack_checks, to
 from kit.debug.compare import ModuleTable, compare_modules, severity, shape_verdict
 from kit.debug.defaults import MIN_TOKENS, TOKENS, TOP
 from kit.debug.sensitivity import sensitivity
+from kit.debug.shapes import DiagnosisDict, Finding
 from kit.errors import KitError
 
 __all__ = ["MIN_TOKENS", "SCHEMA", "Diagnosis", "check_tokens", "diagnose", "probe_tokens"]
@@ -34,7 +35,7 @@ class Diagnosis:
     baseline: str
     candidate: str
     use_case: str
-    findings: list[dict[str, Any]]
+    findings: list[Finding]
     shape: dict[str, Any]
     table: ModuleTable
     sensitivity: list[dict[str, Any]]
@@ -43,11 +44,11 @@ class Diagnosis:
     tokens_used: int = 0  # tokens of the use case's text the comparison ran on (fewer than asked: the set ends)
 
     @property
-    def top(self) -> dict[str, Any] | None:
+    def top(self) -> Finding | None:
         """The first-ranked finding (None when nothing was found)."""
         return self.findings[0] if self.findings else None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DiagnosisDict:
         """JSON-ready."""
         return {"schema": SCHEMA, "baseline": self.baseline, "candidate": self.candidate, "use_case": self.use_case,
                 "findings": self.findings, "shape": self.shape, "sensitivity": self.sensitivity,
