@@ -28,6 +28,7 @@ from typing import Any
 
 from kit.errors import KitError
 from kit.eval.ordering import unit_index
+from kit.eval.record import as_record
 from kit.eval.stats import (
     bootstrap_bounds,
     discordant,
@@ -88,10 +89,11 @@ def paired_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
         noise: the policy's alpha.
         level: the one-sided level of the bounds (default ``noise.alpha``).
     """
-    if base["accuracy"].get("ids") != cand["accuracy"].get("ids"):
-        raise KitError(f"'{cand['eval_set']['name']}' records hold different items; re-evaluate both with the same --limit")
-    lost, gained = discordant(baseline=base["accuracy"]["correct"], candidate=cand["accuracy"]["correct"])
-    n, alpha = len(base["accuracy"]["correct"]), noise.alpha if level is None else level
+    b, c = as_record(base).accuracy, as_record(cand).accuracy
+    if b.get("ids") != c.get("ids"):
+        raise KitError(f"'{as_record(cand).set_name}' records hold different items; re-evaluate both with the same --limit")
+    lost, gained = discordant(baseline=b["correct"], candidate=c["correct"])
+    n, alpha = len(b["correct"]), noise.alpha if level is None else level
     scale = 1.0 if limit.limit_kind == "absolute" else reference  # limit units → fraction of items
     lo, hi = paired_bounds(lost=lost, gained=gained, n=n, alpha=alpha)
     z_at_limit = paired_z(lost=lost, gained=gained, n=n, delta=limit.limit * scale)
@@ -115,7 +117,7 @@ def paired_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
 
 def _windows(record: dict[str, Any], section: str, keys: tuple[str, ...]) -> dict[str, list[float]] | None:
     """The record's per-window sums under ``section``, or None unless every key holds a list of one length."""
-    w = (record.get(section) or {}).get("per_window")
+    w = (getattr(as_record(record), section) or {}).get("per_window")
     if not isinstance(w, dict) or not all(isinstance(w.get(k), list) for k in keys):
         return None
     return w if len({len(w[k]) for k in keys}) == 1 else None
@@ -231,7 +233,7 @@ def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
         columns = {"tokens": c["tokens"], "top1": agree["top1"], "kl": agree["kl"]}
     else:
         if b["tokens"] != c["tokens"]:
-            raise KitError(f"'{cand['eval_set']['name']}' records scored different windows; "
+            raise KitError(f"'{as_record(cand).set_name}' records scored different windows; "
                            "re-evaluate both the same way")
         columns = {"tokens": c["tokens"], "base_nll": b["nll"], "cand_nll": c["nll"]}
     seeded = unit_index(cand) is not None

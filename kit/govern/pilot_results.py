@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from kit.eval.record import as_record
 from kit.eval.tables import summarize
 
 __all__ = ["decide", "decision_table", "floor_seconds", "headline", "scored_line", "stored_bytes"]
@@ -60,9 +61,10 @@ def decide(policy_default: str, candidates: list[dict[str, Any]]) -> dict[str, A
 
 def scored_line(record: dict[str, Any]) -> dict[str, Any]:
     """A fully scored record's line of the candidate's ``evaluation`` (as :meth:`Progress.summary`)."""
-    order = record.get("order") or {}
-    total = order.get("total") or record["accuracy"].get("windows") or record["accuracy"].get("items") or 0
-    unit = "windows" if record["eval_set"]["kind"] == "text" else "items"
+    rec = as_record(record)
+    order = rec.extra.get("order") or {}
+    total = order.get("total") or rec.accuracy.get("windows") or rec.accuracy.get("items") or 0
+    unit = "windows" if rec.kind == "text" else "items"
     return {"scored": order.get("scored", total), "total": total, "unit": unit, "fraction": 1.0 if total else None}
 
 
