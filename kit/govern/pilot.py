@@ -23,6 +23,7 @@ from kit.clock import folder_stamp
 from kit.console import progress_default, stage
 from kit.eval.cache import RecordCache, baseline_keys
 from kit.eval.harness import Protocol, evaluate, evaluate_many
+from kit.eval.record import as_record
 from kit.govern.gate import gate
 from kit.govern.pilot_looks import evaluate_looks, stop_line
 from kit.govern.pilot_plan import PilotOptions, Plan
@@ -160,7 +161,7 @@ def _run_stages(plan: Plan, *, cache: Any, reg: Registry | None, owner: str | No
         evaluation = [p.summary([name for name, _ in plan.sets]) for p in progress]
     timings["evaluate_s"] = round(time.perf_counter() - t0, 3)
     for key, hit, record in zip(keys, cached, base_records):
-        order = record.get("order") or {}
+        order = as_record(record).extra.get("order") or {}
         if key is not None and hit is None and order.get("scored", 0) == order.get("total", 0):
             cache.put(key, record)  # only whole records: a baseline scored alongside may have stopped early
     source = "cached" if all(c is not None for c in cached) else "evaluated"

@@ -22,7 +22,7 @@ def headline(records: list[dict[str, Any]]) -> str:
 
 def stored_bytes(candidate: dict[str, Any]) -> int:
     """Bytes of the saved artifact (from its config log), else the in-memory size as evaluated."""
-    return int((candidate.get("config") or {}).get("weight_bytes") or candidate["records"][0]["memory"]["weight_bytes"])
+    return int((candidate.get("config") or {}).get("weight_bytes") or as_record(candidate["records"][0]).memory["weight_bytes"])
 
 
 def decision_table(*, baseline: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -42,7 +42,7 @@ def decision_table(*, baseline: list[dict[str, Any]], candidates: list[dict[str,
         out |= {"top1": agreed[0]["top1_agree"] if agreed else None, "kl": agreed[0]["kl"] if agreed else None}
         return out | {"decode_tok_s": summaries[0]["decode_tok_s"], "gate": verdict, "entry": entry}
 
-    rows = [row("baseline", None, baseline, baseline[0]["memory"]["weight_bytes"], "-", None)]
+    rows = [row("baseline", None, baseline, as_record(baseline[0]).memory["weight_bytes"], "-", None)]
     rows += [row(c["method"], c["verdict"]["candidate"].get("bits"), c["records"], stored_bytes(c),
                  c["verdict"]["decision"], c.get("entry_id")) for c in candidates]
     return rows

@@ -37,3 +37,16 @@ def test_a_scored_line_counts_windows_or_items_and_reads_old_records_without_an_
 
 def test_the_tables_stay_importable_from_the_pilot():
     assert reexported is decision_table
+
+
+def test_the_decision_table_puts_the_baseline_first_and_reads_sizes_from_log_or_record():
+    def rec(weight_bytes):
+        memory = {"weight_bytes": weight_bytes, "peak_rss_bytes": 2**30}
+        return {"schema": "kit.eval/1", "model": {"ref": "m"}, "protocol": {}, "memory": memory,
+                "eval_set": {"name": "mc", "kind": "multiple_choice"}, "accuracy": {"accuracy": 0.5, "items": 10}}
+
+    cand = {"method": "rtn", "records": [rec(2**20)], "config": {}, "entry_id": "e1",
+            "verdict": {"candidate": {"bits": 4}, "decision": "pass"}}
+    rows = decision_table(baseline=[rec(4 * 2**20)], candidates=[cand])
+    assert [r["method"] for r in rows] == ["baseline", "rtn"]
+    assert (rows[0]["stored_MiB"], rows[1]["stored_MiB"], rows[1]["gate"], rows[1]["entry"]) == (4.0, 1.0, "pass", "e1")
