@@ -1,11 +1,13 @@
-"""Small file helpers: hashing and atomic writes (temp path, then rename)."""
+"""Small file helpers: atomic writes (temp path, then rename), folder stamps, writer locks; hashing re-exported.
+
+The hashing functions live in :mod:`kit.hashing` and stay importable from here.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
+from kit.hashing import file_manifest, sha256_dir, sha256_file
 from kit.leftovers import clean_stale_partials, remove_stale_lock
 
 __all__ = [
@@ -22,56 +25,8 @@ __all__ = [
     "runs_dir", "sha256_dir", "sha256_file", "STAMP", "write_stamp", "writer_lock",
 ]
 
-_CHUNK = 1 << 20
 STAMP = ".kit-folder.json"  # written into every folder atomic_dir creates: what it is and the files the kit wrote
 _HELD: dict[str, list[int]] = {}  # resolved target → [lock fd, depth] (the lock is re-entrant within a process)
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    """SHA-256 hex digest of one file.
-
-    Args:
-        path: the file to hash.
-    """
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def sha256_dir(path: str | os.PathLike[str], *, pattern: str = "*.safetensors") -> str:
-    """One SHA-256 over the files matching ``pattern`` (names and contents, sorted).
-
-    Args:
-        path: the folder.
-        pattern: which files count (weights by default).
-    """
-    files = sorted(Path(path).glob(pattern))
-    if not files:
-        raise FileNotFoundError(f"no {pattern} files in {path}")
-    if len(files) == 1:
-        return sha256_file(files[0])
-    h = hashlib.sha256()
-    for f in files:
-        h.update(f.name.encode() + b"\0" + sha256_file(f).encode() + b"\n")
-    return h.hexdigest()
-
-
-def file_manifest(path: str | os.PathLike[str], *, exclude: tuple[str, ...] = ()) -> dict[str, str]:
-    """``{relative file name: sha256}`` of every file below ``path`` (hidden names and ``exclude`` left out).
-
-    Args:
-        path: the folder (a model, baseline or artifact).
-        exclude: file names not covered (the kit's own log, which records the manifest).
-    """
-    root = Path(path)
-    out = {}
-    for f in sorted(root.rglob("*")):
-        rel = f.relative_to(root)
-        if f.is_file() and not any(part.startswith(".") for part in rel.parts) and rel.as_posix() not in exclude:
-            out[rel.as_posix()] = sha256_file(f)
-    return out
 
 
 def atomic_write_json(path: str | os.PathLike[str], data: Any) -> Path:

@@ -23,7 +23,7 @@ ROOMS = {
     "kit.quant": ["Calibration", "CalibrationSpec", "DEFAULT_CALIBRATION", "METHODS", "METHOD_NAMES", "METHOD_TABLE",
                   "MethodInfo", "QuantResult", "QuantSpec", "calibration_chunks", "compare_rows", "default_group_size",
                   "format_compare", "get_method", "method_bits"],
-    "kit.govern": ["Entry", "MetricLimit", "MetricResult", "Registry", "UseCasePolicy", "Validation", "Verdict",
+    "kit.govern": ["Entry", "MetricLimit", "MetricResult", "PilotOptions", "Registry", "UseCasePolicy", "Validation", "Verdict",
                    "current_stack", "decision_table", "evaluate_sets", "get_policy", "load_policies", "parse_use_case",
                    "policy_path", "require_reason", "reusable_entry", "run_pilot", "stack_changes"],
     "kit.report": ["build_summary", "prepare_adoption_dashboard", "prepare_pilot_report", "prepare_revalidation",

@@ -6,6 +6,7 @@ import argparse
 import os
 from typing import Any
 
+from kit.debug.defaults import MAX_GATES, MIN_TOKENS, TOKENS, TOP
 from kit.errors import KitError
 
 __all__ = ["register"]
@@ -127,18 +128,18 @@ def register(sub: Any) -> None:
     p.add_argument("--candidate", required=True, help="the quantized artifact folder")
     p.add_argument("--use-case", default=None, help="policy use case (default: the candidate's registry entry)")
     p.add_argument("--json", default=None, help="write the diagnosis here")
-    p.add_argument("--tokens", type=int, default=256,
-                   help="tokens of the use case's text set compared (default 256; at least 16; "
+    p.add_argument("--tokens", type=int, default=TOKENS,
+                   help=f"tokens of the use case's text set compared (default {TOKENS}; at least {MIN_TOKENS}; "
                         "more than the set holds compares all of it)")
-    p.add_argument("--top", type=int, default=3, help="units measured for sensitivity (default 3; 0 skips it)")
+    p.add_argument("--top", type=int, default=TOP, help=f"units measured for sensitivity (default {TOP}; 0 skips it)")
     p.add_argument("--rows", type=int, default=10, help="modules listed, most severe first (default 10)")
     p.add_argument("--bisect", action="store_true", help="search the smallest ignore list that passes the gate")
     p.add_argument("--gate-tokens", type=int, default=None,
                    help="bisect on the first N tokens of text sets (a rehearsal gate; default: full sets)")
     p.add_argument("--gate-limit", type=int, default=None, help="bisect on the first N items of other sets (rehearsal)")
-    p.add_argument("--max-gates", type=int, default=16,
+    p.add_argument("--max-gates", type=int, default=MAX_GATES,
                    help="budget of candidate gate runs for --bisect, the first two included (as is; everything kept); "
-                        "default 16")
+                        f"default {MAX_GATES}")
     p.add_argument("--fix-out", default=None, help="with --bisect: quantize the fix here, re-gate and register it")
     p.add_argument("--registry", default=None, help="registry path/URL for the stack-drift check and registering the fix")
     p.add_argument("--policies", default=None, help="policy file (default policies/tolerances.yaml)")

@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     p = argparse.ArgumentParser(prog="python -m kit.cli.docs", description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="list stale files and exit 1 instead of writing")
-    p.add_argument("--root", default=str(Path(__file__).resolve().parents[2]), help="the repository root")
+    p.add_argument("--root", default=".", help="the repository root (default: the working folder; run it there)")
     args = p.parse_args(argv)
     stale = sync_docs(Path(args.root), check=args.check)
     for path in stale:

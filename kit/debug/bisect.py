@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kit.debug.compare import ModuleTable
+from kit.debug.defaults import MAX_GATES
 from kit.debug.faults import put_back, restore_modules, weight_modules
 from kit.debug.sensitivity import rank_units
 from kit.errors import KitError
@@ -46,7 +47,7 @@ def _modules_of(unit: str, table: ModuleTable) -> list[str]:
 
 
 def bisect_fix(*, gate: Callable[[Any], Any], baseline: Any, candidate: Any, table: ModuleTable,
-               bits: int | None = None, group_size: int | None = None, max_gates: int = 16) -> dict[str, Any]:
+               bits: int | None = None, group_size: int | None = None, max_gates: int = MAX_GATES) -> dict[str, Any]:
     """Search the smallest ignore list that makes ``gate(candidate)`` pass; every step is one gate run.
 
     ``max_gates`` is a budget of candidate gate runs, the first two included (as is; every unit

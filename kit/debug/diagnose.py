@@ -16,14 +16,14 @@ from typing import Any
 
 from kit.debug.checks import calibration_checks, scheme_checks, stack_checks, tokenizer_checks
 from kit.debug.compare import ModuleTable, compare_modules, severity, shape_verdict
+from kit.debug.defaults import MIN_TOKENS, TOKENS, TOP
 from kit.debug.sensitivity import sensitivity
+from kit.debug.shapes import DiagnosisDict, Finding
 from kit.errors import KitError
 
 __all__ = ["MIN_TOKENS", "SCHEMA", "Diagnosis", "check_tokens", "diagnose", "probe_tokens"]
 
 SCHEMA = "kit.diagnosis/1"
-#: The fewest tokens the instruments compare on.
-MIN_TOKENS = 16
 _ORDER = {("critical", "tokenizer"): 0, ("critical", "chat_template"): 0, ("warning", "scheme"): 1,
           ("warning", "calibration"): 1, ("warning", "module"): 2, ("warning", "block"): 2, ("warning", "stack"): 4}
 
@@ -35,7 +35,7 @@ class Diagnosis:
     baseline: str
     candidate: str
     use_case: str
-    findings: list[dict[str, Any]]
+    findings: list[Finding]
     shape: dict[str, Any]
     table: ModuleTable
     sensitivity: list[dict[str, Any]]
@@ -44,11 +44,11 @@ class Diagnosis:
     tokens_used: int = 0  # tokens of the use case's text the comparison ran on (fewer than asked: the set ends)
 
     @property
-    def top(self) -> dict[str, Any] | None:
+    def top(self) -> Finding | None:
         """The first-ranked finding (None when nothing was found)."""
         return self.findings[0] if self.findings else None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DiagnosisDict:
         """JSON-ready."""
         return {"schema": SCHEMA, "baseline": self.baseline, "candidate": self.candidate, "use_case": self.use_case,
                 "findings": self.findings, "shape": self.shape, "sensitivity": self.sensitivity,
@@ -124,7 +124,7 @@ def check_tokens(*, tokens: int, use_case: str | None, policies: str | None = No
     from kit.govern.policy import load_policies
 
     if tokens < MIN_TOKENS:
-        raise KitError(f"--tokens {tokens} is too few to compare; use at least {MIN_TOKENS} (default 256)")
+        raise KitError(f"--tokens {tokens} is too few to compare; use at least {MIN_TOKENS} (default {TOKENS})")
     cases = [use_case] if use_case else list(load_policies(path=policies))
     sizes = {}
     for case in cases:
@@ -161,8 +161,8 @@ def diagnose(
     baseline: Any,
     candidate: Any,
     use_case: str,
-    tokens: int = 256,
-    top: int = 3,
+    tokens: int = TOKENS,
+    top: int = TOP,
     registry: Any = None,
     policies: str | None = None,
     progress: bool = False,

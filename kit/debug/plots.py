@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from kit.palette import BLUE, RED
+
 __all__ = ["error_by_layer", "outlier_histogram", "outlier_picker", "sensitivity_bars"]
 
 
@@ -62,7 +64,7 @@ def sensitivity_bars(sens: list[dict[str, Any]], *, ax: Any = None) -> Any:
         return ax
     labels = ["as is"] + [s["unit"] for s in sens]
     values = [sens[0]["kl_as_is"]] + [s["kl_restored"] for s in sens]
-    ax.barh(labels[::-1], values[::-1], color=["tab:blue"] * len(sens) + ["tab:red"])
+    ax.barh(labels[::-1], values[::-1], color=[BLUE] * len(sens) + [RED])
     ax.set_xlabel("KL(baseline ‖ candidate), nats/token")
     ax.set_title("Sensitivity: KL with one unit kept in full precision")
     return ax

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from kit.debug.compare import ModuleTable, severity
+from kit.debug.defaults import TOP
 from kit.debug.faults import put_back, restore_modules
 
 __all__ = ["kl_with_restored", "rank_units", "sensitivity"]
@@ -71,7 +72,7 @@ def kl_with_restored(*, baseline: Any, candidate: Any, tokens: Sequence[int], gr
     return [s / max(count, 1) for s in sums]
 
 
-def sensitivity(*, baseline: Any, candidate: Any, table: ModuleTable, tokens: Sequence[int], top: int = 3,
+def sensitivity(*, baseline: Any, candidate: Any, table: ModuleTable, tokens: Sequence[int], top: int = TOP,
                 chunk: int = 128) -> list[dict[str, Any]]:
     """For the ``top`` units of the cheap ranking that differ: KL with that unit kept in full precision, and the share recovered.
 

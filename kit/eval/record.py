@@ -41,6 +41,23 @@ class MetricSpec:
         """
         return delta if self.direction == "lower" else -delta
 
+    def degradation_bounds(self, lo: float, hi: float) -> tuple[float, float]:
+        """Bounds of a signed change → bounds of its degradation (positive = worse); the map is its own inverse.
+
+        Args:
+            lo: lower bound of candidate minus reference.
+            hi: upper bound of candidate minus reference.
+        """
+        return (lo, hi) if self.direction == "lower" else (-hi, -lo)
+
+    def limit_text(self, limit: float) -> tuple[str, float]:
+        """The comparison sign and signed change bound that an allowed degradation ``limit`` stands for.
+
+        Args:
+            limit: the allowed degradation (positive = worse).
+        """
+        return ("≤ " if self.direction == "lower" else "≥ "), self.degradation(limit)
+
 
 #: Metric name → definition (the policy file's metric names).
 METRICS: dict[str, MetricSpec] = {

@@ -1,21 +1,23 @@
-"""Accuracy scorers: sliding-window perplexity (+ agreement), MC log-likelihood, generation match."""
+"""Accuracy scorers: sliding-window perplexity (+ agreement); MC log-likelihood and generation match re-exported.
+
+The item scorers live in :mod:`kit.eval.scoring_items` (they share the helpers here).
+"""
 
 from __future__ import annotations
 
 import math
-import re
-import string
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-__all__ = ["make_windows", "score_generation", "score_multiple_choice", "score_perplexity", "score_perplexity_many"]
+from kit.eval.scoring_batches import CHUNK_ROWS, IGNORE, _batches, _pad, _scored_logits, _token_scores
+from kit.eval.scoring_items import score_generation, score_multiple_choice
 
-IGNORE = -100
+__all__ = ["CHUNK_ROWS", "IGNORE", "make_windows",
+           "score_generation", "score_multiple_choice", "score_perplexity", "score_perplexity_many"]
 
 
 def make_windows(n_tokens: int, *, context_length: int, stride: int) -> list[tuple[int, int, int]]:
@@ -40,66 +42,6 @@ def make_windows(n_tokens: int, *, context_length: int, stride: int) -> list[tup
         windows.append((max(0, end - context_length), end, first))
         first = end
     return windows
-
-
-def _batches(seq: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(seq), size):
-        yield seq[i:i + size]
-
-
-def _pad(rows: list[list[int]], pad: int, *, left: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        span = slice(width - len(r), width) if left else slice(0, len(r))
-        ids[i, span], mask[i, span] = torch.tensor(r, dtype=torch.long), 1
-    return ids, mask
-
-
-CHUNK_ROWS = 32  # positions per log-softmax block: 32 × vocab floats stay in cache, no (N, V) temporaries
-
-
-def _scored_logits(model: Any, ids: torch.Tensor, mask: torch.Tensor, labels: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The model's logits (B, L, V) and the (B, L-1) mask of positions whose next token is labelled."""
-    device = next(model.parameters()).device
-    logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
-    return logits, (labels[:, 1:] != IGNORE).to(device)  # position t predicts token t+1
-
-
-def _token_scores(logits: torch.Tensor, select: torch.Tensor, targets: torch.Tensor,
-                  ref: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-    """Per scored token (row-major order): NLL, and with ``ref`` logits top-1 match and KL(ref ‖ model).
-
-    The log-softmax runs on blocks of ``CHUNK_ROWS`` positions, so no (N, V) tensor is ever
-    allocated; each row's arithmetic is the same as on the whole batch.
-
-    Args:
-        logits: the model's logits (B, L, V).
-        select: (B, L-1) positions scored.
-        targets: (N,) next-token ids at those positions, row-major.
-        ref: the reference's logits on the same batch (B, L, V), or None.
-    """
-    out: dict[str, list[torch.Tensor]] = {"nll": [], "agree": [], "kl": []}
-    k = 0
-    for b in range(logits.shape[0]):
-        pos = select[b].nonzero().squeeze(1)
-        for s in range(0, pos.numel(), CHUNK_ROWS):
-            p = pos[s:s + CHUNK_ROWS]
-            t = targets[k:k + p.numel()]
-            k += p.numel()
-            lp = F.log_softmax(logits[b].index_select(0, p).float(), dim=-1)
-            out["nll"].append(-lp.gather(1, t[:, None]).squeeze(1))
-            if ref is logits:  # the reference scored against itself: every top-1 matches, KL is 0
-                out["agree"].append(torch.ones(p.numel(), dtype=torch.long, device=lp.device))
-                out["kl"].append(torch.zeros(p.numel(), device=lp.device))
-            elif ref is not None:
-                rp = F.log_softmax(ref[b].index_select(0, p).float(), dim=-1)
-                out["agree"].append((rp.argmax(-1) == lp.argmax(-1)).long())
-                out["kl"].append((rp.exp() * (rp - lp)).sum(-1))
-    keys = ("nll",) if ref is None else ("nll", "agree", "kl")
-    return {key: torch.cat(out[key]) if out[key] else torch.zeros(0, device=logits.device) for key in keys}
 
 
 @torch.inference_mode()
@@ -219,93 +161,3 @@ def score_perplexity_many(
     return [t.result(len(windows), reference is not None) for t in totals], seconds
 
 
-@torch.inference_mode()
-def score_multiple_choice(
-    model: Any, tokenizer: Any, items: Sequence[dict[str, Any]], *, batch_size: int,
-    separator: str = " ", progress: bool = True,
-) -> dict[str, Any]:
-    """Accuracy by log-likelihood of each choice after the prompt: summed and per-character.
-
-    Args:
-        model: causal LM.
-        tokenizer: its tokenizer.
-        items: records with ``prompt``, ``choices``, ``answer``.
-        batch_size: sequences per forward pass.
-        separator: text placed between prompt and choice.
-        progress: show a progress bar.
-    """
-    requests = []  # (item index, choice index, context ids, continuation ids)
-    for i, item in enumerate(items):
-        ctx = tokenizer(item["prompt"], add_special_tokens=False).input_ids
-        for j, choice in enumerate(item["choices"]):
-            requests.append((i, j, ctx, tokenizer(separator + choice, add_special_tokens=False).input_ids))
-    order = sorted(range(len(requests)), key=lambda k: -len(requests[k][2]) - len(requests[k][3]))
-    loglik = [[0.0] * len(it["choices"]) for it in items]
-    for chunk in tqdm(list(_batches(order, batch_size)), desc="multiple choice", unit="batch", disable=not progress):
-        rows = [requests[k][2] + requests[k][3] for k in chunk]
-        ids, mask = _pad(rows, tokenizer.pad_token_id)
-        labels = torch.full_like(ids, IGNORE)
-        for r, k in enumerate(chunk):
-            c, m = len(requests[k][2]), len(requests[k][3])
-            labels[r, c:c + m] = ids[r, c:c + m]
-        logits, select = _scored_logits(model, ids, mask, labels)
-        picked = -_token_scores(logits, select, labels[:, 1:][labels[:, 1:] != IGNORE].to(logits.device))["nll"]
-        sums = torch.split(picked, [len(requests[k][3]) for k in chunk])
-        for k, s in zip(chunk, sums):
-            i, j = requests[k][0], requests[k][1]
-            loglik[i][j] = float(s.sum())
-    correct_sum, correct_norm = [], []
-    for item, ll in zip(items, loglik):
-        norm = [v / max(len(c), 1) for v, c in zip(ll, item["choices"])]
-        correct_sum.append(int(max(range(len(ll)), key=ll.__getitem__) == item["answer"]))
-        correct_norm.append(int(max(range(len(norm)), key=norm.__getitem__) == item["answer"]))
-    n = len(items)
-    return {"accuracy": sum(correct_norm) / n, "accuracy_sum": sum(correct_sum) / n, "items": n,
-            "primary": "accuracy (length-normalised: log-likelihood / characters)",
-            "correct": correct_norm, "correct_sum": correct_sum,
-            "ids": [str(it.get("id", i)) for i, it in enumerate(items)]}
-
-
-def _normalise(text: str) -> str:
-    text = text.strip().splitlines()[0] if text.strip() else ""
-    text = text.lower().translate(str.maketrans("", "", string.punctuation))
-    return re.sub(r"\s+", " ", text).strip()
-
-
-@torch.inference_mode()
-def score_generation(
-    model: Any, tokenizer: Any, items: Sequence[dict[str, Any]], *, max_new_tokens: int,
-    batch_size: int, chat_template: bool, progress: bool = True,
-) -> dict[str, Any]:
-    """Greedy answers scored by exact match and by word-bounded containment of the reference.
-
-    Args:
-        model: causal LM.
-        tokenizer: its tokenizer.
-        items: records with ``prompt``, ``reference`` and optional ``aliases``.
-        max_new_tokens: tokens generated per answer.
-        batch_size: prompts per generate call (left-padded).
-        chat_template: wrap each prompt as a user turn with the tokenizer's chat template.
-        progress: show a progress bar.
-    """
-    device = next(model.parameters()).device
-    prompts = [tokenizer.apply_chat_template([{"role": "user", "content": it["prompt"]}], tokenize=False,
-                                             add_generation_prompt=True) if chat_template else it["prompt"]
-               for it in items]
-    answers: list[str] = []
-    for chunk in tqdm(list(_batches(prompts, batch_size)), desc="generation", unit="batch", disable=not progress):
-        ids, mask = _pad([tokenizer(p, add_special_tokens=False).input_ids for p in chunk],
-                         tokenizer.pad_token_id, left=True)
-        out = model.generate(input_ids=ids.to(device), attention_mask=mask.to(device), do_sample=False,
-                             max_new_tokens=max_new_tokens, pad_token_id=tokenizer.pad_token_id)
-        answers += tokenizer.batch_decode(out[:, ids.shape[1]:], skip_special_tokens=True)
-    exact, contains = [], []
-    for item, answer in zip(items, answers):
-        refs = [_normalise(r) for r in [item["reference"], *item.get("aliases", [])]]
-        got = _normalise(answer)
-        exact.append(int(got in refs))
-        contains.append(int(any(re.search(rf"\b{re.escape(r)}\b", got) for r in refs if r)))
-    n = len(items)
-    return {"exact_match": sum(exact) / n, "contains_match": sum(contains) / n, "items": n,
-            "primary": "contains_match", "correct": contains, "exact": exact, "answers": answers,
-            "ids": [str(it.get("id", i)) for i, it in enumerate(items)]}

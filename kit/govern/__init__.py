@@ -11,6 +11,6 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     ".policy": ("MetricLimit", "UseCasePolicy", "get_policy", "load_policies", "parse_use_case", "policy_path",
                 "require_reason"),
     ".registry": ("Entry", "Registry", "Validation", "current_stack", "stack_changes"),
-    ".pilot": ("decision_table", "evaluate_sets", "run_pilot"),
+    ".pilot": ("PilotOptions", "decision_table", "evaluate_sets", "run_pilot"),
     ".reuse": ("reusable_entry",),
 })

@@ -17,6 +17,7 @@ from kit.clock import utc_now
 from kit.errors import KitError
 from kit.govern._registry_db import current_user as _owner
 from kit.govern.adoption_csv import INCIDENT_STAGES, parse_time, read_incidents, read_inventory
+from kit.govern.adoption_rows import ImportBatch, Incident, InventoryItem, Promotion, StoredReport
 
 __all__ = ["AdoptionTables", "ImportBatch", "Incident", "InventoryItem", "Promotion", "StoredReport"]
 
@@ -40,72 +41,6 @@ _DDL = (
         id TEXT PRIMARY KEY, kind TEXT NOT NULL, source TEXT NOT NULL, imported_at TEXT NOT NULL,
         imported_by TEXT NOT NULL, row_count INTEGER NOT NULL, undo TEXT NOT NULL, undone_at TEXT)""",
 )
-
-
-@dataclasses.dataclass(frozen=True)
-class InventoryItem:
-    """One served model: who owns it, how much traffic it takes, what serving it costs."""
-
-    model_ref: str
-    owner: str
-    requests_per_day: int
-    criticality: str
-    serving_cost_per_day: float | None
-    use_case: str | None
-    source: str
-    imported_at: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Incident:
-    """A regression caught at the gate or one that reached production."""
-
-    id: str
-    entry_id: str | None
-    model_ref: str
-    stage: str
-    note: str
-    occurred_at: str
-    recorded_at: str
-    recorded_by: str
-    source: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Promotion:
-    """One promotion event (the alias table keeps only the current target)."""
-
-    id: str
-    entry_id: str
-    alias: str
-    scope: str
-    promoted_at: str
-    promoted_by: str
-
-
-@dataclasses.dataclass(frozen=True)
-class ImportBatch:
-    """One CSV import: what it added or changed, so ``kit registry import --undo ID`` can take it back."""
-
-    id: str
-    kind: str
-    source: str
-    imported_at: str
-    imported_by: str
-    row_count: int
-    undone_at: str | None
-
-
-@dataclasses.dataclass(frozen=True)
-class StoredReport:
-    """A report summary stored on an entry it covers."""
-
-    id: str
-    entry_id: str
-    created_at: str
-    kind: str
-    path: str | None
-    summary: dict[str, Any]
 
 
 class AdoptionTables:

@@ -28,6 +28,7 @@ from typing import Any
 
 from kit.errors import KitError
 from kit.eval.ordering import unit_index
+from kit.eval.record import as_record
 from kit.eval.stats import (
     bootstrap_bounds,
     discordant,
@@ -66,11 +67,6 @@ def decide(*, degradation: tuple[float, float], limit: float) -> str:
     return "pass" if hi <= limit else "fail" if lo > limit else "inconclusive"
 
 
-def _as_delta(spec_direction: str, lo: float, hi: float) -> tuple[float, float]:
-    """Degradation bounds → bounds of the signed change value − reference."""
-    return (lo, hi) if spec_direction == "lower" else (-hi, -lo)
-
-
 def _note(status: str, bounds: tuple[float, float], limit: float, alpha: float, fmt: str) -> str:
     lo, hi = (format(b, fmt) for b in bounds)
     level = f"{(1 - alpha) * 100:.4g} %"
@@ -93,10 +89,11 @@ def paired_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
         noise: the policy's alpha.
         level: the one-sided level of the bounds (default ``noise.alpha``).
     """
-    if base["accuracy"].get("ids") != cand["accuracy"].get("ids"):
-        raise KitError(f"'{cand['eval_set']['name']}' records hold different items; re-evaluate both with the same --limit")
-    lost, gained = discordant(baseline=base["accuracy"]["correct"], candidate=cand["accuracy"]["correct"])
-    n, alpha = len(base["accuracy"]["correct"]), noise.alpha if level is None else level
+    b, c = as_record(base).accuracy, as_record(cand).accuracy
+    if b.get("ids") != c.get("ids"):
+        raise KitError(f"'{as_record(cand).set_name}' records hold different items; re-evaluate both with the same --limit")
+    lost, gained = discordant(baseline=b["correct"], candidate=c["correct"])
+    n, alpha = len(b["correct"]), noise.alpha if level is None else level
     scale = 1.0 if limit.limit_kind == "absolute" else reference  # limit units → fraction of items
     lo, hi = paired_bounds(lost=lost, gained=gained, n=n, alpha=alpha)
     z_at_limit = paired_z(lost=lost, gained=gained, n=n, delta=limit.limit * scale)
@@ -114,13 +111,13 @@ def paired_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
     test = {"test": "paired non-inferiority (Tango score bounds, one-sided)", "lost": lost, "gained": gained,
             "alpha": alpha, "z_at_limit": z_at_limit if math.isfinite(z_at_limit) else None,  # JSON has no inf
             "p_value_any_change": mcnemar_exact(lost=lost, gained=gained)}
-    return Evidence(status=status, interval=_as_delta(limit.direction, *bounds), mdc=(hi - lo) / 2 / scale,
+    return Evidence(status=status, interval=limit.spec.degradation_bounds(*bounds), mdc=(hi - lo) / 2 / scale,
                     needed=needed, test=test, note=note)
 
 
 def _windows(record: dict[str, Any], section: str, keys: tuple[str, ...]) -> dict[str, list[float]] | None:
     """The record's per-window sums under ``section``, or None unless every key holds a list of one length."""
-    w = (record.get(section) or {}).get("per_window")
+    w = (getattr(as_record(record), section) or {}).get("per_window")
     if not isinstance(w, dict) or not all(isinstance(w.get(k), list) for k in keys):
         return None
     return w if len({len(w[k]) for k in keys}) == 1 else None
@@ -236,7 +233,7 @@ def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
         columns = {"tokens": c["tokens"], "top1": agree["top1"], "kl": agree["kl"]}
     else:
         if b["tokens"] != c["tokens"]:
-            raise KitError(f"'{cand['eval_set']['name']}' records scored different windows; "
+            raise KitError(f"'{as_record(cand).set_name}' records scored different windows; "
                            "re-evaluate both the same way")
         columns = {"tokens": c["tokens"], "base_nll": b["nll"], "cand_nll": c["nll"]}
     seeded = unit_index(cand) is not None
@@ -245,9 +242,9 @@ def window_evidence(*, base: dict[str, Any], cand: dict[str, Any], limit: Metric
         return Evidence(status="inconclusive", interval=None, mdc=None, needed=None, test=test,
                         note="no interval: one window shows no spread; score more of the set")
     lo, hi = bounds
-    dlo, dhi = (lo, hi) if limit.direction == "lower" else (-hi, -lo)  # degradation bounds
+    dlo, dhi = limit.spec.degradation_bounds(lo, hi)
     status = decide(degradation=(dlo, dhi), limit=limit.limit)
-    observed = delta if limit.direction == "lower" else -delta
+    observed = limit.spec.degradation(delta)
     needed = None
     if status == "inconclusive":
         below = observed < limit.limit  # the bound facing the limit decides

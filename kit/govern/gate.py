@@ -128,8 +128,8 @@ def _fmt_delta(x: float, kind: str) -> str:
 
 
 def _fmt_limit(m: MetricResult) -> str:
-    bound = m.limit if m.direction == "lower" else -m.limit
-    return ("≤ " if m.direction == "lower" else "≥ ") + _fmt_delta(bound, m.limit_kind)
+    sign, bound = METRICS[m.metric].limit_text(m.limit)
+    return sign + _fmt_delta(bound, m.limit_kind)
 
 
 def _as_list(records: dict[str, Any] | Sequence[dict[str, Any]], role: str) -> list[dict[str, Any]]:

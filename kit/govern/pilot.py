@@ -17,24 +17,27 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from kit.clock import folder_stamp
 from kit.console import progress_default, stage
 from kit.errors import KitError
 from kit.eval.cache import RecordCache, baseline_keys
 from kit.eval.harness import Protocol, evaluate, evaluate_many
-from kit.eval.tables import summarize
+from kit.eval.record import as_record
 from kit.govern.gate import gate
 from kit.govern.pilot_looks import evaluate_looks, stop_line
-from kit.govern.policy import UseCasePolicy, get_policy, require_reason
+from kit.govern.pilot_plan import PilotOptions, Plan
+from kit.govern.pilot_results import decide, decision_table, floor_seconds, headline, scored_line
+from kit.govern.policy import get_policy, require_reason
 from kit.govern.registry import Registry
 from kit.govern.serving_defaults import describe, serving_default, serving_target
+from kit.govern.shapes import PilotResult
 from kit.govern.template import template_plan, validated_template, warn_unreviewed
 from kit.io import runs_dir
 from kit.quant.spec import QuantSpec
 
-__all__ = ["decision_table", "evaluate_sets", "floor_seconds", "run_pilot"]
+__all__ = ["PilotOptions", "decision_table", "evaluate_sets", "floor_seconds", "run_pilot"]
 
 
 def evaluate_sets(
@@ -68,73 +71,8 @@ def evaluate_sets(
     return records
 
 
-def _headline(records: list[dict[str, Any]]) -> str:
-    rows = [summarize(r) for r in records]
-    return ", ".join(f"{r['set']} {r['metric']} {r['value']}" for r in rows)
-
-
-def _stored_bytes(candidate: dict[str, Any]) -> int:
-    """Bytes of the saved artifact (from its config log), else the in-memory size as evaluated."""
-    return int((candidate.get("config") or {}).get("weight_bytes") or candidate["records"][0]["memory"]["weight_bytes"])
-
-
-def decision_table(*, baseline: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per model (baseline first): size, primary metrics, agreement, speed, verdict, registry id.
-
-    Args:
-        baseline: the baseline's records.
-        candidates: the pilot's candidate results (``method``, ``records``, ``verdict``, ``entry_id``, ``config``).
-    """
-    def row(method: str, bits: Any, records: list[dict[str, Any]], stored: int, verdict: str,
-            entry: str | None) -> dict[str, Any]:
-        summaries = [summarize(r) for r in records]
-        out: dict[str, Any] = {"method": method, "bits": bits, "stored_MiB": round(stored / 2**20, 1),
-                               "in_memory_MiB": summaries[0]["weights_MiB"]}
-        out |= {f"{s['set']} {s['metric']}": s["value"] for s in summaries}
-        agreed = [s for s in summaries if s["top1_agree"] is not None]  # text sets scored against the baseline
-        out |= {"top1": agreed[0]["top1_agree"] if agreed else None, "kl": agreed[0]["kl"] if agreed else None}
-        return out | {"decode_tok_s": summaries[0]["decode_tok_s"], "gate": verdict, "entry": entry}
-
-    rows = [row("baseline", None, baseline, baseline[0]["memory"]["weight_bytes"], "-", None)]
-    rows += [row(c["method"], c["verdict"]["candidate"].get("bits"), c["records"], _stored_bytes(c),
-                 c["verdict"]["decision"], c.get("entry_id")) for c in candidates]
-    return rows
-
-
-def _decide(policy_default: str, candidates: list[dict[str, Any]]) -> dict[str, Any]:
-    passing = [c for c in candidates if c["verdict"]["passed"]]
-    if not passing:
-        return {"recommended": None, "entry_id": None, "why": "no candidate passed the gate; keep the baseline"}
-    default = [c for c in passing if c["method"] == policy_default]
-    pick = default[0] if default else min(passing, key=_stored_bytes)
-    why = ("the sanctioned default passed" if default
-           else "smallest passing candidate (the default did not pass or was not tried)")
-    return {"recommended": pick["method"], "entry_id": pick.get("entry_id"), "why": why}
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", Path(text).name or text).strip("-") or "model"
-
-
-@dataclasses.dataclass(frozen=True)
-class _Plan:
-    """What one pilot run does, fixed (and checked) before any work starts."""
-
-    model: str
-    policy: UseCasePolicy
-    specs: tuple[QuantSpec, ...]
-    reason: str | None
-    sets: tuple[tuple[str, Protocol], ...]
-    out: Path
-    device: str | None
-    overwrite: bool
-    measure_speed: bool
-    progress: bool
-    full: bool = False
-
-    def deviating(self, spec: QuantSpec) -> bool:
-        """Whether ``spec`` is not the use case's sanctioned method."""
-        return spec.method != self.policy.default_method
 
 
 def _announce_existing(reg: Registry, model: str) -> None:
@@ -144,7 +82,7 @@ def _announce_existing(reg: Registry, model: str) -> None:
               + f" (entry {e.id}, {e.use_case}, {'passed' if e.passed else 'failed'}, {e.model_ref})")
 
 
-def _evaluate_together(plan: _Plan, *, base: Any, models: list[Any], cached: list[dict[str, Any] | None],
+def _evaluate_together(plan: Plan, *, base: Any, models: list[Any], cached: list[dict[str, Any] | None],
                        ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
     """Each set once: every candidate (and the baseline where not cached) sharing one baseline pass.
 
@@ -163,39 +101,7 @@ def _evaluate_together(plan: _Plan, *, base: Any, models: list[Any], cached: lis
     return base_records, cand_records
 
 
-def _scored(record: dict[str, Any]) -> dict[str, Any]:
-    """A fully scored record's line of the candidate's ``evaluation`` (as :meth:`Progress.summary`)."""
-    order = record.get("order") or {}
-    total = order.get("total") or record["accuracy"].get("windows") or record["accuracy"].get("items") or 0
-    unit = "windows" if record["eval_set"]["kind"] == "text" else "items"
-    return {"scored": order.get("scored", total), "total": total, "unit": unit, "fraction": 1.0 if total else None}
-
-
-def floor_seconds(*, quantize: Sequence[float], baseline: Sequence[dict[str, Any] | None],
-                  candidates: Sequence[Sequence[dict[str, Any]]]) -> dict[str, float]:
-    """The work a pilot cannot avoid: every quantization plus one forward pass of each model over each set.
-
-    The baseline's pass counts once per set: its own scoring when it was evaluated this run, else
-    (cached record) the shared reference pass that agreement needed on a text set.
-
-    Args:
-        quantize: seconds of each quantization.
-        baseline: per set, the baseline record evaluated this run, or None when it came from the cache.
-        candidates: per candidate, its records (set order), with ``seconds.scoring`` / ``seconds.reference``.
-    """
-    forward = 0.0
-    for i, fresh in enumerate(baseline):
-        records = [c[i] for c in candidates]
-        forward += sum(r["seconds"]["scoring"] for r in records)
-        if fresh is not None:
-            forward += fresh["seconds"]["scoring"]
-        elif records:
-            forward += max((r["seconds"].get("reference") or 0.0) for r in records)
-    q = float(sum(quantize))
-    return {"quantize_s": round(q, 3), "forward_s": round(forward, 3), "floor_s": round(q + forward, 3)}
-
-
-def _gate_and_register(plan: _Plan, spec: QuantSpec, q: Any, records: list[dict[str, Any]], *,
+def _gate_and_register(plan: Plan, spec: QuantSpec, q: Any, records: list[dict[str, Any]], *,
                        base_records: list[dict[str, Any]], reg: Registry | None, owner: str | None,
                        volume_per_day: int | None, seconds: dict[str, float]) -> dict[str, Any]:
     """Gate one evaluated candidate and (optionally) register it; return the candidate's result."""
@@ -220,7 +126,7 @@ def _gate_and_register(plan: _Plan, spec: QuantSpec, q: Any, records: list[dict[
             "verdict": verdict.to_dict(), "verdict_text": verdict.format(), "entry_id": entry_id, "seconds": seconds}
 
 
-def _run_stages(plan: _Plan, *, cache: Any, reg: Registry | None, owner: str | None,
+def _run_stages(plan: Plan, *, cache: Any, reg: Registry | None, owner: str | None,
                 volume_per_day: int | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """Load → quantize all → evaluate together → gate → register, timing each stage."""
     from kit.models import load_model
@@ -246,7 +152,7 @@ def _run_stages(plan: _Plan, *, cache: Any, reg: Registry | None, owner: str | N
     if plan.full:
         base_records, cand_records = _evaluate_together(plan, base=base, models=[q.model for q in quantized],
                                                         cached=cached)
-        evaluation = [{"sets": {name: _scored(r) for (name, _), r in zip(plan.sets, recs)},
+        evaluation = [{"sets": {name: scored_line(r) for (name, _), r in zip(plan.sets, recs)},
                        "stopped": "full evaluation (--full)"} for recs in cand_records]
     else:
         base_records, progress, timings["looks"] = evaluate_looks(
@@ -257,13 +163,13 @@ def _run_stages(plan: _Plan, *, cache: Any, reg: Registry | None, owner: str | N
         evaluation = [p.summary([name for name, _ in plan.sets]) for p in progress]
     timings["evaluate_s"] = round(time.perf_counter() - t0, 3)
     for key, hit, record in zip(keys, cached, base_records):
-        order = record.get("order") or {}
+        order = as_record(record).extra.get("order") or {}
         if key is not None and hit is None and order.get("scored", 0) == order.get("total", 0):
             cache.put(key, record)  # only whole records: a baseline scored alongside may have stopped early
     source = "cached" if all(c is not None for c in cached) else "evaluated"
-    stage("baseline", f"{plan.model}: {_headline(base_records)} ({source})")
+    stage("baseline", f"{plan.model}: {headline(base_records)} ({source})")
     for spec, records in zip(plan.specs, cand_records):
-        stage("eval", f"{spec.method}: {_headline(records)} "
+        stage("eval", f"{spec.method}: {headline(records)} "
                       f"({sum(r['seconds']['scoring'] for r in records):.1f} s own forward passes)")
     stage("evaluate", f"{len(plan.specs)} candidate(s) on {len(plan.sets)} set(s), one shared baseline pass "
                       f"({timings['evaluate_s']:.1f} s)")
@@ -289,21 +195,15 @@ def run_pilot(
     use_case: str | None = None,
     candidates: Sequence[QuantSpec | str] | None = None,
     reason: str | None = None,
-    protocol: Protocol | None = None,
     owner: str | None = None,
     volume_per_day: int | None = None,
-    out_dir: str | os.PathLike[str] | None = None,
-    overwrite: bool = False,
     registry: Registry | str | None = None,
     register: bool = True,
     policies: str | os.PathLike[str] | None = None,
-    device: str | None = None,
-    measure_speed: bool = True,
-    progress: bool | None = None,
-    cache: RecordCache | str | os.PathLike[str] | bool | None = None,
-    full: bool = False,
     like: str | None = None,
-) -> dict[str, Any]:
+    options: PilotOptions | None = None,
+    **knobs: Any,
+) -> PilotResult:
     """Pilot quantization of ``model`` for ``use_case`` and return a JSON-able result.
 
     Args:
@@ -312,24 +212,18 @@ def run_pilot(
         candidates: what to try, as :class:`~kit.quant.spec.QuantSpec` s or bare method names
             (default: the use case's sanctioned method with default settings).
         reason: why, when trying anything other than the sanctioned method (required then).
-        protocol: evaluation sizes and settings (``Protocol(max_tokens=..., limit=...)`` for quick runs;
-            quick runs may fall below policy minimums); the whole sets when None.
         owner: entry owner (default ``$USER``).
         volume_per_day: expected inference requests per day.
-        out_dir: artifact folder, one subfolder per method (default ``runs/pilot-<model>-<use case>-<time>``).
-        overwrite: replace existing artifacts (an entry pointing at a replaced one fails revalidation).
         registry: a Registry, a path/URL, or None for the default registry.
         register: add each gated candidate to the registry.
         policies: the policy file (default: ``$KIT_POLICIES`` or ``policies/tolerances.yaml``).
-        device: ``cpu``/``cuda``; automatic when None.
-        measure_speed: measure latency/throughput on the first set.
-        progress: progress bars (default: terminal/notebook detection).
-        cache: the baseline-record cache (a :class:`~kit.eval.cache.RecordCache` or its folder); the kit's
-            default cache when None or True; False to always evaluate the baseline.
-        full: score every candidate on every set in full and gate once (studies, the bench's comparison);
-            by default candidates are evaluated look by look and stop once the gate has decided.
         like: a validated registry entry whose recipe to replay on ``model`` (``kit pilot --like``).
+        options: the run knobs (:class:`PilotOptions`); defaults when None.
+        **knobs: any :class:`PilotOptions` field by name (``protocol=``, ``full=``, ``measure_speed=``,
+            ``progress=``, ``device=``, ``cache=``, ``overwrite=``, ``out_dir=``), overriding ``options``.
     """
+    opts = dataclasses.replace(options or PilotOptions(), **knobs)  # an unknown name is a TypeError, as before
+    protocol, device, cache = opts.protocol, opts.device, opts.cache
     started = time.perf_counter()
     template = validated_template(entry_id=like, registry=registry) if like else None  # before any work
     if template is not None:
@@ -342,12 +236,12 @@ def run_pilot(
     methods = [s.method for s in specs]
     require_reason(policy=policy, methods=methods, reason=reason)  # before any work
     protocol = protocol or Protocol()
-    plan = _Plan(model=model, policy=policy, specs=specs, reason=reason,
+    plan = Plan(model=model, policy=policy, specs=specs, reason=reason,
                  sets=tuple((name, protocol) for name in policy.eval_sets),
-                 out=Path(out_dir or runs_dir() / f"pilot-{_slug(model)}-{use_case}-{folder_stamp()}"
+                 out=Path(opts.out_dir or runs_dir() / f"pilot-{_slug(model)}-{use_case}-{folder_stamp()}"
                           ).resolve(),
-                 device=device, overwrite=overwrite, measure_speed=measure_speed,
-                 progress=progress_default() if progress is None else progress, full=full)
+                 device=device, overwrite=opts.overwrite, measure_speed=opts.measure_speed,
+                 progress=progress_default() if opts.progress is None else opts.progress, full=opts.full)
     extra = f" (reason: {reason})" if any(plan.deviating(s) for s in specs) else ""
     stage("pilot", f"{model} for {use_case}: sanctioned {policy.default_method}; trying {', '.join(methods)}{extra}")
     serving = serving_default(policy, serving_target(device))  # which target's default applies here, and why
@@ -372,15 +266,15 @@ def run_pilot(
     f = timings["floor"]
     stage("floor", f"wall {wall:.1f} s vs floor {f['floor_s']:.1f} s (quantize {f['quantize_s']:.1f} + forward "
           f"{f['forward_s']:.1f}): {wall / f['floor_s'] if f['floor_s'] > 0 else float('nan'):.2f}×")
-    return {
+    return cast(PilotResult, {
         "model": model, "use_case": use_case, "policy": policy.to_dict(), "methods": methods, "reason": reason,
         "protocol": {"max_tokens": protocol.max_tokens, "limit": protocol.limit},
         "specs": [s.to_dict() for s in specs], "template_of": template.id if template else None,
         "out_dir": str(plan.out), "baseline": {"records": base_records},
         "candidates": results, "table": decision_table(baseline=base_records, candidates=results),
-        "decision": _decide(policy.default_method, results), "seconds": round(wall, 1),
+        "decision": decide(policy.default_method, results), "seconds": round(wall, 1),
         "serving_default": dataclasses.asdict(serving),
         "timings": timings | {"wall_s": round(wall, 3),
                               "wall_over_floor": round(wall / timings["floor"]["floor_s"], 3)
                               if timings["floor"]["floor_s"] > 0 else None},
-    }
+    })

@@ -17,8 +17,10 @@ from typing import Any
 from kit.console import stage
 from kit.eval.harness import Protocol, evaluate_many
 from kit.eval.ordering import extend_record
+from kit.eval.record import as_record
 from kit.govern.gate import gate
 from kit.govern.policy import UseCasePolicy
+from kit.govern.shapes import PilotEvaluation, SetScored
 
 __all__ = ["Progress", "evaluate_looks", "stop_line"]
 
@@ -40,17 +42,18 @@ class Progress:
         self.needs = [True] * n_sets
         self.stopped: str | None = None
 
-    def summary(self, sets: Sequence[str]) -> dict[str, Any]:
+    def summary(self, sets: Sequence[str]) -> PilotEvaluation:
         """What fraction of each set was scored, and why evaluation stopped (JSON data).
 
         Args:
             sets: the plan's set names.
         """
-        scored = {}
+        scored: dict[str, SetScored] = {}
         for name, r in zip(sets, self.records):
-            order = (r or {}).get("order") or {}
+            rec = as_record(r) if r is not None else None  # None: a set not scored yet
+            order = (rec.extra.get("order") if rec is not None else None) or {}
             n, total = order.get("scored", 0), order.get("total", 0)
-            unit = "windows" if (r or {}).get("eval_set", {}).get("kind") == "text" else "items"
+            unit = "windows" if rec is not None and rec.kind == "text" else "items"
             scored[name] = {"scored": n, "total": total, "unit": unit,
                             "fraction": round(n / total, 3) if total else None}
         return {"sets": scored, "stopped": self.stopped}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import math
 import time
 from collections.abc import Sequence
@@ -27,10 +28,10 @@ from kit.models import QUANT_FILE, LoadedModel, check_device, resolve_path
 from kit.quant.calibration import calibration_chunks
 from kit.quant.methods import METHODS, Method, Request
 from kit.quant.shapes import QuantLog
-from kit.quant.spec import CalibrationSpec, QuantSpec
+from kit.quant.spec import QuantSpec
 
-__all__ = ["GROUP_SIZES", "METHODS", "SCHEMA", "QuantResult", "check_architecture", "default_group_size", "get_method",
-           "quantize"]
+__all__ = ["GROUP_SIZES", "METHODS", "SCHEMA", "SPEC_FIELDS", "QuantResult", "check_architecture", "default_group_size",
+           "get_method", "quantize"]
 
 SCHEMA = "kit.quantization/1"
 #: Group sizes tried, largest first (kernels such as Marlin support 32/64/128).
@@ -196,14 +197,21 @@ def _one_writer(fn: Any) -> Any:
     return locked
 
 
-def _spec(spec: QuantSpec | None, **loose: Any) -> QuantSpec:
-    """``spec``, or one built from the loose keyword values; refuse both at once."""
+#: The loose spelling of a spec: :meth:`QuantSpec.build`'s keywords, also accepted by :func:`quantize`.
+SPEC_FIELDS = tuple(p for p in inspect.signature(QuantSpec.build).parameters if p != "cls")
+
+
+def _spec(spec: QuantSpec | None, loose: dict[str, Any]) -> QuantSpec:
+    """``spec``, or one built from the loose keyword values (:data:`SPEC_FIELDS`); refuse both at once."""
+    unknown = [k for k in loose if k not in SPEC_FIELDS]
+    if unknown:
+        raise TypeError(f"quantize() got an unexpected keyword argument '{unknown[0]}'")
     given = [k for k, v in loose.items() if v is not None]
     if spec is not None:
         if given:
             raise KitError(f"pass either spec= or {', '.join(given)}=, not both; put them into the QuantSpec")
         return spec
-    if loose["method"] is None:
+    if loose.get("method") is None:
         raise KitError("quantize needs a method: pass spec=QuantSpec(method=...) or method=...")
     return QuantSpec.build(**loose)
 
@@ -214,44 +222,33 @@ def quantize(
     model: str,
     out: str | Path,
     spec: QuantSpec | None = None,
-    method: str | None = None,
-    bits: int | None = None,
-    group_size: int | None = None,
-    calibration: CalibrationSpec | str | None = None,
-    samples: int | None = None,
-    seq_len: int | None = None,
-    seed: int | None = None,
-    ignore: Sequence[str] | None = None,
     device: str | None = None,
     overwrite: bool = False,
     progress: bool | None = None,
+    **loose: Any,
 ) -> QuantResult:
     """Quantize ``model`` as ``spec`` says; save weights, tokenizer and the config log atomically to ``out``.
 
-    Give either ``spec`` or the loose values ``method``, ``bits``, ... (built into a
-    :class:`~kit.quant.spec.QuantSpec`; each None takes the default of the spec).
+    Give either ``spec`` or the loose values ``method``, ``bits``, ... (:data:`SPEC_FIELDS`, built into a
+    :class:`~kit.quant.spec.QuantSpec` by :meth:`~kit.quant.spec.QuantSpec.build`; each None takes the
+    default of the spec).
 
     Args:
         model: the fp32 baseline: an alias (``smollm2-135m``) or a local folder.
         out: the artifact folder to create.
         spec: method, bits, group size and calibration.
-        method: one of :data:`METHODS` (``bnb-int8``, ``bnb-nf4``, ``bnb-fp4``, ``gptq``, ``awq``, ``autoround``, ``rtn``).
-        bits: weight bits (method default when None: 8 for bnb-int8, else 4).
-        group_size: weights per scale (llm-compressor methods); None picks the largest that divides every width
-            (and stays None with the scheme field ``per_channel``).
-        calibration: a :class:`~kit.quant.spec.CalibrationSpec`, or a calibration set name/path for calibrated methods.
-        samples: calibration chunks.
-        seq_len: tokens per chunk.
-        seed: seed for choosing the chunks.
-        ignore: modules kept in full precision besides lm_head (names, block prefixes, ``re:``); gptq/awq/rtn only.
         device: where the result lives (``cpu``/``cuda``); automatic when None.
         overwrite: replace an existing ``out``.
         progress: progress bars and library logs; :func:`kit.console.progress_default` when None.
+        **loose: instead of ``spec``, its fields by name: ``method`` (one of :data:`METHODS`), ``bits``
+            (method default when None: 8 for bnb-int8, else 4), ``group_size`` (gptq/awq/rtn; None picks the
+            largest that divides every width), ``calibration`` (a :class:`~kit.quant.spec.CalibrationSpec` or a
+            set name/path), ``samples``, ``seq_len``, ``seed``, ``ignore`` (modules kept in full precision
+            besides lm_head: names, block prefixes, ``re:``; gptq/awq/rtn only).
     """
     from transformers import AutoTokenizer
 
-    spec = _spec(spec, method=method, bits=bits, group_size=group_size, calibration=calibration,
-                 samples=samples, seq_len=seq_len, seed=seed, ignore=ignore)
+    spec = _spec(spec, loose)
     adapter = get_method(spec.method)
     bits, group_size, cal_spec = spec.bits, spec.group_size, spec.calibration
     out = Path(out).expanduser()

@@ -109,7 +109,7 @@ def _detail(m: dict[str, Any]) -> str:
 
 
 def _decision(*, use_case: str, default_method: str, cands: list[dict[str, Any]]) -> dict[str, Any]:
-    from kit.govern.pilot import _decide  # the pilot's rule: the sanctioned default if it passed, else the smallest
+    from kit.govern.pilot_results import decide as _decide  # the pilot's rule: sanctioned default if passed, else smallest
 
     chosen = _decide(default_method, cands)
     if chosen["recommended"]:

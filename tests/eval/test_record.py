@@ -75,3 +75,14 @@ def test_not_a_record_is_one_line_error(bad):
     with pytest.raises(KitError, match="kit eval --json") as err:
         EvalRecord.from_dict(bad)
     assert "\n" not in str(err.value)
+
+
+def test_one_direction_flip_for_values_bounds_and_limits():
+    from kit.eval.record import METRICS
+
+    lower, higher = METRICS["perplexity"], METRICS["accuracy"]
+    assert (lower.degradation(0.2), higher.degradation(0.2)) == (0.2, -0.2)
+    assert lower.degradation_bounds(-0.1, 0.3) == (-0.1, 0.3)
+    assert higher.degradation_bounds(-0.1, 0.3) == (-0.3, 0.1)
+    assert higher.degradation_bounds(*higher.degradation_bounds(-0.1, 0.3)) == (-0.1, 0.3)  # its own inverse
+    assert lower.limit_text(0.05) == ("≤ ", 0.05) and higher.limit_text(0.05) == ("≥ ", -0.05)
