@@ -4,6 +4,7 @@ import json
 import random
 
 import pytest
+from helpers import flip
 
 from kit.cli.main import main
 from kit.errors import KitError
@@ -30,18 +31,6 @@ PPL10 = _limit("perplexity", 0.10, kind="relative")
 ACC3 = _limit("accuracy", 0.03)
 
 
-def _flip(correct, *, lost, gained):
-    """Turn ``lost`` right answers wrong and ``gained`` wrong answers right."""
-    out = list(correct)
-    right = [i for i, c in enumerate(out) if c][:lost]
-    wrong = [i for i, c in enumerate(out) if not c][:gained]
-    for i in right:
-        out[i] = 0
-    for i in wrong:
-        out[i] = 1
-    return out
-
-
 def test_perplexity_is_lower_is_better(make_record):
     base = make_record(perplexity=10.0)
     better = gate(baseline=base, candidate=make_record(sha=Q, perplexity=9.0), policy=_policy(PPL10))
@@ -59,8 +48,8 @@ def test_perplexity_is_lower_is_better(make_record):
 def test_accuracy_is_higher_is_better_and_absolute(make_record):
     base_correct = [1, 0] * 150  # 300 items, 50%
     base = make_record(kind="multiple_choice", correct=base_correct)
-    up = make_record(kind="multiple_choice", sha=Q, correct=_flip(base_correct, lost=0, gained=30))
-    down = make_record(kind="multiple_choice", sha=Q, correct=_flip(base_correct, lost=30, gained=0))
+    up = make_record(kind="multiple_choice", sha=Q, correct=flip(base_correct, lost=0, gained=30))
+    down = make_record(kind="multiple_choice", sha=Q, correct=flip(base_correct, lost=30, gained=0))
     v_up, v_down = (gate(baseline=base, candidate=c, policy=_policy(ACC3)) for c in (up, down))
     assert v_up.passed and v_up.metrics[0].delta == pytest.approx(0.10)
     m = v_down.metrics[0]
@@ -84,7 +73,7 @@ def _paired(n, lost, gained, limit=ACC3, **kw):
     from tests.conftest import synthetic_record as make_rec
 
     base_correct = [1] * (n // 2) + [0] * (n - n // 2)
-    cand = _flip(base_correct, lost=lost, gained=gained)
+    cand = flip(base_correct, lost=lost, gained=gained)
     policy = kw.pop("policy", None) or _policy(limit)
     v = gate(baseline=make_rec(kind="multiple_choice", correct=base_correct),
              candidate=make_rec(kind="multiple_choice", sha=Q, correct=cand), policy=policy)
@@ -128,7 +117,7 @@ def test_balanced_per_item_flips_never_fail(make_record):
     base_correct = [1] * 160 + [0] * 71  # 231 items, accuracy 0.693 like everyday-mc
     base = make_record(kind="multiple_choice", correct=base_correct)
     for k in range(0, 40, 3):  # the same record with k answers lost and k gained: no net change
-        cand = _flip(base_correct, lost=k, gained=k)
+        cand = flip(base_correct, lost=k, gained=k)
         v = gate(baseline=base, candidate=make_record(kind="multiple_choice", sha=Q, correct=cand), policy=_policy(ACC3))
         m = v.metrics[0]
         assert m.delta == 0 and m.status == ("pass" if k <= 6 else "inconclusive")  # more churn, wider bounds
@@ -200,7 +189,7 @@ def test_same_record_against_itself_passes(make_record):
 def test_every_line_reports_bounds_and_minimum_detectable_change(make_record):
     base = [make_record(), make_record(kind="multiple_choice", correct=[1, 0] * 150)]
     cand = [make_record(sha=Q, perplexity=12.0, top1=0.93, kl=0.02),
-            make_record(kind="multiple_choice", sha=Q, correct=_flip([1, 0] * 150, lost=6, gained=4))]
+            make_record(kind="multiple_choice", sha=Q, correct=flip([1, 0] * 150, lost=6, gained=4))]
     policy = _policy(PPL10, _limit("top1_agreement", 0.12), _limit("kl_mean", 0.05), ACC3)
     v = gate(baseline=base, candidate=cand, policy=policy)
     for m in v.metrics:
@@ -237,7 +226,7 @@ def test_old_records_without_windows_are_inconclusive(make_record):
 
 def test_noise_policy_alpha_is_respected(make_record):
     base_correct = [1, 0] * 150
-    cand = _flip(base_correct, lost=5, gained=3)  # Z(3 points) ≈ −1.98: beyond z(0.05) = 1.64, not z(0.01) = 2.33
+    cand = flip(base_correct, lost=5, gained=3)  # Z(3 points) ≈ −1.98: beyond z(0.05) = 1.64, not z(0.01) = 2.33
     strict = UseCasePolicy(name="t", description="", default_method="rtn", eval_sets=("everyday-mc",),
                            metrics=(ACC3,), noise=NoisePolicy(alpha=0.01))
     args = dict(baseline=make_record(kind="multiple_choice", correct=base_correct),
