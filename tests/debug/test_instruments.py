@@ -18,15 +18,7 @@ from kit.quant.quantize import module_matches
 
 BAD = "model.layers.1.mlp.down_proj"
 
-
-@pytest.fixture(scope="module")
-def tiny():
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=96, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
-                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True)
-    return LlamaForCausalLM(config).eval()
+TOKENS = list(range(5, 90)) * 2  # ids inside the tiny model's 96-token vocabulary (fixture `tiny`, conftest)
 
 
 def _quantized(model, *, bits=8):
@@ -38,7 +30,6 @@ def _quantized(model, *, bits=8):
     return cand
 
 
-TOKENS = list(range(5, 90)) * 2
 
 
 def test_error_stats_match_definitions():

@@ -20,6 +20,8 @@ from kit.debug.sensitivity import rank_units
 
 NORM_BLOCK = "model.layers.7"
 
+TOKENS = list(range(5, 90)) * 2  # ids inside the tiny model's 96-token vocabulary (fixture `tiny`, conftest)
+
 
 @pytest.fixture(scope="module")
 def norm_damaged(smol):
@@ -59,17 +61,6 @@ def test_the_printed_table_lists_the_damaged_block_first(norm_diagnosis):
     assert "1441794029701507383698753847296" not in text and "e+" not in text.split("sensitivity")[0]
 
 
-@pytest.fixture(scope="module")
-def tiny():
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=96, hidden_size=64, intermediate_size=128, num_hidden_layers=3,
-                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True)
-    return LlamaForCausalLM(config).eval()
-
-
-TOKENS = list(range(5, 90)) * 2
 BAD = "model.layers.1.mlp.down_proj"
 
 
