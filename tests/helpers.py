@@ -6,11 +6,13 @@ Import with ``from helpers import flip, PERPLEXITY_POLICY, STACK`` (tests/ is on
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import Sequence
 
 from kit.govern.policy import MetricLimit, UseCasePolicy
 
-__all__ = ["PERPLEXITY_POLICY", "STACK", "flip", "tiny_model"]
+__all__ = ["BASE_SHA", "PERPLEXITY_POLICY", "STACK", "flip", "synthetic_record", "tiny_model"]
 
 #: The software stack the synthetic registry entries were validated on.
 STACK = {"packages": {"torch": "2.13.0+cpu", "transformers": "5.17.0"}, "device": "cpu", "gpu": None, "cpu_capability": None,
@@ -73,3 +75,67 @@ def tiny_model(folder, *, family: str, tokenizer_from=None, vocab: int = 64):
     if tok is not None:
         tok.save_pretrained(folder)
     return folder
+
+
+# --- gate / registry: synthetic harness records ---
+
+BASE_SHA = "b" * 64
+_SET_SHA = {"text": "1" * 64, "multiple_choice": "2" * 64, "generation": "3" * 64}
+_SET_NAME = {"text": "stdlib-docs", "multiple_choice": "everyday-mc", "generation": "short-answers"}
+
+
+def _split(total, tokens, seed, spread, jitter):
+    """``total`` over 511-token windows: ±``spread`` shared by every model (the text), ±``jitter`` per ``seed``."""
+    text, own = random.Random(f"text{tokens}"), random.Random(seed)
+    sizes = [511] * (tokens // 511) + ([tokens % 511] if tokens % 511 else [])
+    weights = [size * (1 + spread * (2 * text.random() - 1)) * (1 + jitter * (2 * own.random() - 1)) for size in sizes]
+    return [total * w / sum(weights) for w in weights], sizes
+
+
+def synthetic_record(
+    *, kind="text", sha=BASE_SHA, baseline_sha=BASE_SHA, method="none", bits=None, perplexity=11.71, tokens=24558,
+    correct=None, top1=None, kl=None, set_sha=None, protocol=None, torch_version="2.13.0+cpu", ref=None,
+    spread=0.1, jitter=0.005, per_window=True,
+):
+    """A small kit.eval/1 record as JSON data, built from ``EvalRecord`` (only the fields the gate/registry read).
+
+    Text records carry per-window sums (512-token windows): windows differ by ±``spread`` (the
+    text: easy and hard passages, the same for every model) and by ±``jitter`` seeded by
+    ``sha`` (how this model differs window by window); ``per_window=False`` gives a record
+    as written before the gate's bootstrap.
+    """
+    from kit.eval.record import METRICS, PRIMARY, EvalRecord
+
+    primary = METRICS[PRIMARY[kind]]
+    if kind == "text":
+        accuracy = {primary.key: perplexity, primary.count: tokens}
+        proto = {"kind": kind, "context_length": 512, "stride": 512, "max_tokens": None}
+        if per_window:
+            nll, sizes = _split(math.log(perplexity) * tokens, tokens, f"{sha}nll", spread, jitter)
+            accuracy["per_window"] = {"nll": nll, "tokens": sizes}
+    else:
+        correct = list(correct if correct is not None else [1, 0] * 100)
+        accuracy = {primary.key: sum(correct) / len(correct), primary.count: len(correct), "correct": correct,
+                    "ids": [f"q{i}" for i in range(len(correct))]}
+        proto = {"kind": kind, "limit": None}
+    top, kl_spec = METRICS["top1_agreement"], METRICS["kl_mean"]
+    agreement = {top.key: top1, kl_spec.key: kl, top.count: tokens} if top1 is not None else None
+    if agreement and per_window:
+        agreement["per_window"] = {"top1": _split(top1 * tokens, tokens, f"{sha}top1", spread, jitter)[0],
+                                   "kl": _split((kl or 0.0) * tokens, tokens, f"{sha}kl", spread, jitter)[0]}
+    weight_bytes = 538060288 if sha == BASE_SHA else 150_000_000
+    return EvalRecord(
+        model={"ref": ref or ("smollm2-135m" if sha == BASE_SHA else f"runs/{method}"), "sha256": sha,
+               "method": method, "bits": bits, "baseline": {"ref": "smollm2-135m", "sha256": baseline_sha},
+               "weight_bytes": weight_bytes},
+        baseline={"ref": "smollm2-135m", "sha256": baseline_sha} if agreement else None,
+        eval_set={"name": _SET_NAME[kind], "kind": kind, "sha256": set_sha or _SET_SHA[kind],
+                  "records": len(accuracy.get("correct", [])) or 117},
+        protocol=protocol or proto,
+        accuracy=accuracy,
+        agreement=agreement,
+        latency=None,
+        throughput={},
+        memory={"weight_bytes": weight_bytes, "peak_rss_bytes": 10**9},
+        environment={"packages": {"torch": torch_version, "transformers": "5.17.0"}, "hardware": {"device": "cpu"}},
+    ).to_dict()

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from conftest import synthetic_record  # tests/conftest.py (on sys.path via rootdir)
+from helpers import synthetic_record
 from kit.cli.main import main
 from kit.errors import KitError
 from kit.govern.gate import gate

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import BASE_SHA, synthetic_record
+from helpers import BASE_SHA, synthetic_record
 from kit.cli.main import main
 from kit.errors import KitError
 from kit.govern.gate import gate

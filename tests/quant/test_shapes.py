@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import synthetic_record
+from helpers import synthetic_record
 from kit.models import QUANT_FILE
 from kit.quant.compare import compare_rows
 from kit.quant.methods import METHODS

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from helpers import flip
 
-from conftest import synthetic_record  # tests/conftest.py
+from helpers import synthetic_record
 
 MIB = 2**20
 _LIMITS = (("perplexity", "stdlib-docs", "lower", "relative", 0.10, 4000),
@@ -62,7 +62,7 @@ def pilot_records(*, method, sha, bits, ppl, top1, kl, mc_lost, mc_gained, gen_l
 
 def imported_speeds():
     """Speed records of the baseline (fp32 and bf16) and of int8, measured on a GPU box and imported (kit.speed/1)."""
-    from conftest import BASE_SHA
+    from helpers import BASE_SHA
 
     def one(sha, method, dtype, tok_s):
         return {"schema": "kit.speed/1", "source": "gpu-box.json",
@@ -80,7 +80,7 @@ def imported_speeds():
 
 def make_fixed_pilot(folder):
     """A registry in ``folder`` holding one fixed two-method pilot of smollm2-135m for chat-assistant: (path, entries)."""
-    from conftest import BASE_SHA
+    from helpers import BASE_SHA
     from kit.govern.gate import gate
     from kit.govern.registry import Registry
 

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 from helpers import PERPLEXITY_POLICY, STACK
 
-from conftest import synthetic_record  # tests/conftest.py
+from helpers import synthetic_record
 from kit.cli.main import main
 from kit.errors import KitError
 from kit.govern.gate import gate
