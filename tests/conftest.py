@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from helpers import BASE_SHA, synthetic_record  # tests/helpers.py
+from helpers import synthetic_record  # tests/helpers.py
 
 # KIT_PROGRESS, KIT_REGISTRY and KIT_RUNS are set to scratch values by the root conftest.py.
 

@@ -3,8 +3,8 @@
 import shutil
 
 import pytest
-
 from helpers import synthetic_record
+
 from kit.cli.main import main
 from kit.errors import KitError
 from kit.govern.gate import gate

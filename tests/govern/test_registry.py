@@ -5,9 +5,8 @@ import os
 import sqlite3
 
 import pytest
-from helpers import PERPLEXITY_POLICY, STACK
+from helpers import PERPLEXITY_POLICY, STACK, synthetic_record
 
-from helpers import synthetic_record
 from kit.cli.main import main
 from kit.errors import KitError
 from kit.govern.gate import gate

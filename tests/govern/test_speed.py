@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 from helpers import BASE_SHA, synthetic_record
+
 from kit.cli.main import main
 from kit.errors import KitError
 from kit.govern.gate import gate

@@ -3,6 +3,7 @@
 import json
 
 from helpers import synthetic_record
+
 from kit.models import QUANT_FILE
 from kit.quant.compare import compare_rows
 from kit.quant.methods import METHODS

@@ -5,9 +5,7 @@ Use ``from pilot_fixtures import make_fixed_pilot``.
 
 from __future__ import annotations
 
-from helpers import flip
-
-from helpers import synthetic_record
+from helpers import flip, synthetic_record
 
 MIB = 2**20
 _LIMITS = (("perplexity", "stdlib-docs", "lower", "relative", 0.10, 4000),
@@ -81,6 +79,7 @@ def imported_speeds():
 def make_fixed_pilot(folder):
     """A registry in ``folder`` holding one fixed two-method pilot of smollm2-135m for chat-assistant: (path, entries)."""
     from helpers import BASE_SHA
+
     from kit.govern.gate import gate
     from kit.govern.registry import Registry
 
