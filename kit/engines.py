@@ -16,12 +16,17 @@ from typing import Any
 
 from kit.errors import KitError
 
-__all__ = ["DEFAULT_ENGINE", "ENGINES", "EngineInfo", "engine_of"]
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "PILOT_ENGINES", "EngineInfo", "engine_of"]
 
 #: Engine name → what it is, in words (CLI help, docs, reports).
 ENGINES: dict[str, str] = {
     "reference": "dequantized weights in the model's float dtype (what teaching and the debugger use)",
     "packed": "the artifact's own integer codes on packed weight-only kernels (how it would be served)",
+}
+#: How a pilot chooses each candidate's engine (``kit pilot --engine``, :class:`kit.govern.pilot_plan.PilotOptions`).
+PILOT_ENGINES: dict[str, str] = {
+    "serving": "each candidate on the engine it would be served on (packed where its artifact allows, else reference)",
+    "reference": "every candidate dequantized on the reference engine (teaching, debugging)",
 }
 #: The engine of a record that names none (every record written before engines existed).
 DEFAULT_ENGINE = "reference"

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from kit.engines import PILOT_ENGINES
 from kit.errors import KitError
 from kit.eval.record_files import read_records
 from kit.govern.adoption_csv import INVENTORY_COLUMNS
@@ -196,7 +197,8 @@ def cmd_pilot(args: argparse.Namespace) -> int:
         model=args.model, use_case=args.use_case, candidates=candidates, reason=args.reason, owner=args.owner,
         volume_per_day=args.volume, protocol=Protocol(max_tokens=args.max_tokens, limit=args.limit),
         out_dir=args.out_dir, overwrite=args.overwrite, registry=args.registry, register=not args.no_register,
-        policies=args.policies, device=args.device, measure_speed=not args.no_speed, full=args.full)
+        policies=args.policies, device=args.device, measure_speed=not args.no_speed, full=args.full,
+        engine=args.engine)
     for c in result["candidates"]:
         print(c["verdict_text"])
     print(format_table(result["table"]))
@@ -285,5 +287,8 @@ def register(sub: Any) -> None:
     p.add_argument("--no-speed", action="store_true", help="skip latency/throughput")
     p.add_argument("--full", action="store_true",
                    help="score every candidate on every set in full (default: look by look, stopping once decided)")
+    p.add_argument("--engine", choices=list(PILOT_ENGINES), default="serving",
+                   help="serving: each candidate on the engine it would be served on (packed where its artifact "
+                        "allows); reference: every candidate dequantized")
     p.add_argument("--json", default=None, help="write the pilot result here")
     p.set_defaults(func=cmd_pilot)

@@ -26,6 +26,7 @@ from kit.eval.cache import RecordCache, baseline_keys
 from kit.eval.harness import Protocol, evaluate, evaluate_many
 from kit.eval.record import as_record
 from kit.govern.gate import gate
+from kit.govern.pilot_engines import attach_served_forms, measure_served_forms, serving_models
 from kit.govern.pilot_looks import evaluate_looks, stop_line
 from kit.govern.pilot_plan import PilotOptions, Plan
 from kit.govern.pilot_results import decide, decision_table, floor_seconds, headline, scored_line
@@ -148,15 +149,15 @@ def _run_stages(plan: Plan, *, cache: Any, reg: Registry | None, owner: str | No
                                   overwrite=plan.overwrite, progress=plan.progress))
         q_seconds.append(round(time.perf_counter() - t0, 3))
         stage("quantize", f"{spec.method} → {quantized[-1].path} ({q_seconds[-1]:.1f} s)")
+    models = serving_models(quantized=quantized, methods=[s.method for s in plan.specs], engine=plan.engine)
     t0 = time.perf_counter()
     if plan.full:
-        base_records, cand_records = _evaluate_together(plan, base=base, models=[q.model for q in quantized],
-                                                        cached=cached)
+        base_records, cand_records = _evaluate_together(plan, base=base, models=models, cached=cached)
         evaluation = [{"sets": {name: scored_line(r) for (name, _), r in zip(plan.sets, recs)},
                        "stopped": "full evaluation (--full)"} for recs in cand_records]
     else:
         base_records, progress, timings["looks"] = evaluate_looks(
-            sets=plan.sets, policy=plan.policy, base=base, models=[q.model for q in quantized],
+            sets=plan.sets, policy=plan.policy, base=base, models=models,
             methods=[s.method for s in plan.specs], cached=cached, measure_speed=plan.measure_speed,
             progress=plan.progress)
         cand_records = [list(p.records) for p in progress]
@@ -166,6 +167,11 @@ def _run_stages(plan: Plan, *, cache: Any, reg: Registry | None, owner: str | No
         order = as_record(record).extra.get("order") or {}
         if key is not None and hit is None and order.get("scored", 0) == order.get("total", 0):
             cache.put(key, record)  # only whole records: a baseline scored alongside may have stopped early
+    if plan.measure_speed:
+        t0 = time.perf_counter()
+        forms = measure_served_forms(model=plan.model, candidates=models, protocol=plan.sets[0][1], device=base.device)
+        base_records = attach_served_forms(base_records, forms)
+        timings["served_forms_s"] = round(time.perf_counter() - t0, 3)
     source = "cached" if all(c is not None for c in cached) else "evaluated"
     stage("baseline", f"{plan.model}: {headline(base_records)} ({source})")
     for spec, records in zip(plan.specs, cand_records):
@@ -220,7 +226,7 @@ def run_pilot(
         like: a validated registry entry whose recipe to replay on ``model`` (``kit pilot --like``).
         options: the run knobs (:class:`PilotOptions`); defaults when None.
         **knobs: any :class:`PilotOptions` field by name (``protocol=``, ``full=``, ``measure_speed=``,
-            ``progress=``, ``device=``, ``cache=``, ``overwrite=``, ``out_dir=``), overriding ``options``.
+            ``progress=``, ``device=``, ``cache=``, ``overwrite=``, ``out_dir=``, ``engine=``), overriding ``options``.
     """
     opts = dataclasses.replace(options or PilotOptions(), **knobs)  # an unknown name is a TypeError, as before
     protocol, device, cache = opts.protocol, opts.device, opts.cache
@@ -241,7 +247,8 @@ def run_pilot(
                  out=Path(opts.out_dir or runs_dir() / f"pilot-{_slug(model)}-{use_case}-{folder_stamp()}"
                           ).resolve(),
                  device=device, overwrite=opts.overwrite, measure_speed=opts.measure_speed,
-                 progress=progress_default() if opts.progress is None else opts.progress, full=opts.full)
+                 progress=progress_default() if opts.progress is None else opts.progress, full=opts.full,
+                 engine=opts.engine)
     extra = f" (reason: {reason})" if any(plan.deviating(s) for s in specs) else ""
     stage("pilot", f"{model} for {use_case}: sanctioned {policy.default_method}; trying {', '.join(methods)}{extra}")
     serving = serving_default(policy, serving_target(device))  # which target's default applies here, and why

@@ -10,6 +10,8 @@ import dataclasses
 import os
 from pathlib import Path
 
+from kit.engines import PILOT_ENGINES
+from kit.errors import KitError
 from kit.eval.cache import RecordCache
 from kit.eval.harness import Protocol
 from kit.govern.policy import UseCasePolicy
@@ -34,6 +36,9 @@ class PilotOptions:
             default cache when None or True; False to always evaluate the baseline.
         overwrite: replace existing artifacts (an entry pointing at a replaced one fails revalidation).
         out_dir: artifact folder, one subfolder per method (default ``runs/pilot-<model>-<use case>-<time>``).
+        engine: ``serving`` (default): each candidate is evaluated on the engine it would be served on: the
+            packed engine where its artifact can be served packed here, else the reference engine (bitsandbytes
+            keeps its own kernels); ``reference``: every candidate dequantized (teaching, debugging).
     """
 
     protocol: Protocol | None = None
@@ -44,6 +49,12 @@ class PilotOptions:
     cache: RecordCache | str | os.PathLike[str] | bool | None = None
     overwrite: bool = False
     out_dir: str | os.PathLike[str] | None = None
+    engine: str = "serving"
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown engine choice before any work starts."""
+        if self.engine not in PILOT_ENGINES:
+            raise KitError(f"unknown pilot engine '{self.engine}'; use --engine {' or '.join(PILOT_ENGINES)}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +72,7 @@ class Plan:
     measure_speed: bool
     progress: bool
     full: bool = False
+    engine: str = "serving"
 
     def deviating(self, spec: QuantSpec) -> bool:
         """Whether ``spec`` is not the use case's sanctioned method."""

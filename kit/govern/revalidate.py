@@ -1,4 +1,4 @@
-"""Re-validation: re-run a registry entry's evaluations with its recorded protocols on the current stack."""
+"""Re-validation: re-run a registry entry's evaluations with its recorded protocols and engine on the current stack."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kit.console import progress_default, stage
+from kit.engines import DEFAULT_ENGINE, engine_of
 from kit.errors import KitError
 from kit.eval.harness import Protocol
 from kit.govern.gate import gate
@@ -72,10 +73,10 @@ def _check_present(ref: str, what: str, entry_id: str) -> None:
         raise KitError(f"the {what} of entry {entry_id} is gone ({exc}); restore it or pilot the model again") from None
 
 
-def _load_checked(ref: str, sha: str | None, what: str, device: str | None) -> Any:
+def _load_checked(ref: str, sha: str | None, what: str, device: str | None, engine: str = DEFAULT_ENGINE) -> Any:
     from kit.models import load_model
 
-    model = load_model(ref, device=device)
+    model = load_model(ref, device=device, engine=engine)
     if sha and model.sha256 != sha:
         raise KitError(f"{what} '{ref}' changed since registration (sha256 {str(model.sha256)[:12]} vs recorded "
                        f"{sha[:12]}); restore it or pilot it again")
@@ -122,7 +123,8 @@ def revalidate(
     speed = any(r.get("latency") for r in recorded)
     base = _load_checked(entry.baseline_ref, entry.baseline_sha256, "baseline", device)
     same = entry.model_sha256 == base.sha256
-    cand = base if same else _load_checked(entry.model_ref, entry.model_sha256, "model", base.device)
+    engine = engine_of(recorded[0]["model"]).name  # the engine the entry was validated on (packed: as it serves)
+    cand = base if same else _load_checked(entry.model_ref, entry.model_sha256, "model", base.device, engine)
     cand_records = evaluate_sets(model=cand, baseline=base, sets=sets, measure_speed=speed, progress=progress)
     base_records = cand_records if same else evaluate_sets(model=base, baseline=None, sets=sets, measure_speed=speed,
                                                            progress=progress)

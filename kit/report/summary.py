@@ -17,6 +17,7 @@ from typing import Any
 from kit.errors import KitError
 from kit.eval.record import METRICS
 from kit.eval.tables import summarize
+from kit.govern.pilot_engines import SERVED_FORMS_KEY
 from kit.govern.serving_cost import ServingPrice
 from kit.report.efficiency import decision_sentence, serving_section, speed_row
 from kit.report.savings import CostAssumptions, savings
@@ -140,6 +141,10 @@ def _speed_rows(base: list[dict[str, Any]], cands: list[dict[str, Any]],
                 speeds: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The pilot's own rows, then imported speed records of the same artifacts (joined by sha256)."""
     rows = [_own_row("baseline", base)] + [_own_row(c["method"], c["records"]) for c in cands]
+    for r in base:  # the baseline's other forms (bf16) timed in the same pilot (kit.govern.pilot_engines)
+        rows += [speed_row(method="baseline", model=sp["model"], latency=sp["latency"], throughput=sp["throughput"],
+                           memory=sp.get("memory"), hardware=sp["hardware"], source="this pilot")
+                 for sp in r.get(SERVED_FORMS_KEY) or []]
     by_sha = {base[0]["model"].get("sha256"): "baseline"} | {c["records"][0]["model"].get("sha256"): c["method"]
                                                               for c in cands}
     for sp in speeds:
