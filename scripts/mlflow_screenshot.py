@@ -39,7 +39,7 @@ def demo_registry(path: Path) -> str:
     from kit.govern.gate import gate
     from kit.govern.policy import MetricLimit, UseCasePolicy
     from kit.govern.registry import Registry
-    from tests.conftest import synthetic_record
+    from tests.helpers import synthetic_record
 
     policy = UseCasePolicy(
         name="chat-assistant", description="demo", default_method="rtn", eval_sets=("stdlib-docs",),
