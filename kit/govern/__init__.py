@@ -8,9 +8,11 @@ from kit._lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     ".gate": ("MetricResult", "Verdict"),
-    ".policy": ("MetricLimit", "UseCasePolicy", "get_policy", "load_policies", "parse_use_case", "policy_path",
-                "require_reason"),
-    ".registry": ("Entry", "Registry", "Validation", "current_stack", "stack_changes"),
+    ".policy": ("get_policy", "load_policies", "parse_use_case", "policy_path", "require_reason"),
+    ".use_case": ("MetricLimit", "UseCasePolicy"),
+    ".registry": ("Registry",),
+    ".registry_rows": ("Entry", "Validation"),
+    ".stack": ("current_stack", "stack_changes"),
     ".pilot": ("PilotOptions", "decision_table", "evaluate_sets", "run_pilot"),
     ".reuse": ("reusable_entry",),
 })

@@ -1,10 +1,10 @@
-"""Tolerance policies: per use case, the sanctioned method, the eval sets and each metric's limit.
+"""Tolerance policies: read and validate the policy file into per-use-case values.
 
 The reviewed file is ``policies/tolerances.yaml`` (override with ``$KIT_POLICIES`` or a
-``path=`` argument). Limits are *allowed degradations*: for a lower-is-better metric the
-candidate may rise by at most the limit, for a higher-is-better metric it may fall by at
-most the limit, either in the metric's units (``absolute``) or as a fraction of the
-baseline value (``relative``).
+``path=`` argument). Each use case becomes a :class:`UseCasePolicy` with its
+:class:`MetricLimit` s and :class:`NoisePolicy` (:mod:`kit.govern.use_case`, where the
+meaning of a limit is written down; the values stay importable from here). A limit a set
+of its size cannot resolve is refused when the file loads (:func:`check_resolution`).
 
 Sanctioned defaults per serving target: ``default_method`` is the team's standard (the GPU
 default); a use case may add ``serving_defaults`` with a ``cpu`` (or ``gpu``) entry naming the
@@ -25,6 +25,7 @@ from kit._bundled import bundled_path
 from kit.errors import KitError, nearest
 from kit.eval.record import METRICS, MetricSpec
 from kit.govern.serving_defaults import SERVING_TARGETS, ServingDefault, parse_serving_defaults, serving_default
+from kit.govern.use_case import MetricLimit, NoisePolicy, UseCasePolicy
 from kit.quant.methods import METHOD_NAMES
 
 __all__ = [
@@ -47,62 +48,6 @@ __all__ = [
 
 #: Quantization methods a policy may name: the method table's names (:data:`kit.quant.methods.METHOD_NAMES`).
 METHODS = METHOD_NAMES
-
-
-@dataclasses.dataclass(frozen=True)
-class MetricLimit:
-    """One metric's tolerance within a use case."""
-
-    metric: str
-    eval_set: str
-    direction: str
-    limit_kind: str  # "absolute" or "relative"
-    limit: float  # allowed degradation (≥ 0)
-    min_samples: int
-
-    @property
-    def spec(self) -> MetricSpec:
-        """The metric's definition from :data:`METRICS`."""
-        return METRICS[self.metric]
-
-
-@dataclasses.dataclass(frozen=True)
-class NoisePolicy:
-    """The gate's evidence settings: one-sided level of every bound, and the seeded window bootstrap."""
-
-    alpha: float = 0.05  # each bound is one-sided at 1 − alpha (pass: upper bound within the limit)
-    bootstrap_resamples: int = 2000
-    bootstrap_seed: int = 0
-
-
-@dataclasses.dataclass(frozen=True)
-class UseCasePolicy:
-    """A use case: the sanctioned default method, the sets to run and the metric limits."""
-
-    name: str
-    description: str
-    default_method: str
-    eval_sets: tuple[str, ...]
-    metrics: tuple[MetricLimit, ...]
-    noise: NoisePolicy = NoisePolicy()
-    source: str | None = None
-    serving_defaults: tuple[ServingDefault, ...] = ()
-    #: Baselines besides the embedded model whose team reviewed these limits for them (no pilot warning then).
-    reviewed_for: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready snapshot (recorded with every verdict)."""
-        out = dataclasses.asdict(self) | {"eval_sets": list(self.eval_sets),
-                                          "metrics": [dataclasses.asdict(m) for m in self.metrics]}
-        if not self.serving_defaults:
-            out.pop("serving_defaults")  # snapshots of policies without it stay as they were
-        else:
-            out["serving_defaults"] = [dataclasses.asdict(d) for d in self.serving_defaults]
-        if self.reviewed_for:
-            out["reviewed_for"] = list(self.reviewed_for)
-        else:
-            out.pop("reviewed_for")
-        return out
 
 
 def policy_path(path: str | os.PathLike[str] | None = None) -> Path:

@@ -3,17 +3,13 @@
 Storage is SQLite (``$KIT_REGISTRY`` or ``~/.cache/quant-kit/registry.sqlite``) or, when
 ``$KIT_REGISTRY_URL`` names one, PostgreSQL with the same schema. Every gate run is kept in
 a validations table; ``promote`` needs the latest validation to have passed on the current
-stack, and ``stale`` lists entries last validated on another stack.
-
-Migration rule for stack fields: a field (or tracked package) that one of the two fingerprints
-does not state — an entry recorded before the kit recorded it, or a current stack that cannot
-know it (the engine) — is unknown, not a change; only two stated values that differ mark an
-entry stale. (A package recorded as not installed is stated: ``None`` → a version is a change.)
+stack, and ``stale`` lists entries last validated on another stack (:mod:`kit.govern.stack`
+compares the fingerprints). The rows are :class:`Entry` and :class:`Validation`
+(:mod:`kit.govern.registry_rows`); they and the stack functions stay importable from here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import uuid
@@ -26,6 +22,8 @@ from kit.errors import KitError
 from kit.govern._registry_db import Database, is_postgres_url
 from kit.govern._registry_db import current_user as _owner
 from kit.govern.adoption_db import AdoptionTables
+from kit.govern.registry_rows import Entry, Validation
+from kit.govern.stack import current_stack, stack_changes
 from kit.io import cache_dir
 
 __all__ = ["Entry", "Registry", "Validation", "current_stack", "default_location", "stack_changes"]
@@ -33,64 +31,6 @@ __all__ = ["Entry", "Registry", "Validation", "current_stack", "default_location
 _COLUMNS = ("id", "created_at", "model_ref", "model_sha256", "baseline_ref", "baseline_sha256", "method", "bits",
             "use_case", "owner", "volume_per_day", "reason", "passed", "quant_config", "evals", "verdict", "stack")
 _JSON = {"quant_config", "evals", "verdict", "stack"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Validation:
-    """One gate run recorded against an entry."""
-
-    id: str
-    entry_id: str
-    created_at: str
-    kind: str  # "register" or "revalidate"
-    passed: bool
-    verdict: dict[str, Any]
-    stack: dict[str, Any]
-    evals: dict[str, Any] | None = None
-
-    @property
-    def decision(self) -> str:
-        """``pass``, ``fail`` or ``inconclusive`` (more data decides), as the gate said."""
-        return self.verdict.get("decision") or ("pass" if self.passed else "fail")
-
-    def outcome(self) -> str:
-        """How the latest validation ended, for a sentence: ``failed its latest validation`` or ``... was inconclusive``."""
-        return {"pass": "passed its latest validation", "fail": "failed its latest validation"}.get(
-            self.decision, "was inconclusive at its latest validation (more data would decide)")
-
-
-@dataclasses.dataclass(frozen=True)
-class Entry:
-    """A registered quantized model with its config log, eval records and first verdict."""
-
-    id: str
-    created_at: str
-    model_ref: str
-    model_sha256: str | None
-    baseline_ref: str | None
-    baseline_sha256: str | None
-    method: str
-    bits: int | None
-    use_case: str
-    owner: str
-    volume_per_day: int | None
-    reason: str | None
-    passed: bool
-    quant_config: dict[str, Any] | None
-    evals: dict[str, Any]
-    verdict: dict[str, Any]
-    stack: dict[str, Any]
-    aliases: tuple[str, ...] = ()
-
-    @property
-    def template_of(self) -> str | None:
-        """The entry whose validated recipe this one replayed (``kit pilot --like``), from its config log."""
-        value = (self.quant_config or {}).get("template_of")
-        return value if isinstance(value, str) else None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The entry as plain JSON data."""
-        return dataclasses.asdict(self) | {"aliases": list(self.aliases), "template_of": self.template_of}
 
 
 def default_location() -> str:
@@ -101,51 +41,6 @@ def default_location() -> str:
             raise KitError(f"KIT_REGISTRY_URL must be a postgresql:// URL, got '{url[:40]}'; use KIT_REGISTRY for a file")
         return url
     return os.environ.get("KIT_REGISTRY") or str(cache_dir() / "registry.sqlite")
-
-
-def current_stack(*, device: str | None = None) -> dict[str, Any]:
-    """The stack fingerprint (packages, device, GPU, CUDA, CPU capability) of this process; the engine is unknown.
-
-    Args:
-        device: the device validations run on; automatic when None.
-    """
-    from kit.environment import describe_environment, stack_fingerprint
-
-    return stack_fingerprint(describe_environment(device=device))
-
-
-def stack_changes(*, recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """Human-readable differences between two stack fingerprints, e.g. ``torch 2.13.0 → 2.14.0``.
-
-    Args:
-        recorded: the fingerprint an entry was validated on.
-        current: the fingerprint to compare with.
-    """
-    changes = []
-    old, new = recorded.get("packages", {}), current.get("packages", {})
-    for name in sorted(set(old) & set(new)):  # a package only one side tracked: unknown, not a change
-        if old[name] != new[name]:
-            changes.append(f"{name} {old[name] or 'absent'} → {new[name] or 'absent'}")
-    for key in ("device", "gpu", "cuda_version"):
-        if recorded.get(key) != current.get(key):
-            changes.append(f"{key} {recorded.get(key)} → {current.get(key)}")
-    for key in _LATER_FIELDS:  # recorded since engines existed; absent or None on either side: unknown
-        before, after = recorded.get(key), current.get(key)
-        if before is not None and after is not None and before != after:
-            changes.append(f"{key} {_label(key, before)} → {_label(key, after)}")
-    return changes
-
-
-#: Stack fields added after entries existed: compared only when both fingerprints state them.
-_LATER_FIELDS = ("cpu_capability", "engine")
-
-
-def _label(key: str, value: Any) -> str:
-    if key == "engine":
-        from kit.engines import engine_of
-
-        return engine_of({"engine": value}).label()
-    return str(value)
 
 
 def _dump(value: Any) -> str | None:

@@ -15,8 +15,8 @@ from kit.console import stage
 from kit.errors import KitError
 from kit.govern.policy import UseCasePolicy
 from kit.govern.registry import Entry, Registry
+from kit.quant.layout import GROUP_SIZES
 from kit.quant.methods import METHODS
-from kit.quant.quantize import GROUP_SIZES
 from kit.quant.spec import CalibrationSpec, QuantSpec
 
 __all__ = ["recipe_commands", "recipe_of", "template_plan", "validated_template", "warn_unreviewed"]

@@ -11,6 +11,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     ".methods": ("METHODS", "METHOD_NAMES", "METHOD_TABLE", "MethodInfo", "method_bits"),
     ".spec": ("DEFAULT_CALIBRATION", "CalibrationSpec", "QuantSpec"),
     ".calibration": ("Calibration", "calibration_chunks"),
-    ".quantize": ("QuantResult", "default_group_size", "get_method"),
+    ".layout": ("default_group_size",),
+    ".quantize": ("QuantResult", "get_method"),
     ".compare": ("compare_rows", "format_compare"),
 })

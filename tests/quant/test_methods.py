@@ -13,7 +13,7 @@ from kit.models import QUANT_FILE, load_model
 from kit.quant.calibration import calibration_chunks
 from kit.quant.methods import METHODS
 from kit.quant.methods.llmc import SCHEMES
-from kit.quant.quantize import default_group_size, quantize
+from kit.quant.quantize import quantize
 from kit.quant.spec import CalibrationSpec, QuantSpec
 
 SMALL = {"samples": 4, "seq_len": 64}
@@ -84,14 +84,6 @@ def test_reload_matches_in_memory(quantized):
             assert math.isclose(a["perplexity"], b["perplexity"], rel_tol=1e-4)
         else:
             assert a["correct"] == b["correct"]
-
-
-def test_default_group_size_fits_every_width():
-    assert default_group_size("smollm2-135m") == 64  # widths 576 and 1536
-    assert default_group_size("smollm2-135m", 32) == 32
-    with pytest.raises(KitError, match=r"does not divide the input width 576.*--group-size 16, 32, 64") as err:
-        default_group_size("smollm2-135m", 128)
-    assert "\n" not in str(err.value)
 
 
 def test_calibration_is_deterministic_and_bounded(smol):
