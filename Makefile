@@ -58,6 +58,7 @@ lab: setup
 
 bench: baseline
 	$(BIN)/python benchmarks/run.py  # writes benchmarks/RESULTS.md + results.json; --quick --out DIR for a smoke run
+	$(BIN)/python benchmarks/sequential_pilot.py  # its part of the same files: sequential vs full pilot
 
 clean:
 	rm -rf $(VENV) .pytest_cache

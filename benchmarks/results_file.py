@@ -18,7 +18,8 @@ from kit.clock import utc_now
 from kit.environment import describe_environment
 from kit.io import atomic_write_json
 
-__all__ = ["DOC_BLOCKS", "SCHEMA", "merge_section", "render", "run_facts", "study_table", "sync_docs", "write_bench"]
+__all__ = ["DOC_BLOCKS", "SCHEMA", "merge_section", "render", "render_section", "run_facts", "study_table", "sync_docs",
+           "write_bench"]
 
 SCHEMA = "kit.bench/1"
 
@@ -79,7 +80,7 @@ def write_bench(out: Path, bench: dict[str, Any]) -> None:
         out: the results folder.
         bench: run.py's figures.
     """
-    kept = {k: v for k, v in _read(out).items() if k in ("study", "engines") and k not in bench}
+    kept = {k: v for k, v in _read(out).items() if k in ("study", "engines", "sequential") and k not in bench}
     _write(out, {"schema": SCHEMA, **bench, **kept})
 
 
@@ -200,6 +201,46 @@ def _engines_md(res: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _sequential_md(res: dict[str, Any]) -> list[str]:
+    """Sequential vs full pilot (benchmarks/sequential_pilot.py): wall and forward-pass time, decisions, differences."""
+    c = res["comparison"]
+    fw = c["candidate_forward_s"]
+    out = [f"## Sequential vs full pilot ({res['mode']})", "", *_facts_lines(res),
+           f"- use case {res['use_case']}, methods {', '.join(res['methods'])}; the baseline's records from its cache "
+           "in both runs; candidates on their serving engines", "",
+           "| | full | sequential |", "|---|---|---|",
+           f"| wall s | {c['wall_s']['full']:.1f} | {c['wall_s']['sequential']:.1f} |",
+           f"| evaluate s | {c['evaluate_s']['full']:.1f} | {c['evaluate_s']['sequential']:.1f} |",
+           f"| candidate forward-pass s | {sum(fw['full'].values()):.1f} | {sum(fw['sequential'].values()):.1f} "
+           f"({fw['fraction']}) |", "",
+           "| method | full | sequential | forward s full → sequential |", "|---|---|---|---|"]
+    out += [f"| {m} | {d[0]} | {d[1]} | {fw['full'][m]:.1f} → {fw['sequential'][m]:.1f} |"
+            for m, d in c["decisions"].items()]
+    out += ["", "Scored per candidate (sequential):", ""]
+    out += [f"- {_stop_line(m, ev)}" for m, ev in c["evaluation"].items()]
+    out += ["", "Verdict lines that differ: " + ("none" if not c["line_differences"] else "")]
+    out += [f"- {d['method']} {d['metric']}: full {d['full']}; sequential {d['sequential']}"
+            for d in c["line_differences"]]
+    return out
+
+
+def _stop_line(method: str, evaluation: dict[str, Any]) -> str:
+    from kit.govern.pilot_looks import stop_line
+
+    return stop_line(method, evaluation)
+
+
+def render_section(key: str, out: Path) -> str:
+    """The Markdown of one part of ``<out>/results.json`` (what a script prints after merging it).
+
+    Args:
+        key: ``engines``, ``sequential`` or ``study``.
+        out: the results folder.
+    """
+    res = _read(out)[key]
+    return "\n".join({"engines": _engines_md, "sequential": _sequential_md, "study": _study_md}[key](res)) + "\n"
+
+
 def render(data: dict[str, Any]) -> str:
     """The Markdown of the whole results file (benchmark first, then the study).
 
@@ -207,12 +248,15 @@ def render(data: dict[str, Any]) -> str:
         data: the content of ``results.json``.
     """
     lines = ["# Benchmark results", "",
-             "Written by `make bench` (benchmarks/run.py) and benchmarks/study.py; the figures quoted in the README, "
+             "Written by `make bench` (benchmarks/run.py, engines.py, sequential_pilot.py) and benchmarks/study.py; "
+             "the figures quoted in the README, "
              "docs and notebooks come from here.", ""]
     if "throughput" in data:
         lines += [*_bench_md(data), ""]
     if "engines" in data:
         lines += [*_engines_md(data["engines"]), ""]
+    if "sequential" in data:
+        lines += [*_sequential_md(data["sequential"]), ""]
     if "study" in data:
         lines += [*_study_md(data["study"]), ""]
     return "\n".join(lines)

@@ -5,10 +5,10 @@
 
 Fills the baseline-record cache first (so neither pilot pays for the baseline), then runs
 ``run_pilot(full=True)`` and the default look-by-look pilot on the same candidates, and
-writes ``<out>/sequential.json`` and ``<out>/SEQUENTIAL.md``: machine, load, wall time and
-stage timings of each, the candidates' own forward-pass seconds (their fraction under the
-sequential plan), what fraction of each set each candidate used and why it stopped, and
-every verdict line that differs (with its numbers).
+merges the ``sequential`` part of ``<out>/results.json`` and ``RESULTS.md`` (``make bench`` runs it
+after benchmarks/run.py): machine, load, wall time and stage timings of each, the candidates' own
+forward-pass seconds (their fraction under the sequential plan), what fraction of each set each
+candidate used and why it stopped, and every verdict line that differs (with its numbers).
 """
 
 from __future__ import annotations
@@ -20,15 +20,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_file import finish_facts, run_facts
+from results_file import merge_section, render_section, run_facts
 
 from kit.console import stage
 from kit.eval.cache import RecordCache
 from kit.eval.harness import Protocol
 from kit.govern.pilot import evaluate_sets, run_pilot
-from kit.govern.pilot_looks import stop_line
 from kit.govern.policy import get_policy
-from kit.io import atomic_write_json
 from kit.models import DEFAULT_MODEL, load_model
 from kit.quant.spec import DEFAULT_CALIBRATION, CalibrationSpec, QuantSpec
 
@@ -74,37 +72,13 @@ def compare(full: dict[str, Any], seq: dict[str, Any]) -> dict[str, Any]:
             "stages": {"full": full["timings"], "sequential": seq["timings"]}}
 
 
-def _markdown(res: dict[str, Any]) -> str:
-    f = res["facts"]
-    c = res["comparison"]
-    fw = c["candidate_forward_s"]
-    out = ["# Sequential vs full pilot", "",
-           f"Machine: {f['machine']}; date {f['date']}; commit {f['commit']}; load {f['load_start']} → "
-           f"{f['load_end']}{' (CONTENDED: timings unreliable)' if f['contended'] else ''}; mode {res['mode']}.",
-           f"Command: `{f['command']}`. Use case {USE_CASE}, methods {', '.join(res['methods'])}; baseline from its "
-           "cache in both runs.", "",
-           "| | full | sequential |", "|---|---|---|",
-           f"| wall s | {c['wall_s']['full']:.1f} | {c['wall_s']['sequential']:.1f} |",
-           f"| evaluate s | {c['evaluate_s']['full']:.1f} | {c['evaluate_s']['sequential']:.1f} |",
-           f"| candidate forward-pass s | {sum(fw['full'].values()):.1f} | {sum(fw['sequential'].values()):.1f} "
-           f"({fw['fraction']}) |", "",
-           "| method | full | sequential | forward s full → sequential |", "|---|---|---|---|"]
-    out += [f"| {m} | {d[0]} | {d[1]} | {fw['full'][m]:.1f} → {fw['sequential'][m]:.1f} |"
-            for m, d in c["decisions"].items()]
-    out += ["", "Scored per candidate (sequential):", ""]
-    out += [f"- {stop_line(m, ev)}" for m, ev in c["evaluation"].items()]
-    out += ["", "Verdict lines that differ: " + ("none" if not c["line_differences"] else "")]
-    out += [f"- {d['method']} {d['metric']}: full {d['full']}; sequential {d['sequential']}"
-            for d in c["line_differences"]]
-    return "\n".join(out) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run both pilots and write the comparison."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="tiny sizes (1,024 tokens, 16 items): a smoke run")
     ap.add_argument("--methods", nargs="+", default=list(PILOT_METHODS), help="candidates (default: all four)")
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parent), help="folder for the two result files")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent),
+                    help="results folder: the 'sequential' part of RESULTS.md + results.json (default benchmarks/)")
     args = ap.parse_args(argv)
     facts = run_facts(sys.argv[1:] if argv is None else argv, script="benchmarks/sequential_pilot.py")
     out = Path(args.out)
@@ -125,14 +99,10 @@ def main(argv: list[str] | None = None) -> int:
                                    reason="benchmark: sequential vs full", out_dir=Path(tmp) / mode,
                                    registry=str(Path(tmp) / "registry.sqlite"), device="cpu", progress=False,
                                    cache=cache, full=mode == "full")
-    res = {"mode": "quick" if args.quick else "full", "methods": list(args.methods),
-           "comparison": compare(runs["full"], runs["sequential"]), "facts": finish_facts(facts)}
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / "sequential.json", res)
-    text = _markdown(res)
-    (out / ".SEQUENTIAL.md.tmp").write_text(text, encoding="utf-8")
-    (out / ".SEQUENTIAL.md.tmp").replace(out / "SEQUENTIAL.md")
-    print(text)
+    section = facts | {"use_case": USE_CASE, "methods": list(args.methods),
+                       "comparison": compare(runs["full"], runs["sequential"])}
+    merge_section(out, "sequential", section, quick=args.quick)
+    print(render_section("sequential", out))
     return 0
 
 

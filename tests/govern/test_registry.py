@@ -230,7 +230,8 @@ def test_revalidate_refreshes_a_stale_entry(smol, tmp_path, capsys):
         assert reg.stale(now) == []
         history = reg.validations(entry.id)
         assert [v.kind for v in history] == ["register", "revalidate"]
-        assert history[-1].stack == now | {"engine": {"name": "reference", "backend": None, "activations": None}}
+        assert history[-1].stack == now | {"engine": records[0]["model"]["engine"]}  # the engine the records name
+        assert history[-1].stack["engine"] == {"name": "reference", "backend": "torch", "activations": "float32"}
         assert history[-1].evals["candidate"][0]["protocol"] == records[0]["protocol"]
         assert reg.promote(entry.id, stack=now).aliases == ("champion",)
     assert "[revalidate]" in capsys.readouterr().out
