@@ -189,7 +189,7 @@ def measure_speed(
             raise KitError(f"{name} must be a positive integer (new_tokens ≥ 2), got {value!r}")
     accepts = "engine" in inspect.signature(load_model).parameters
     loaded = load_model(model, device=device, dtype=dtype, **({"engine": engine} if accepts else {}))
-    used = getattr(loaded, "engine", None)
+    used = loaded.engine_info() if hasattr(loaded, "engine_info") else getattr(loaded, "engine", None)
     used = used if isinstance(used, EngineInfo) else EngineInfo(name=used if isinstance(used, str) else
                                                                 engine if accepts else DEFAULT_ENGINE)
     note = None if used.name == wanted.name else (f"engine '{engine}' was asked for, but this kit's load_model ran "

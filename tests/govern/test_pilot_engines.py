@@ -59,6 +59,7 @@ def test_serving_pilot_runs_rtn_packed_and_times_the_bf16_baseline(tiny, capsys)
     assert {r["model"]["engine"]["name"] for r in base} == {"reference"}
     forms = [f for r in base for f in r.get(SERVED_FORMS_KEY) or []]
     assert [f["form"] for f in forms] == ["bf16"] and forms[0]["throughput"]["decode_tokens_per_s"] > 0
+    assert forms[0]["model"]["engine"] == {"name": "reference", "backend": "torch", "activations": "bfloat16"}
     assert "[served] baseline bf16 form" in printed
     rows = _speed_rows(base, [{"method": "rtn", "records": cand["records"]}], speeds=[])
     bf16 = [r for r in rows if r["method"] == "baseline" and r["form"] == "bf16"]
