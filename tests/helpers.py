@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from kit.govern.policy import MetricLimit, UseCasePolicy
 
-__all__ = ["BASE_SHA", "PERPLEXITY_POLICY", "STACK", "flip", "synthetic_record", "tiny_model"]
+__all__ = ["BASE_SHA", "PERPLEXITY_POLICY", "STACK", "flip", "scratch_baselines", "synthetic_record", "tiny_model"]
 
 #: The software stack the synthetic registry entries were validated on.
 STACK = {"packages": {"torch": "2.13.0+cpu", "transformers": "5.17.0"}, "device": "cpu", "gpu": None, "cpu_capability": None,
@@ -76,6 +76,29 @@ def tiny_model(folder, *, family: str, tokenizer_from=None, vocab: int = 64):
         tok.save_pretrained(folder)
     return folder
 
+
+
+def scratch_baselines(tmp_path, monkeypatch, *, policy: str, baselines: dict[str, str]):
+    """Tiny random baselines added with `kit baseline add` to a scratch store, and ``policy`` as $KIT_POLICIES.
+
+    Args:
+        tmp_path: the test's folder (the store, the policy file and the models go there).
+        monkeypatch: the test's monkeypatch (sets KIT_CACHE and KIT_POLICIES).
+        policy: the policy file's YAML text.
+        baselines: baseline name → architecture (``llama``, ``qwen2``, ``gpt2``), each with SmolLM2's tokenizer.
+    """
+    from kit.cli.main import main
+    from kit.models import prepare_baseline
+
+    tokenizer = prepare_baseline("smollm2-135m")  # in the real cache, before the scratch one is set
+    monkeypatch.setenv("KIT_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "policies.yaml").write_text(policy)
+    monkeypatch.setenv("KIT_POLICIES", str(tmp_path / "policies.yaml"))
+    for name, family in baselines.items():
+        folder = tiny_model(tmp_path / family, family=family, tokenizer_from=tokenizer)
+        assert main(["baseline", "add", name, "--from", str(folder)]) == 0
+        assert main(["baseline", "verify", name]) == 0
+    return tmp_path
 
 # --- gate / registry: synthetic harness records ---
 

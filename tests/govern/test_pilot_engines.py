@@ -3,16 +3,14 @@
 from types import SimpleNamespace
 
 import pytest
-from helpers import tiny_model
+from helpers import scratch_baselines
 
-from kit.cli.main import main
 from kit.engines import EngineInfo
 from kit.errors import KitError
 from kit.eval.harness import Protocol
 from kit.govern.pilot import run_pilot
 from kit.govern.pilot_engines import SERVED_FORMS_KEY, attach_served_forms, serving_models
 from kit.govern.pilot_plan import PilotOptions
-from kit.models import prepare_baseline
 from kit.report.summary import _speed_rows
 
 POLICY = """\
@@ -33,13 +31,7 @@ QUICK = Protocol(context_length=64, max_tokens=129, latency_prompt_tokens=8, lat
 @pytest.fixture
 def tiny(tmp_path, monkeypatch):
     """A random 2-layer Llama added as baseline ``tiny-llama`` in a scratch store, with the one-metric policy."""
-    tokenizer = prepare_baseline("smollm2-135m")  # in the real cache, before the scratch one is set
-    monkeypatch.setenv("KIT_CACHE", str(tmp_path / "cache"))
-    (tmp_path / "policies.yaml").write_text(POLICY)
-    monkeypatch.setenv("KIT_POLICIES", str(tmp_path / "policies.yaml"))
-    assert main(["baseline", "add", "tiny-llama", "--from",
-                 str(tiny_model(tmp_path / "llama", family="llama", tokenizer_from=tokenizer))]) == 0
-    return tmp_path
+    return scratch_baselines(tmp_path, monkeypatch, policy=POLICY, baselines={"tiny-llama": "llama"})
 
 
 def _pilot(tmp_path, engine, measure_speed):

@@ -8,7 +8,7 @@ debug, and a clear error where a method cannot quantize an architecture (GPT-2's
 import json
 
 import pytest
-from helpers import tiny_model
+from helpers import scratch_baselines, tiny_model
 
 from kit.baselines import read_entry
 from kit.cli.main import main
@@ -16,7 +16,6 @@ from kit.errors import KitError
 from kit.eval.harness import Protocol
 from kit.govern.pilot import run_pilot
 from kit.govern.registry import Registry
-from kit.models import prepare_baseline
 from kit.quant.quantize import quantize
 
 # RTN is sanctioned (data-free: quick on CPU); lenient limits with tiny minimums so the flow is what is tested.
@@ -36,15 +35,7 @@ use_cases:
 @pytest.fixture
 def teams(tmp_path, monkeypatch):
     """Two baselines added with `kit baseline add`: team-a (Llama) and team-b (Qwen2), in a scratch store."""
-    tokenizer = prepare_baseline("smollm2-135m")  # in the real cache, before the scratch one is set
-    monkeypatch.setenv("KIT_CACHE", str(tmp_path / "cache"))
-    (tmp_path / "policies.yaml").write_text(TINY_POLICY)
-    monkeypatch.setenv("KIT_POLICIES", str(tmp_path / "policies.yaml"))
-    for name, family in (("team-a", "llama"), ("team-b", "qwen2")):
-        folder = tiny_model(tmp_path / family, family=family, tokenizer_from=tokenizer)
-        assert main(["baseline", "add", name, "--from", str(folder)]) == 0
-        assert main(["baseline", "verify", name]) == 0
-    return tmp_path
+    return scratch_baselines(tmp_path, monkeypatch, policy=TINY_POLICY, baselines={"team-a": "llama", "team-b": "qwen2"})
 
 
 def test_second_architecture_follows_the_first_pilot_then_debugs(teams, capsys):
