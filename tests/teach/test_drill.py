@@ -82,3 +82,73 @@ def test_a_named_regression_is_recorded_without_a_seed():
     assert load()["drills"]["ana+bo"]["seed"] is None
     with pytest.raises(KitError, match="no planted regression"):
         drill.draw(pair="ana+bo", regression="no-such-fault")
+
+
+class _Gate:
+    """A stand-in gate: every candidate gets ``decision``; counts its runs like ``GateOracle``."""
+
+    def __init__(self, decision):
+        self.decision, self.calls, self.last_records = decision, 0, []
+
+    def __call__(self, candidate):
+        self.calls += 1
+        line = type("Line", (), {"metric": "kl", "status": self.decision})()
+        return type("Verdict", (), {"decision": self.decision, "passed": self.decision == "pass",
+                                    "metrics": (line,)})()
+
+
+def _fix(name, monkeypatch, *, kind, value, decision):
+    import kit.debug
+
+    monkeypatch.setattr(kit.debug, "fixed_candidate", lambda reg, **kw: ("fixed", reg.name, kw["fix"]))
+    gate = _Gate(decision)
+    out = drill.fix(pair="ana+bo", kind=kind, value=value, candidate=None, base=None, baseline=None, oracle=gate)
+    assert gate.calls == 1 and out["candidate"][2] == out["fix"]
+    return drill.score(pair="ana+bo")
+
+
+def _right_fix(truth):
+    from kit.debug import fix_kind
+
+    kind = fix_kind(truth["fix"])
+    return kind, {"ignore": truth["fix"].get("ignore"), "tokenizer": None, "scheme": truth["fix"],
+                  "calibration": truth["fix"].get("calibration"), "samples": truth["fix"].get("samples")}[kind]
+
+
+@pytest.mark.parametrize("name", list_regressions())
+def test_the_fix_branch_of_the_planted_kind_completes_the_drill_and_another_kind_is_the_miss(name, monkeypatch):
+    truth = load_regression(name).answer
+    _play(name, monkeypatch, cause=truth["cause"], target=truth["targets"][0])
+    kind, value = _right_fix(truth)
+    wrong = "tokenizer" if kind != "tokenizer" else "ignore"
+    result = _fix(name, monkeypatch, kind=wrong, value=["lm_head"], decision="fail")
+    assert result["fix_right"] is False and not result["completed"] and f"this fault needs {kind}" in result["missed"]
+    result = _fix(name, monkeypatch, kind=kind, value=value, decision="pass")
+    assert result["fix_right"] and result["completed"] and result["missed"] == ""
+    assert [f["kind"] for f in load()["drills"]["ana+bo"]["fixes"]] == [wrong, kind]
+
+
+def test_fix_and_instruments_refuse_bad_choices_before_any_work(monkeypatch):
+    _play("clipped-block", monkeypatch, cause="block", target="model.layers.2")
+    gate = _Gate("pass")
+    for kind, value, match in [("magic", None, "fix kind must be one of"), ("scheme", {"bitz": 8}, "scheme fix"),
+                               ("calibration", "wikipedia", "calibration must be one of"),
+                               ("samples", 0, "samples must be"),
+                               ("ignore", None, "bisection ranks the module table")]:
+        with pytest.raises(KitError, match=match):
+            drill.fix(pair="ana+bo", kind=kind, value=value, candidate=None, base=None, baseline=None, oracle=gate)
+    with pytest.raises(KitError, match="instruments must be some of"):
+        drill.instruments(pair="ana+bo", picks=["modules", "astrology"], baseline=None, candidate=None,
+                          use_case="code-completion")
+    with pytest.raises(KitError, match="instruments must be some of"):
+        drill.instruments(pair="ana+bo", picks=[], baseline=None, candidate=None, use_case="code-completion")
+    assert gate.calls == 0 and load()["drills"]["ana+bo"]["fixes"] == []
+    assert drill.score(pair="ana+bo")["fix_right"] is None  # no fix tried yet: not scored as wrong
+
+
+def test_the_hint_ladder_names_an_instrument_the_navigator_can_pick():
+    from kit.debug import INSTRUMENTS
+
+    for name in list_regressions():
+        rung = drill.hint_ladder(name)[1]
+        assert any(f"`{pick}` instrument" in rung for pick in INSTRUMENTS), rung
