@@ -8,6 +8,7 @@ calibration text, or more calibration samples.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,18 +75,23 @@ def make_fix(*, kind: str, value: Any = None) -> dict[str, Any]:
     return {"samples": value}
 
 
-def fix_spec(*, config: dict[str, Any], ignore: list[str]) -> dict[str, Any]:
-    """The candidate's recipe (from its configuration log) with ``ignore`` added: what ``QuantSpec``/``kit quantize`` take.
+def fix_spec(*, config: dict[str, Any], ignore: Sequence[str] = (), change: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The candidate's recipe (from its configuration log) with a fix: what ``QuantSpec``/``kit quantize`` take.
 
     Args:
         config: the candidate's ``kit-quantization.json``.
         ignore: modules to keep in full precision.
+        change: a scheme, calibration or samples fix (:func:`make_fix`) applied to the recipe.
     """
     if not config.get("method"):
         raise KitError("the candidate has no configuration log (kit-quantization.json); the fix needs its recipe")
-    cal = config.get("calibration") or None
-    return {"model": (config.get("baseline") or {}).get("ref"), "method": config["method"], "bits": config.get("bits"),
-            "group_size": config.get("group_size"), "ignore": list(ignore),
+    change = change or {}
+    cal = dict(config.get("calibration") or {})
+    cal.update({"name": change["calibration"]} if "calibration" in change else {})
+    cal.update({"samples": change["samples"]} if "samples" in change else {})
+    return {"model": (config.get("baseline") or {}).get("ref"), "method": change.get("method", config["method"]),
+            "bits": change.get("bits", config.get("bits")), "group_size": change.get("group_size", config.get("group_size")),
+            "ignore": list(ignore),
             "calibration": ({k: cal[k] for k in ("name", "samples", "seq_len", "seed") if k in cal} if cal else None)}
 
 
@@ -102,9 +108,9 @@ def fix_command(spec: dict[str, Any], *, out: str) -> str:
     if spec.get("group_size"):
         args += ["--group-size", str(spec["group_size"])]
     cal = spec.get("calibration")
-    if cal:
-        args += ["--calibration", str(cal["name"]), "--samples", str(cal["samples"]), "--seq-len", str(cal["seq_len"]),
-                 "--seed", str(cal["seed"])]
+    for key, flag in (("name", "--calibration"), ("samples", "--samples"), ("seq_len", "--seq-len"), ("seed", "--seed")):
+        if (cal or {}).get(key) is not None:
+            args += [flag, str(cal[key])]
     if spec.get("ignore"):
         args += ["--ignore", ",".join(spec["ignore"])]
     return shlex.join(args + ["--out", out])

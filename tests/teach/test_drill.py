@@ -152,3 +152,61 @@ def test_the_hint_ladder_names_an_instrument_the_navigator_can_pick():
     for name in list_regressions():
         rung = drill.hint_ladder(name)[1]
         assert any(f"`{pick}` instrument" in rung for pick in INSTRUMENTS), rung
+
+
+# --- the drill headless on every bundled regression, real model, scripted pairs (slow: minutes) ---
+PICKS = {"module": ["modules"], "block": ["modules"], "scheme": ["scheme"], "calibration": ["calibration"],
+         "chat_template": ["tokenizer"]}  # the instrument a navigator who read the symptom would pick
+BISECT = {"misscaled-down-proj"}  # the scripted navigator asks bisection for the ignore list (elsewhere: names it)
+
+
+def _headless(name, *, smol, planted_bases, rehearsal_gates):
+    """One round per scripted pair on the same planted candidate: a right one and a wrong one."""
+    from kit.debug import build_candidate, fix_kind, recipe
+
+    reg = load_regression(name)
+    truth = reg.answer
+    base = planted_bases(recipe(reg))
+    candidate = build_candidate(reg, base=base, baseline=smol)
+    gate = rehearsal_gates(reg.use_case)
+    assert not gate(candidate).passed, "stage 1: the planted candidate fails its rehearsal gate"
+    kind, value = _right_fix(truth)
+    out = {}
+    for pair, right in (("ana+bo", True), ("cy+di", False)):
+        drill.draw(pair=pair, regression=name)
+        cause = truth["cause"] if right else ("scheme" if truth["cause"] != "scheme" else "block")
+        drill.commit(pair=pair, cause=cause, target=truth["targets"][0] if right else "nowhere", why="scripted")
+        diag = drill.instruments(pair=pair, picks=PICKS[truth["cause"]] if right else ["stack"], baseline=smol,
+                                 candidate=candidate, use_case=reg.use_case)
+        if right:
+            numeric = {"module", "block"}
+            top = diag.top
+            assert top and (top["kind"] == truth["cause"] or {top["kind"], truth["cause"]} <= numeric), diag.format()
+            bisect = name in BISECT
+            done = drill.fix(pair=pair, kind=kind, value=None if bisect else value, candidate=candidate, base=base,
+                             baseline=smol, oracle=gate, table=diag.table)
+            assert done["decision"] != "fail" and not done["failing"], done["verdict"].format()
+            if truth["cause"] != "chat_template":  # chat-assistant's 20 items cannot prove its limit: inconclusive
+                assert done["verdict"].passed, done["verdict"].format()
+        else:
+            wrong = "tokenizer" if kind != "tokenizer" else "ignore"
+            done = drill.fix(pair=pair, kind=wrong, value=["lm_head"], candidate=candidate, base=base, baseline=smol,
+                             oracle=gate)
+            assert done["decision"] == "fail", done["verdict"].format()
+        out[right] = drill.score(pair=pair)
+    assert fix_kind(truth["fix"]) == kind
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_regressions())
+def test_the_drill_completes_headless_with_right_answers_and_reports_the_miss_with_wrong_ones(
+        name, smol, planted_bases, rehearsal_gates):
+    scored = _headless(name, smol=smol, planted_bases=planted_bases, rehearsal_gates=rehearsal_gates)
+    right, wrong = scored[True], scored[False]
+    assert right["completed"] and right["missed"] == "" and right["instruments_before_commit"] == 0, right
+    assert not wrong["completed"] and not wrong["cause_right"] and wrong["fix_right"] is False, wrong
+    truth = load_regression(name).answer
+    assert str(truth["missed"]).strip() in wrong["missed"] and f"needs {right['planted_fix_kind']}" in wrong["missed"]
+    log = load()["drills"]
+    assert log["ana+bo"]["instruments"][0]["picks"] == PICKS[truth["cause"]] and log["cy+di"]["fixes"][0]["kind"]
