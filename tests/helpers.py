@@ -12,7 +12,16 @@ from collections.abc import Sequence
 
 from kit.govern.policy import MetricLimit, UseCasePolicy
 
-__all__ = ["BASE_SHA", "PERPLEXITY_POLICY", "STACK", "flip", "synthetic_record", "tiny_model"]
+__all__ = ["BASE_SHA", "NEAR_LIMIT", "PERPLEXITY_POLICY", "STACK", "flip", "synthetic_record", "tiny_model"]
+
+# Planted regressions whose candidate sits at its rehearsal gate's limits, so the rehearsal cannot separate it from
+# the fix: only the diagnosis (and the drill's scoring) is asserted for them, not pass/fail at the gate.
+# off-domain-calibration: GPTQ on numbers-calib recovers none of RTN's loss, and RTN w4g64 is at code-completion's
+# limits. Measured on the 256-token rehearsal (8 windows; loaded 2-core VM, torch CPU, 2026-12-07): perplexity
+# +16.8 % (limit 25 %, MDC 10.4), top-1 -0.216 (limit 0.22, MDC 0.049), KL 0.208 (limit 0.3, MDC 0.048):
+# inconclusive, far from missing by twice the MDC; calibrated on 16 x 96 tokens instead: +9.9 %, -0.228, 0.221 —
+# the same. No bundled calibration text is further off-domain; see docs/debugging.md.
+NEAR_LIMIT = {"off-domain-calibration"}
 
 #: The software stack the synthetic registry entries were validated on.
 STACK = {"packages": {"torch": "2.13.0+cpu", "transformers": "5.17.0"}, "device": "cpu", "gpu": None, "cpu_capability": None,

@@ -1,8 +1,9 @@
-"""The pairing drill's bookkeeping: seeded draw per pair, hint ladder logged, hypothesis scored only after commitment."""
+"""The pairing drill: seeded draw per pair, hints logged, the navigator's instruments and fix, the pair scored last."""
 
 from __future__ import annotations
 
 import pytest
+from helpers import NEAR_LIMIT  # tests/helpers.py
 
 from kit.debug.regressions import list_regressions, load_regression
 from kit.errors import KitError
@@ -186,13 +187,13 @@ def _headless(name, *, smol, planted_bases, rehearsal_gates):
             done = drill.fix(pair=pair, kind=kind, value=None if bisect else value, candidate=candidate, base=base,
                              baseline=smol, oracle=gate, table=diag.table)
             assert done["decision"] != "fail" and not done["failing"], done["verdict"].format()
-            if truth["cause"] != "chat_template":  # chat-assistant's 20 items cannot prove its limit: inconclusive
-                assert done["verdict"].passed, done["verdict"].format()
+            if truth["cause"] != "chat_template" and name not in NEAR_LIMIT:  # chat-assistant's 20 items cannot
+                assert done["verdict"].passed, done["verdict"].format()  # prove its limit: inconclusive at best
         else:
             wrong = "tokenizer" if kind != "tokenizer" else "ignore"
             done = drill.fix(pair=pair, kind=wrong, value=["lm_head"], candidate=candidate, base=base, baseline=smol,
                              oracle=gate)
-            assert done["decision"] == "fail", done["verdict"].format()
+            assert not done["verdict"].passed, done["verdict"].format()
         out[right] = drill.score(pair=pair)
     assert fix_kind(truth["fix"]) == kind
     return out
