@@ -18,6 +18,40 @@ def smol():
     return load_model("smollm2-135m", device="cpu")
 
 
+# --- planted regressions (kit.debug): their real base artifacts and the rehearsal gate, shared by the
+# end-to-end regression test and the headless pairing drill ---
+GATE_TOKENS, GATE_ITEMS = 256, 20  # the rehearsal: the policy's limits on the first 256 tokens / 20 items
+
+
+@pytest.fixture(scope="module")
+def planted_bases():
+    """Recipe → its dense ``kit quantize`` artifact (built once into the cache, loaded once per module)."""
+    from kit.debug.regressions import base_artifact, load_candidate
+
+    cache = {}
+
+    def get(spec):
+        key = repr(sorted(spec.items()))
+        if key not in cache:
+            cache[key] = load_candidate(base_artifact(spec))
+        return cache[key]
+    return get
+
+
+@pytest.fixture(scope="module")
+def rehearsal_gates(smol):
+    """Use case → a ``GateOracle`` rehearsal (baseline scored once per module)."""
+    from kit.debug.oracle import GateOracle
+
+    cache = {}
+
+    def get(use_case):
+        if use_case not in cache:
+            cache[use_case] = GateOracle(baseline=smol, use_case=use_case, max_tokens=GATE_TOKENS, limit=GATE_ITEMS)
+        return cache[use_case]
+    return get
+
+
 # --- gate / registry (issue 4): synthetic harness records and registry targets ---
 
 @pytest.fixture

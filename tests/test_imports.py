@@ -117,6 +117,11 @@ CROSSINGS: dict[tuple[str, str], str] = {
         "the debugging exercise's check grades a diagnosis against the planted regression's hidden answer",
     ("kit.teach.drill", "kit.debug.regressions"):
         "the pairing drill draws a planted regression, builds its hint ladder and scores the pair's hypothesis",
+    ("kit.teach.drill", "kit.debug"):
+        "the pairing drill runs the instruments the navigator picks and the fix the pair chooses through the "
+        "debugger's own path",
+    ("kit.teach.drill", "kit.debug.diagnose"):
+        "the pairing drill runs only the instruments the navigator picks (diagnose's ``instruments``)",
 }
 
 

@@ -8,10 +8,10 @@ from kit._lazy import lazy_exports
 
 __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     ".bisect": ("bisect_fix",),
-    ".diagnose": ("Diagnosis", "diagnose"),
-    ".fix": ("apply_fix", "fix_command", "fix_spec"),
+    ".diagnose": ("INSTRUMENTS", "Diagnosis", "diagnose"),
+    ".fix": ("FIX_KINDS", "apply_fix", "fix_command", "fix_kind", "fix_spec", "make_fix"),
     ".oracle": ("GateOracle",),
     ".plots": ("error_by_layer", "outlier_histogram", "outlier_picker", "sensitivity_bars"),
-    ".regressions": ("base_artifact", "build_candidate", "list_regressions", "load_candidate", "load_regression",
-                     "recipe"),
+    ".regressions": ("base_artifact", "build_candidate", "fixed_candidate", "list_regressions", "load_candidate",
+                     "load_regression", "recipe"),
 })

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from kit.debug.checks import calibration_checks, scheme_checks, stack_checks, tokenizer_checks
@@ -21,9 +22,21 @@ from kit.debug.sensitivity import sensitivity
 from kit.debug.shapes import DiagnosisDict, Finding
 from kit.errors import KitError
 
-__all__ = ["MIN_TOKENS", "SCHEMA", "Diagnosis", "check_tokens", "diagnose", "probe_tokens"]
+__all__ = ["INSTRUMENTS", "MIN_TOKENS", "SCHEMA", "Diagnosis", "check_instruments", "check_tokens", "diagnose",
+           "probe_tokens"]
 
 SCHEMA = "kit.diagnosis/1"
+#: The instruments :func:`diagnose` runs (all by default; a navigator may pick some), with what each shows.
+INSTRUMENTS = {
+    "tokenizer": "tokenizer and chat template against the baseline's: do both models see the same inputs?",
+    "scheme": "the configuration log's scheme against the known-bad choices (bits, group size, lm_head quantized)",
+    "calibration": "the calibration entry of the log: overlap with the use case's text, tokens against the widest "
+                   "layer input",
+    "stack": "the candidate's stack fingerprint against the registry's history (needs a registry)",
+    "modules": "isolated and propagated error per module and per block, and the shape: one stands out, or it "
+               "accumulates",
+    "sensitivity": "KL at the logits with each worst unit kept in full precision (runs `modules` too)",
+}
 _ORDER = {("critical", "tokenizer"): 0, ("critical", "chat_template"): 0, ("warning", "scheme"): 1,
           ("warning", "calibration"): 1, ("warning", "module"): 2, ("warning", "block"): 2, ("warning", "stack"): 4}
 
@@ -42,6 +55,8 @@ class Diagnosis:
     seconds: float
     fix: dict[str, Any] | None = None
     tokens_used: int = 0  # tokens of the use case's text the comparison ran on (fewer than asked: the set ends)
+    instruments: tuple[str, ...] = tuple(INSTRUMENTS)  # the instruments that ran (the module table is empty without
+    # `modules` or `sensitivity`)
 
     @property
     def top(self) -> Finding | None:
@@ -63,6 +78,11 @@ class Diagnosis:
         """
         from kit.eval.tables import format_table
 
+        ran = ", ".join(self.instruments)
+        if not self.table.rows:
+            found = [f"{i}. [{f['severity']}] {f['kind']} {f['target']}: {f['text']}" for i, f in enumerate(self.findings, 1)]
+            return "\n".join([f"diagnosis {self.candidate} vs {self.baseline} ({self.use_case}; instruments: {ran})",
+                              *(found or ["no finding from these instruments"])])
         lines = [f"diagnosis {self.candidate} vs {self.baseline} ({self.use_case}; {self.table.tokens} tokens, "
                  f"KL {self.table.logits['kl_mean']:.4f}, top-1 {self.table.logits['top1_agreement']:.3f})"]
         lines += [f"{i}. [{f['severity']}] {f['kind']} {f['target']}: {f['text']}" for i, f in enumerate(self.findings, 1)]
@@ -107,6 +127,21 @@ def _probe_set(*, use_case: str, policies: str | None) -> Any:
 
     sets = [load_set(s) for s in get_policy(use_case, path=policies).eval_sets]
     return ([s for s in sets if s.kind == "text"] or [load_set("stdlib-docs")])[0]
+
+
+def check_instruments(picks: Sequence[str] | None) -> tuple[str, ...]:
+    """The instruments to run, in :data:`INSTRUMENTS` order; refuse an unknown or empty pick before any work.
+
+    Args:
+        picks: names from :data:`INSTRUMENTS` (None: all of them).
+    """
+    if picks is None:
+        return tuple(INSTRUMENTS)
+    picks = [picks] if isinstance(picks, str) else list(picks)
+    unknown = [p for p in picks if p not in INSTRUMENTS]
+    if unknown or not picks:
+        raise KitError(f"instruments must be some of {', '.join(INSTRUMENTS)}; got {picks!r}")
+    return tuple(name for name in INSTRUMENTS if name in picks)
 
 
 def check_tokens(*, tokens: int, use_case: str | None, policies: str | None = None) -> None:
@@ -166,8 +201,9 @@ def diagnose(
     registry: Any = None,
     policies: str | None = None,
     progress: bool = False,
+    instruments: Sequence[str] | None = None,
 ) -> Diagnosis:
-    """Run every instrument and rank the findings.
+    """Run every instrument (or the ones picked) and rank the findings.
 
     Args:
         baseline: the loaded baseline (``LoadedModel``).
@@ -178,25 +214,34 @@ def diagnose(
         registry: an open registry for the stack-drift check (None: skipped).
         policies: the policy file.
         progress: progress bars.
+        instruments: names from :data:`INSTRUMENTS` to run (None: all of them).
     """
     from kit.govern.policy import get_policy
 
     started = time.perf_counter()
+    ran = check_instruments(instruments)
     check_tokens(tokens=tokens, use_case=use_case, policies=policies)
     policy = get_policy(use_case, path=policies)
     config = candidate.quantization or {}
-    findings = tokenizer_checks(baseline=baseline.tokenizer, candidate=candidate.tokenizer)
-    findings += scheme_checks(config=config)
+    findings = tokenizer_checks(baseline=baseline.tokenizer, candidate=candidate.tokenizer) if "tokenizer" in ran else []
+    findings += scheme_checks(config=config) if "scheme" in ran else []
     widest = max((m.in_features for n, m in baseline.model.named_modules()
                   if hasattr(m, "in_features") and not n.endswith("lm_head")), default=None)
-    findings += calibration_checks(config=config, eval_sets=policy.eval_sets, tokenizer=baseline.tokenizer,
-                                   widest_input=widest)
-    findings += stack_checks(candidate_sha=candidate.sha256, registry=registry)
+    if "calibration" in ran:
+        findings += calibration_checks(config=config, eval_sets=policy.eval_sets, tokenizer=baseline.tokenizer,
+                                       widest_input=widest)
+    findings += stack_checks(candidate_sha=candidate.sha256, registry=registry) if "stack" in ran else []
+    if not {"modules", "sensitivity"} & set(ran):
+        return Diagnosis(baseline=baseline.ref, candidate=candidate.ref, use_case=use_case, findings=_rank(findings),
+                         shape={"shape": "not measured", "targets": [], "text": "the module instruments did not run"},
+                         table=ModuleTable(rows=[], logits={}, tokens=0), sensitivity=[],
+                         seconds=time.perf_counter() - started, instruments=ran)
     ids = probe_tokens(tokenizer=baseline.tokenizer, use_case=use_case, tokens=tokens, policies=policies)
     table = compare_modules(baseline=baseline.model, candidate=candidate.model, tokens=ids, bits=config.get("bits"),
                             group_size=config.get("group_size"), progress=progress)
     shape = shape_verdict(table)
-    sens = sensitivity(baseline=baseline.model, candidate=candidate.model, table=table, tokens=ids, top=top)
+    sens = sensitivity(baseline=baseline.model, candidate=candidate.model, table=table, tokens=ids, top=top) \
+        if "sensitivity" in ran else []
     if shape["shape"] == "localized":
         target = shape["targets"][0]
         kind = "module" if target in {r["name"] for r in table.rows} and not target.split(".")[-1].isdigit() else "block"
@@ -207,4 +252,4 @@ def diagnose(
                          "score": round(ratio, 2) if math.isfinite(ratio) else None, "text": shape["text"] + extra})
     return Diagnosis(baseline=baseline.ref, candidate=candidate.ref, use_case=use_case, findings=_rank(findings),
                      shape=shape, table=table, sensitivity=sens, seconds=time.perf_counter() - started,
-                     tokens_used=len(ids))
+                     tokens_used=len(ids), instruments=ran)

@@ -22,8 +22,8 @@ from kit.errors import KitError, nearest
 from kit.io import atomic_dir, atomic_write_json, cache_dir
 from kit.models import DEFAULT_MODEL
 
-__all__ = ["CAUSES", "Regression", "base_artifact", "build_candidate", "check_planted_out", "list_regressions",
-           "load_candidate", "load_regression", "plant", "recipe", "regressions_dir"]
+__all__ = ["CAUSES", "Regression", "base_artifact", "build_candidate", "check_planted_out", "fixed_candidate",
+           "list_regressions", "load_candidate", "load_regression", "plant", "recipe", "regressions_dir"]
 
 #: What a planted regression's cause can be (the diagnosis's finding kinds).
 CAUSES = ("module", "block", "scheme", "calibration", "chat_template", "tokenizer", "stack")
@@ -196,6 +196,26 @@ def build_candidate(reg: Regression, *, base: Any, baseline: Any, fix: dict[str,
         config["ignore"] = sorted(set(config.get("ignore") or []) | set(ignore))
     return LoadedModel(model=model, tokenizer=tokenizer, ref=f"planted:{reg.name}" + ("+fix" if fix else ""),
                        path=None, sha256=None, device=base.device, quantization=config)
+
+
+def fixed_candidate(reg: Regression, *, fix: dict[str, Any], base: Any, baseline: Any,
+                    progress: bool = False) -> Any:
+    """The planted candidate with ``fix`` applied the kit's way, whatever its kind (:data:`kit.debug.fix.FIX_KINDS`).
+
+    An ignore list or the baseline's tokenizer changes the planted artifact itself (``base``); a
+    scheme, calibration or sample-count fix is a new ``kit quantize`` run of the fixed recipe
+    (:func:`base_artifact`: built once, cached), from which the planted faults are gone.
+
+    Args:
+        reg: the planted regression.
+        fix: from :func:`kit.debug.fix.make_fix` (or the documented ``answer.fix``).
+        base: the dense ``LoadedModel`` of the regression's own recipe.
+        baseline: the loaded baseline.
+        progress: progress bars while quantizing.
+    """
+    if recipe(reg, fix=fix) != recipe(reg):
+        base = load_candidate(base_artifact(recipe(reg, fix=fix), progress=progress), device=base.device)
+    return build_candidate(reg, base=base, baseline=baseline, fix=fix)
 
 
 def check_planted_out(out: Path, *, overwrite: bool) -> None:

@@ -1,33 +1,37 @@
-"""The pairing drill's bookkeeping: a regression drawn per pair, a hint ladder, and a hypothesis scored after commitment.
+"""The pairing drill: a regression drawn per pair, a hint ladder, the navigator's instruments and fix, a blind score.
 
 A pair draws its planted regression at random, seeded by the pair's name (so the draw is
 reproducible and recorded, and different pairs get different faults). The navigator commits a
-hypothesis (a cause, optionally a place) before asking for any instrument's verdict; only then is it
-scored against the planted answer. Hints come in three rungs per regression — symptom, instrument,
-location — each revealed on request and logged with when it was asked. Everything is kept in the
+hypothesis (a cause, optionally a place) — blank until then — and it is scored against the
+planted answer only after that commitment. Hints come in three rungs per regression — symptom,
+instrument, location — each revealed on request and logged with when it was asked. The
+navigator picks which instruments the driver runs (:func:`instruments`, through
+``kit.debug.diagnose``) and which kind of fix to apply (:func:`fix`: an ignore list found by
+bisection, the baseline's tokenizer, another scheme, calibration text or sample count, each
+through the debugger's own fix path), and the gate is re-run on it. Everything is kept in the
 progress log (``kit.teach.progress``) under ``drills``.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from kit.clock import utc_now
 from kit.errors import KitError
 
-__all__ = ["INSTRUMENTS", "RUNGS", "commit", "draw", "hint", "hint_ladder", "score", "state"]
+__all__ = ["RUNGS", "commit", "draw", "fix", "hint", "hint_ladder", "instruments", "score", "state"]
 
 RUNGS = ("symptom", "instrument", "location")
-INSTRUMENTS = {  # cause → the instrument that shows it (what the navigator should ask the driver to run)
-    "module": "`diagnose`'s isolated error per module: one module far above the noise floor of the others",
-    "block": "the propagated error per block (`error_by_layer`): a jump at one block that every later block carries",
-    "scheme": "the configuration log next to the policy's sanctioned scheme (bits, group size, method)",
-    "calibration": "the configuration log's calibration entry (which text, how much of it) and an error spread "
-                   "evenly over every block",
-    "chat_template": "`diagnose`'s tokenizer / chat-template check against the baseline's",
-    "tokenizer": "`diagnose`'s tokenizer / chat-template check against the baseline's",
-    "stack": "the stack fingerprint of the candidate's records against the baseline's",
+_INSTRUMENT = {  # cause → (the instrument that shows it, what to read in it): the ladder's second rung
+    "module": ("modules", "the isolated error per module: one module far above the noise floor of the others"),
+    "block": ("modules", "the propagated error per block: a jump at one block that every later block carries"),
+    "scheme": ("scheme", "the configuration log next to the sanctioned scheme (bits, group size, method)"),
+    "calibration": ("calibration", "which text the calibration used and how much of it, against the use case's"),
+    "chat_template": ("tokenizer", "the tokenizer and chat template the candidate ships, against the baseline's"),
+    "tokenizer": ("tokenizer", "the tokenizer and chat template the candidate ships, against the baseline's"),
+    "stack": ("stack", "the stack fingerprint of the candidate's records against the baseline's"),
 }
 _SYMPTOM = {
     "module": "The damage is local: most of the model is at the quantization noise floor.",
@@ -62,7 +66,8 @@ def hint_ladder(name: str) -> list[str]:
     from kit.debug.regressions import load_regression
 
     answer = load_regression(name).answer
-    return [_SYMPTOM[answer["cause"]], f"Run {INSTRUMENTS[answer['cause']]}.", _location(answer)]
+    pick, read = _INSTRUMENT[answer["cause"]]
+    return [_SYMPTOM[answer["cause"]], f"Pick the `{pick}` instrument and read {read}.", _location(answer)]
 
 
 def _save(fn: Any) -> dict[str, Any]:
@@ -107,7 +112,7 @@ def draw(*, pair: str, seed: int | None = 0, regression: str | None = None) -> s
 
     def record(drills: dict[str, Any]) -> str:
         drills[pair] = {"regression": name, "seed": seed, "drawn_at": utc_now(), "hints": [], "hypothesis": None,
-                        "score": None}
+                        "instruments": [], "fixes": [], "score": None}
         return name
     return _save(record)
 
@@ -153,12 +158,95 @@ def commit(*, pair: str, cause: str, target: str | None = None, why: str = "") -
     _save(record)
 
 
+def instruments(*, pair: str, picks: Sequence[str], baseline: Any, candidate: Any, use_case: str, tokens: int = 128,
+                top: int = 3) -> Any:
+    """Run the instruments the navigator picked (``kit.debug.diagnose``) and log which, and whether before the commit.
+
+    Args:
+        pair: the pair's name.
+        picks: names from ``kit.debug.INSTRUMENTS`` (``tokenizer``, ``scheme``, ``calibration``, ``stack``,
+            ``modules``, ``sensitivity``): the navigator's choice, not a fixed list.
+        baseline: the loaded baseline.
+        candidate: the loaded planted candidate.
+        use_case: the gate's use case (its text is what the modules are compared on).
+        tokens: tokens the module instruments compare.
+        top: units the sensitivity instrument measures.
+    """
+    from kit.debug.diagnose import diagnose  # the function (``kit.debug.diagnose`` may be the module)
+
+    state(pair)
+    diag = diagnose(baseline=baseline, candidate=candidate, use_case=use_case, tokens=tokens, top=top,
+                          instruments=picks)  # an unknown pick is refused before any instrument runs
+
+    def record(drills: dict[str, Any]) -> Any:
+        drills[pair].setdefault("instruments", []).append(
+            {"picks": list(diag.instruments), "at": utc_now(), "after_commit": drills[pair]["hypothesis"] is not None,
+             "top": [diag.top["kind"], diag.top["target"]] if diag.top else None})
+        return diag
+    return _save(record)
+
+
+def fix(*, pair: str, kind: str, value: Any = None, candidate: Any, base: Any, baseline: Any, oracle: Any,
+        table: Any = None, max_gates: int = 6, progress: bool = False) -> dict[str, Any]:
+    """Apply the kind of fix the pair chose through the debugger's fix path, re-run the gate, and log both.
+
+    One branch per kind (``kit.debug.FIX_KINDS``): ``ignore`` keeps modules in full precision (the
+    ``value`` list, or the shortest list bisection with the gate finds from the module table);
+    ``tokenizer`` ships the baseline's tokenizer files; ``scheme``, ``calibration`` and ``samples``
+    quantize the fixed recipe for real (``kit quantize``, cached) before the gate.
+
+    Args:
+        pair: the pair's name.
+        kind: one of ``kit.debug.FIX_KINDS``.
+        value: the fix's value (see ``kit.debug.make_fix``); for ``ignore`` None means bisect.
+        candidate: the planted candidate (bisection restores modules on it).
+        base: the dense artifact of the regression's recipe (``load_candidate(base_artifact(recipe(reg)))``).
+        baseline: the loaded baseline.
+        oracle: the drill's ``GateOracle`` (the same rehearsal gate that failed the candidate).
+        table: the module table of the ``modules`` instrument (bisection ranks its units).
+        max_gates: the bisection's budget of gate runs.
+        progress: progress bars while quantizing.
+    """
+    from kit import debug
+
+    reg = debug.load_regression(state(pair)["regression"])
+    bisect = kind == "ignore" and not value
+    chosen = None if bisect else debug.make_fix(kind=kind, value=value)  # bad input refused before any gate runs
+    found = None
+    if bisect:
+        if table is None or not table.rows:
+            raise KitError("bisection ranks the module table: run drill.instruments(..., picks=['modules']) first, "
+                           "or name the modules to ignore (value=[...])")
+        config = candidate.quantization or {}
+        found = debug.bisect_fix(gate=oracle, baseline=baseline, candidate=candidate, table=table,
+                                 bits=config.get("bits"), group_size=config.get("group_size"), max_gates=max_gates)
+        chosen = debug.make_fix(kind="ignore", value=found["ignore"]) if found.get("ignore") else None
+    verdict = fixed = None
+    if chosen is not None:
+        fixed = debug.fixed_candidate(reg, fix=chosen, base=base, baseline=baseline, progress=progress)
+        verdict = oracle(fixed)
+    failing = [m.metric for m in verdict.metrics if m.status == "fail"] if verdict else None
+    entry = {"kind": kind, "fix": chosen, "decision": verdict.decision if verdict else "fail", "failing": failing,
+             "bisection_gates": len(found["steps"]) if found else 0, "at": utc_now(),
+             "note": "" if verdict else f"bisection found no ignore list that passes: {found['text'] if found else ''}"}
+
+    def record(drills: dict[str, Any]) -> dict[str, Any]:
+        drills[pair].setdefault("fixes", []).append(entry | {"after_commit": drills[pair]["hypothesis"] is not None})
+        return {**entry, "verdict": verdict, "candidate": fixed, "records": oracle.last_records if verdict else None,
+                "bisection": found}
+    return _save(record)
+
+
 def score(*, pair: str) -> dict[str, Any]:
-    """Score the committed hypothesis against the planted answer; says what was missed.
+    """Score the committed hypothesis, and the last fix tried, against the planted answer; says what was missed.
+
+    ``completed`` is True when the cause (and the place, if one was given) is right and the last
+    fix tried is of the planted kind and cleared the gate (no failing line).
 
     Args:
         pair: the pair's name.
     """
+    from kit import debug
     from kit.debug.regressions import load_regression
     from kit.teach.check import same_place
 
@@ -170,9 +258,20 @@ def score(*, pair: str) -> dict[str, Any]:
     numeric = {"module", "block"}
     cause_ok = h["cause"] == truth["cause"] or {h["cause"], truth["cause"]} <= numeric
     place_ok = None if not h["target"] else any(same_place(str(h["target"]), str(t)) for t in truth["targets"])
+    planted_kind = debug.fix_kind(truth["fix"])
+    tried = (drill.get("fixes") or [None])[-1]  # the last fix tried is the pair's answer
+    fix_ok = None if tried is None else tried["kind"] == planted_kind and tried["decision"] != "fail"
+    picks = [run["picks"] for run in drill.get("instruments") or []]
+    missed = [] if cause_ok and place_ok is not False else [str(truth.get("missed", "")).strip()]
+    if fix_ok is False:
+        missed.append(f"The fix tried was {tried['kind']} ({tried['decision']} at the gate); this fault needs "
+                      f"{planted_kind}: {debug.FIX_KINDS[planted_kind]}.")
     result = {"regression": drill["regression"], "cause_right": cause_ok, "place_right": place_ok,
-              "hints_before_commit": h["hints_before"], "planted_cause": truth["cause"],
-              "missed": "" if cause_ok and place_ok is not False else str(truth.get("missed", "")).strip()}
+              "fix_right": fix_ok, "fix_tried": tried and {"kind": tried["kind"], "decision": tried["decision"]},
+              "planted_fix_kind": planted_kind, "hints_before_commit": h["hints_before"],
+              "instruments_before_commit": sum(not run["after_commit"] for run in drill.get("instruments") or []),
+              "instruments": picks, "planted_cause": truth["cause"],
+              "completed": bool(cause_ok and place_ok is not False and fix_ok), "missed": " ".join(missed)}
 
     def record(drills: dict[str, Any]) -> dict[str, Any]:
         drills[pair]["score"] = result

@@ -58,3 +58,15 @@ def test_quantize_ignore_keeps_the_named_modules_in_full_precision(tmp_path, smo
     cand, base = weight_modules(loaded.model), weight_modules(smol.model)
     assert torch.equal(cand["model.layers.3.mlp.down_proj"].weight, base["model.layers.3.mlp.down_proj"].weight)
     assert not torch.equal(cand["model.layers.3.self_attn.q_proj"].weight, base["model.layers.3.self_attn.q_proj"].weight)
+
+
+def test_every_fix_kind_is_some_planted_regressions_fix_and_the_kinds_round_trip():
+    from kit.debug.fix import FIX_KINDS, fix_kind, make_fix
+    from kit.debug.regressions import list_regressions, load_regression
+
+    kinds = {fix_kind(load_regression(n).answer["fix"]) for n in list_regressions()}
+    assert kinds == set(FIX_KINDS), "each kind of fix the drill offers is one a planted regression needs"
+    for fix in ({"ignore": ["lm_head"]}, {"tokenizer": "baseline"}, {"bits": 8, "group_size": 64},
+                {"calibration": "stdlib-docs-calib"}, {"samples": 64}):
+        kind = fix_kind(fix)
+        assert make_fix(kind=kind, value=fix.get(kind, fix)) == fix

@@ -8,44 +8,14 @@ The base recipe (RTN 8-bit, group 64) is quantized once for real and cached; fau
 from __future__ import annotations
 
 import pytest
+from helpers import NEAR_LIMIT  # tests/helpers.py
 
-from kit.debug.regressions import base_artifact, build_candidate, list_regressions, load_candidate, load_regression, recipe
+from kit.debug.regressions import build_candidate, list_regressions, load_regression, recipe
 
 pytestmark = pytest.mark.slow
 
-GATE_TOKENS, GATE_ITEMS = 256, 20
 # End to end for every bundled planted regression: cause ranked first, the candidate fails, the fix re-gated.
 VERIFIED = tuple(list_regressions())
-# Regressions the rehearsal gate cannot judge on every machine, so only the diagnosis is asserted for them.
-# GPTQ on numbers-calib failed code-completion's 256-token rehearsal on one 2-core VM and passed on an AVX2-only
-# one (top-1 -0.2196 vs -0.22), where the documented fix scored a *worse* perplexity on those 256 tokens
-# (+23.3 % vs +11.6 %) though a better KL: one window cannot rank them; the full-set study can (docs/debugging.md).
-NEAR_LIMIT = {"off-domain-calibration"}
-
-
-@pytest.fixture(scope="module")
-def bases():
-    cache = {}
-
-    def get(spec):
-        key = repr(sorted(spec.items()))
-        if key not in cache:
-            cache[key] = load_candidate(base_artifact(spec))
-        return cache[key]
-    return get
-
-
-@pytest.fixture(scope="module")
-def oracles(smol):
-    from kit.debug.oracle import GateOracle
-
-    cache = {}
-
-    def get(use_case):
-        if use_case not in cache:
-            cache[use_case] = GateOracle(baseline=smol, use_case=use_case, max_tokens=GATE_TOKENS, limit=GATE_ITEMS)
-        return cache[use_case]
-    return get
 
 
 def _same_place(a, b):
@@ -60,11 +30,11 @@ def test_at_least_five_planted_regressions():
 
 
 @pytest.mark.parametrize("name", VERIFIED)
-def test_planted_cause_ranks_first_and_documented_fix_passes(name, smol, bases, oracles):
+def test_planted_cause_ranks_first_and_documented_fix_passes(name, smol, planted_bases, rehearsal_gates):
     from kit.debug.diagnose import diagnose
 
     reg = load_regression(name)
-    cand = build_candidate(reg, base=bases(recipe(reg)), baseline=smol)
+    cand = build_candidate(reg, base=planted_bases(recipe(reg)), baseline=smol)
     diag = diagnose(baseline=smol, candidate=cand, use_case=reg.use_case, tokens=128, top=2)
     top, truth = diag.top, reg.answer
     assert top is not None, diag.format()
@@ -74,12 +44,12 @@ def test_planted_cause_ranks_first_and_documented_fix_passes(name, smol, bases, 
 
     if name in NEAR_LIMIT:
         return  # the diagnosis above is the claim; see NEAR_LIMIT
-    oracle = oracles(reg.use_case)
+    oracle = rehearsal_gates(reg.use_case)
     before = oracle(cand)
     assert not before.passed, before.format()
     del cand
     fix = truth["fix"]
-    fixed = build_candidate(reg, base=bases(recipe(reg, fix=fix)), baseline=smol, fix=fix)
+    fixed = build_candidate(reg, base=planted_bases(recipe(reg, fix=fix)), baseline=smol, fix=fix)
     after = oracle(fixed)
     if truth["cause"] == "chat_template":
         # chat-assistant's item metrics cannot *prove* a 3-5 point limit on 20 items (nor on short-answers' 41):
