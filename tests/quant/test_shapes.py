@@ -26,7 +26,7 @@ def test_every_adapter_states_the_scheme_settings():
 def test_the_log_on_disk_has_the_declared_keys_in_the_old_order(tiny_baseline, tmp_path):
     q = quantize(model=str(tiny_baseline), method="rtn", out=tmp_path / "rtn", **SMALL)
     on_disk = json.loads((q.path / QUANT_FILE).read_text())
-    assert on_disk == q.config and set(on_disk) == _keys(QuantLog)
+    assert on_disk == q.config and set(on_disk) == _keys(QuantLog) - {"template_of"}  # that one: replays only
     assert list(on_disk)[:5] == ["schema", "method", "summary", "library", "bits"]  # the log reads as it always did
 
 
