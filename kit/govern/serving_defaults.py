@@ -69,9 +69,10 @@ def parse_serving_defaults(raw: Any, *, where: str) -> tuple[ServingDefault, ...
         _need(target in SERVING_TARGETS, at, f"unknown serving target; use one of {', '.join(SERVING_TARGETS)}")
         _need(isinstance(body, dict) and set(body) <= {"method", "engine", "reason"} and "method" in body
               and "reason" in body, at, "expected {method: M, engine: reference|packed, reason: why}")
-        _need(body["method"] in METHODS, at + ".method", f"unknown method {body['method']!r}; use one of "
+        _need(isinstance(body["method"], str) and body["method"] in METHODS, at + ".method",
+              f"unknown method {body['method']!r}; use one of "
               f"{', '.join(METHODS)}")
-        _need(body.get("engine") is None or body["engine"] in ENGINES, at + ".engine",
+        _need(body.get("engine") is None or (isinstance(body["engine"], str) and body["engine"] in ENGINES), at + ".engine",
               f"unknown engine {body.get('engine')!r}; use one of {', '.join(ENGINES)}")
         _need(isinstance(body["reason"], str) and body["reason"].strip() != "", at + ".reason",
               "record why this default serves this target (the measurement it rests on)")
