@@ -20,7 +20,7 @@ from kit.cli.main import main
 REPO = Path(__file__).resolve().parents[2]
 NOISE = ("Failed to load CPU gemm_4bit_forward", "MatMul8bitLt: inputs will be cast", "clean_up_tokenization_spaces",
          "Decompressing model", "Converting and de-quantizing GGUF tensors", "a warning from a library",
-         "Failed to load /")
+         "Failed to load /", "No accelerator available")
 
 _EMIT = '''
 import logging, sys, warnings
@@ -106,18 +106,19 @@ def _kit(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_real_paths_print_no_library_noise(tmp_path):
-    """``kit baseline --force`` (GGUF bars), ``kit quantize`` and ``kit eval`` of a bnb-int8 artifact (bnb lines)."""
+    """``kit baseline --force`` (GGUF bars), ``kit quantize`` (bnb lines; llm-compressor's import-time log) and ``kit eval``."""
     env = os.environ | {"KIT_CACHE": str(tmp_path / "cache"), "KIT_LOGS": str(tmp_path / "cache" / "logs"),
                         "PYTHONPATH": str(REPO), "KIT_PROGRESS": "0"}
     art = tmp_path / "int8"
     runs = [_kit("baseline", "--force", env=env),
             _kit("quantize", "--model", "smollm2-135m", "--method", "bnb-int8", "--out", str(art), env=env),
+            _kit("quantize", "--model", "smollm2-135m", "--method", "rtn", "--out", str(tmp_path / "rtn"), env=env),
             _kit("eval", "--model", str(art), "--eval", "stdlib-docs", "--max-tokens", "64", "--no-speed",
                  "--no-baseline", env=env)]
     for done in runs:
         assert done.returncode == 0, done.stderr
         assert not [n for n in NOISE if n in done.stdout + done.stderr], done.stdout + done.stderr
-    assert runs[2].stdout.startswith("[eval]")
+    assert runs[3].stdout.startswith("[eval]")
     kept = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "cache" / "logs").glob("*.log"))
     assert "Converting and de-quantizing GGUF tensors" in kept
 

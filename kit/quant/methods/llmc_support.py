@@ -36,8 +36,10 @@ def quiet(mute: bool) -> Iterator[None]:
     autoround = logging.getLogger("autoround")  # auto-round's own logger (stdlib logging)
     was_disabled, autoround.disabled = autoround.disabled, True
     try:
-        # Its tqdm bars look up sys.stderr when created; log handlers keep the real stream.
-        with contextlib.redirect_stderr(io.StringIO()):
+        # Its tqdm bars look up sys.stderr when created; log handlers keep the real stream. Importing
+        # llm-compressor re-enables its logger and adds a sink on sys.stdout as it is then, and logs
+        # "No accelerator available!" during the import: that sink must not be the terminal.
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
             yield
     finally:
         autoround.disabled = was_disabled
