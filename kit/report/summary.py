@@ -137,22 +137,24 @@ def _own_row(method: str, records: list[dict[str, Any]]) -> dict[str, Any]:
                      hardware=(timed.get("environment") or {}).get("hardware") or {}, source="this pilot")
 
 
+def _speed_record_row(method: str, speed: dict[str, Any], source: str) -> dict[str, Any]:
+    """An efficiency row from a ``kit.speed/1`` record (imported, or a baseline form timed in the pilot)."""
+    return speed_row(method=method, model=speed["model"], latency=speed["latency"], throughput=speed["throughput"],
+                     memory=speed.get("memory"), hardware=speed["hardware"], source=source)
+
+
 def _speed_rows(base: list[dict[str, Any]], cands: list[dict[str, Any]],
                 speeds: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The pilot's own rows, then imported speed records of the same artifacts (joined by sha256)."""
     rows = [_own_row("baseline", base)] + [_own_row(c["method"], c["records"]) for c in cands]
-    for r in base:  # the baseline's other forms (bf16) timed in the same pilot (kit.govern.pilot_engines)
-        rows += [speed_row(method="baseline", model=sp["model"], latency=sp["latency"], throughput=sp["throughput"],
-                           memory=sp.get("memory"), hardware=sp["hardware"], source="this pilot")
-                 for sp in r.get(SERVED_FORMS_KEY) or []]
+    # the baseline's other forms (bf16) timed in the same pilot (kit.govern.pilot_engines)
+    rows += [_speed_record_row("baseline", sp, "this pilot") for r in base for sp in r.get(SERVED_FORMS_KEY) or []]
     by_sha = {base[0]["model"].get("sha256"): "baseline"} | {c["records"][0]["model"].get("sha256"): c["method"]
                                                               for c in cands}
     for sp in speeds:
         method = by_sha.get(sp["model"]["sha256"])
         if method is not None:
-            rows.append(speed_row(method=method, model=sp["model"], latency=sp["latency"], throughput=sp["throughput"],
-                                  memory=sp.get("memory"), hardware=sp["hardware"],
-                                  source=f"imported: {sp.get('source') or 'speed record'}"))
+            rows.append(_speed_record_row(method, sp, f"imported: {sp.get('source') or 'speed record'}"))
     return rows
 
 
