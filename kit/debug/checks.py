@@ -110,7 +110,9 @@ def calibration_checks(*, config: dict[str, Any] | None, eval_sets: Sequence[str
     from kit.eval.sets import bundled_sets
     from kit.quant.spec import DEFAULT_CALIBRATION
 
-    name = cal.get("path") or cal["name"]
+    from kit.quant.calibration import recorded_source
+
+    name = recorded_source(cal)
     score = domain_overlap(calibration=name, eval_sets=eval_sets, tokenizer=tokenizer)
     others = {n: domain_overlap(calibration=n, eval_sets=eval_sets, tokenizer=tokenizer)
               for n in bundled_sets("calibration") if n != cal["name"]}

@@ -9,9 +9,11 @@ import random
 from typing import Any
 
 from kit.errors import KitError
-from kit.eval.sets import load_set
+from pathlib import Path
 
-__all__ = ["Calibration", "calibration_chunks"]
+from kit.eval.sets import bundled_sets, load_set
+
+__all__ = ["Calibration", "calibration_chunks", "recorded_source"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,3 +67,21 @@ def calibration_chunks(*, name: str, tokenizer: Any, samples: int, seq_len: int,
         seed=seed, stream_tokens=len(ids), starts=starts,
         chunks=tuple(tuple(ids[s:s + seq_len]) for s in starts),
     )
+
+
+def recorded_source(record: dict[str, Any]) -> str:
+    """Where to read a logged calibration set now: its recorded file, else the bundled set of that name.
+
+    A bundled set's recorded path is the checkout that made the artifact (another clone, a deleted
+    worktree); the bundled name with the same hash is the same data.
+
+    Args:
+        record: the ``calibration`` entry of a ``kit-quantization.json`` log.
+    """
+    path, name = record.get("path"), str(record.get("name") or "")
+    if path and Path(path).is_file():
+        return str(path)
+    if name in bundled_sets("calibration"):
+        return name
+    raise KitError(f"calibration set '{name}' was read from {path}, which is gone; "
+                   "put the file back there or re-quantize with --calibration naming where it is now")
