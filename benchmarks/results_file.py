@@ -172,6 +172,16 @@ def _study_md(res: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _source_grid_md(res: dict[str, Any]) -> list[str]:
+    rel = res["relative_mse"]
+    return [f"### The baseline's Q4_1 source grid ({res['mode']})", "", *_facts_lines(res), "",
+            f"{res['blocks_on_16_levels']:,} of {res['source_blocks']:,} aligned 32-weight blocks of the "
+            f"{res['matrices']} quantized matrices hold at most 16 distinct values (the GGUF Q4_1 grid). Relative "
+            f"squared error of asymmetric int4 min-max rounding (compressed-tensors): group 32 aligned to the blocks "
+            f"{rel['g32_aligned']}, misaligned by 16 columns {rel['g32_misaligned']} (ratio "
+            f"{res['aligned_over_misaligned']}), group 64 {rel['g64']} ({res['g64_over_g32']} x group 32)."]
+
+
 def _engines_md(res: dict[str, Any]) -> list[str]:
     """Decode speed and memory per method per engine (benchmarks/engines.py), ratios, targets and the profile."""
     mib = 2**20
@@ -234,11 +244,12 @@ def render_section(key: str, out: Path) -> str:
     """The Markdown of one part of ``<out>/results.json`` (what a script prints after merging it).
 
     Args:
-        key: ``engines``, ``sequential`` or ``study``.
+        key: ``engines``, ``sequential``, ``study`` or ``source_grid``.
         out: the results folder.
     """
     res = _read(out)[key]
-    return "\n".join({"engines": _engines_md, "sequential": _sequential_md, "study": _study_md}[key](res)) + "\n"
+    return "\n".join({"engines": _engines_md, "sequential": _sequential_md, "study": _study_md,
+                      "source_grid": _source_grid_md}[key](res)) + "\n"
 
 
 def render(data: dict[str, Any]) -> str:
@@ -248,7 +259,7 @@ def render(data: dict[str, Any]) -> str:
         data: the content of ``results.json``.
     """
     lines = ["# Benchmark results", "",
-             "Written by `make bench` (benchmarks/run.py, engines.py, sequential_pilot.py) and benchmarks/study.py; "
+             "Written by `make bench` (benchmarks/run.py, engines.py, sequential_pilot.py) and benchmarks/study.py (+ source_grid.py); "
              "the figures quoted in the README, "
              "docs and notebooks come from here.", ""]
     if "throughput" in data:
@@ -259,6 +270,8 @@ def render(data: dict[str, Any]) -> str:
         lines += [*_sequential_md(data["sequential"]), ""]
     if "study" in data:
         lines += [*_study_md(data["study"]), ""]
+    if "source_grid" in data:
+        lines += [*_source_grid_md(data["source_grid"]), ""]
     return "\n".join(lines)
 
 
