@@ -259,7 +259,8 @@ def render(data: dict[str, Any]) -> str:
         data: the content of ``results.json``.
     """
     lines = ["# Benchmark results", "",
-             "Written by `make bench` (benchmarks/run.py, engines.py, sequential_pilot.py) and benchmarks/study.py (+ source_grid.py); "
+             "Written by `make bench` (benchmarks/run.py, engines.py, sequential_pilot.py) and benchmarks/study.py "
+             "(+ source_grid.py); "
              "the figures quoted in the README, "
              "docs and notebooks come from here.", ""]
     if "throughput" in data:

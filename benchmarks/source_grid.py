@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     facts = run_facts(argv if argv is not None else sys.argv[1:], script="benchmarks/source_grid.py")
     folder = prepare_baseline(DEFAULT_MODEL)
     with safe_open(str(folder / "model.safetensors"), framework="pt") as f:
-        names = [k for k in f.keys() if k.endswith("proj.weight")]  # the Linear layers every method quantizes
+        keys = f.keys()  # a safetensors handle is not iterable
+        names = [k for k in keys if k.endswith("proj.weight")]  # the Linear layers every method quantizes
         section = facts | measure({k: f.get_tensor(k) for k in names})
     merge_section(Path(args.out), "source_grid", section, quick=False)
     stage("source-grid", f"{section['blocks_on_16_levels']}/{section['source_blocks']} blocks on ≤16 levels; "
