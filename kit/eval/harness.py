@@ -13,7 +13,7 @@ from kit.clock import utc_now
 from kit.engines import DEFAULT_ENGINE
 from kit.environment import describe_environment
 from kit.errors import KitError
-from kit.eval.ordering import merge_scores, order_info, segments
+from kit.eval.ordering import chosen_units, merge_scores, order_info, segments
 from kit.eval.protocol import BATCH_FACTOR, Protocol
 from kit.eval.record import SCHEMA, EvalRecord
 from kit.eval.scoring import make_windows, score_generation, score_multiple_choice, score_perplexity, score_perplexity_many
@@ -57,20 +57,20 @@ def _segments(dataset: EvalSet, units: list[Any], protocol: Protocol) -> list[li
 
 def _score(
     model: LoadedModel, eval_set: EvalSet, protocol: Protocol, baseline: LoadedModel | None, progress: bool,
-    looks: range | None,
+    looks: range | None, first: int | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """Scores of the segments in ``looks`` (all when None), merged, and the record's ``order`` section."""
+    """Scores of the segments in ``looks`` (all when None; their ``first`` units only if given), merged, and ``order``."""
     tok, m = model.tokenizer, model.model
     units, ids = _units(eval_set, tok, protocol)
     segs = _segments(eval_set, units, protocol)
     chosen = range(len(segs)) if looks is None else looks
-    order = order_info(seed=protocol.order_seed, segs=segs, scored=chosen)
+    order = order_info(seed=protocol.order_seed, segs=segs, scored=chosen, first=first)
     if ids is not None and baseline is not None and tokens_for(eval_set, baseline.tokenizer,
                                                                max_tokens=protocol.max_tokens) != ids:
         raise KitError("model and baseline tokenise the set differently; agreement needs the same tokenizer")
     parts = []
-    for i in chosen:
-        subset = [units[k] for k in segs[i]]
+    for part in chosen_units(segs, chosen, first=first):
+        subset = [units[k] for k in part]
         if eval_set.kind == "text":
             parts.append(score_perplexity(m, ids, context_length=protocol.context_length,
                                           stride=protocol.stride or protocol.context_length,
@@ -115,6 +115,7 @@ def evaluate(
     progress: bool = True,
     engine: str = DEFAULT_ENGINE,
     looks: range | None = None,
+    first: int | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``model`` on ``eval_set`` and return one record as JSON data (:meth:`EvalRecord.to_dict`).
 
@@ -130,6 +131,8 @@ def evaluate(
             always loads on the reference engine. The record states it under ``model.engine``.
         looks: score only these segments of the seeded order (a partial record; see :mod:`kit.eval.ordering`);
             the whole set when None.
+        first: score only the first this many units of those segments (a stub record of a candidate that already
+            failed on another set, so its verdict keeps a line per metric); all when None.
     """
     started = time.perf_counter()
     protocol = protocol or Protocol()
@@ -140,7 +143,7 @@ def evaluate(
         _check_context(loaded, protocol)
     with peak_memory(loaded.device) as memory:
         t0 = time.perf_counter()
-        scores, order = _score(loaded, dataset, protocol, ref, progress, looks)
+        scores, order = _score(loaded, dataset, protocol, ref, progress, looks, first)
         eval_seconds = time.perf_counter() - t0
         speed = _speed(loaded, dataset, protocol, measure_speed)
     return _record(loaded=loaded, ref=ref, dataset=dataset, protocol=protocol, scores=scores, speed=speed,
@@ -190,6 +193,7 @@ def evaluate_many(
     measure_speed: bool = True,
     progress: bool = True,
     looks: range | None = None,
+    first: int | None = None,
 ) -> list[dict[str, Any]]:
     """Evaluate several loaded models on one set, sharing one baseline pass per window batch for agreement.
 
@@ -206,6 +210,7 @@ def evaluate_many(
         measure_speed: also measure each model's latency and throughput.
         progress: show progress bars.
         looks: score only these segments of the seeded order (partial records); the whole set when None.
+        first: score only the first this many units of those segments (see :func:`evaluate`).
     """
     if not models:
         raise KitError("evaluate_many needs at least one model")
@@ -213,7 +218,7 @@ def evaluate_many(
     dataset = eval_set if isinstance(eval_set, EvalSet) else load_set(eval_set)
     if dataset.kind != "text":  # no agreement on these kinds, so nothing to share
         return [evaluate(model=m, eval_set=dataset, baseline=None if m is baseline else baseline, protocol=protocol,
-                         measure_speed=measure_speed, progress=progress, looks=looks) for m in models]
+                         measure_speed=measure_speed, progress=progress, looks=looks, first=first) for m in models]
     started = time.perf_counter()
     windows, ids = _units(dataset, models[0].tokenizer, protocol)
     segs = _segments(dataset, windows, protocol)
@@ -223,20 +228,20 @@ def evaluate_many(
         if m.tokenizer is not models[0].tokenizer and tokens_for(dataset, m.tokenizer,
                                                                   max_tokens=protocol.max_tokens) != ids:
             raise KitError("model and baseline tokenise the set differently; agreement needs the same tokenizer")
-    first = models[0]
+    lead = models[0]
     parts, secs = [], {"models": [0.0] * len(models), "reference": 0.0}
-    with peak_memory(first.device) as memory:
-        for i in chosen:
+    with peak_memory(lead.device) as memory:
+        for picked in chosen_units(segs, chosen, first=first):
             part, s = score_perplexity_many([m.model for m in models], ids, context_length=protocol.context_length,
                                             stride=protocol.stride or protocol.context_length,
-                                            batch_size=protocol.batch_size, pad_id=first.tokenizer.pad_token_id,
+                                            batch_size=protocol.batch_size, pad_id=lead.tokenizer.pad_token_id,
                                             reference=baseline.model if baseline is not None else None,
-                                            progress=progress, windows=[windows[k] for k in segs[i]])
+                                            progress=progress, windows=[windows[k] for k in picked])
             parts.append(part)
             secs = {"models": [a + b for a, b in zip(secs["models"], s["models"])],
                     "reference": secs["reference"] + s["reference"]}
     scores = [merge_scores("text", [p[j] for p in parts]) for j in range(len(models))]
-    order = order_info(seed=protocol.order_seed, segs=segs, scored=chosen)
+    order = order_info(seed=protocol.order_seed, segs=segs, scored=chosen, first=first)
     shared = time.perf_counter() - started
     records = []
     for m, score, own in zip(models, scores, secs["models"]):

@@ -19,8 +19,8 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["DEFAULT_LOOKS", "DEFAULT_ORDER_SEED", "boundaries", "extend_record", "merge_scores", "order_info",
-           "permutation", "segments", "unit_index"]
+__all__ = ["DEFAULT_LOOKS", "DEFAULT_ORDER_SEED", "boundaries", "chosen_units", "extend_record", "merge_scores",
+           "order_info", "permutation", "segments", "unit_index"]
 
 DEFAULT_ORDER_SEED = 0
 DEFAULT_LOOKS = (0.25, 0.5, 0.75, 1.0)
@@ -73,18 +73,38 @@ def segments(n: int, *, seed: int | None, looks: Sequence[float], unit: int) -> 
     return [order[a:b] for a, b in zip([0, *cuts[:-1]], cuts)]
 
 
-def order_info(*, seed: int | None, segs: Sequence[Sequence[int]], scored: Sequence[int]) -> dict[str, Any] | None:
+def chosen_units(segs: Sequence[Sequence[int]], scored: Sequence[int], *, first: int | None) -> list[list[int]]:
+    """The units of the segments ``scored``, one list per segment, cut after the ``first`` units in all (all when None).
+
+    Args:
+        segs: all segments of the set.
+        scored: indices of the segments scored (consecutive).
+        first: keep only this many units from the start (a stub record; see :func:`kit.eval.harness.evaluate`).
+    """
+    out, left = [], first
+    for k in scored:
+        seg = list(segs[k]) if left is None else list(segs[k])[:left]
+        if seg:
+            out.append(seg)
+        if left is not None:
+            left -= len(seg)
+    return out
+
+
+def order_info(*, seed: int | None, segs: Sequence[Sequence[int]], scored: Sequence[int],
+               first: int | None = None) -> dict[str, Any] | None:
     """The record's ``order`` section for the segments ``scored`` (None without a seed).
 
     Args:
         seed: the order seed.
         segs: all segments of the set.
         scored: indices of the segments scored (consecutive).
+        first: only the first this many units of them were scored (None: all).
     """
     if seed is None:
         return None
     cuts = [sum(len(s) for s in segs[: i + 1]) for i in range(len(segs))]
-    index = [i for k in scored for i in segs[k]]
+    index = [i for part in chosen_units(segs, scored, first=first) for i in part]
     return {"seed": seed, "boundaries": cuts, "total": cuts[-1], "scored": len(index), "index": index}
 
 

@@ -206,7 +206,10 @@ def _judge_look(limit: MetricLimit, look: Look, policy: UseCasePolicy, *, sequen
                              level=look.level)
     unit = spec.samples
     status, note = ev.status, ev.note
-    if n < limit.min_samples and not (sequential and status == "fail"):  # a sequential fail stands at any look
+    if look.stub:  # a one-batch record of a candidate stopped by a fail elsewhere: shown, never decided
+        status = "insufficient-samples"
+        note = f"one batch ({n} {unit}) scored for the record: evaluation stopped at a fail on another set"
+    elif n < limit.min_samples and not (sequential and status == "fail"):  # a sequential fail stands at any look
         status = "insufficient-samples"
         note = f"{n} {unit} < policy minimum {limit.min_samples}; evaluate more (full set, no --limit/--max-tokens)"
     if look.total:

@@ -103,6 +103,7 @@ class Look:
     level: float  # one-sided level of this look's bounds
     base: dict[str, Any]
     cand: dict[str, Any]
+    stub: bool = False  # before the first planned look (a one-batch stub record): judged, never decided
 
 
 def _take(section: dict[str, Any] | None, keys: Sequence[str], pick: Sequence[int]) -> dict[str, Any] | None:
@@ -153,11 +154,12 @@ def looks_of(*, base: dict[str, Any], cand: dict[str, Any], alpha: float, sequen
     total = order["total"]
     plan = order["boundaries"] if sequential else [total]
     levels = nominal_levels([b / total for b in plan], alpha)
+    stub = not cuts and order["scored"] > 0  # scored, but not as far as the first planned look
     looks = []
-    for k, b in enumerate(cuts):
-        level = levels[plan.index(b)] if b in plan else alpha
+    for k, b in enumerate(cuts or ([order["scored"]] if stub else [])):
+        level = levels[plan.index(b)] if b in plan else levels[0] if stub else alpha
         pick, paired = list(range(b)), [where[cidx[i]] for i in range(b)]
-        looks.append(Look(index=k + 1, count=len(plan), n=b, total=total, level=level,
+        looks.append(Look(index=k + 1, count=len(plan), n=b, total=total, level=level, stub=stub,
                           cand=cand if b == len(cidx) else _view(cand, pick),
                           base=base if paired == list(range(len(bidx))) else _view(base, paired)))
     return looks

@@ -67,12 +67,11 @@ def test_group_error_is_the_groups_share_of_the_output_either_way():
 
 def test_awq_with_clip_logs_its_grid_and_what_it_chose(tiny_baseline, tmp_path):
     q = quantize(model=str(tiny_baseline), out=tmp_path / "awq-clip", device="cpu", progress=False,
-                 spec=QuantSpec(method="awq", calibration=CalibrationSpec(samples=4, seq_len=64),
-                                scheme=(("clip", True),)))
+                 spec=QuantSpec(method="awq", calibration=CalibrationSpec(samples=4, seq_len=64)))  # sanctioned: clip on
     tuning = q.config["tuning"]
     assert tuning["clip"]["ratios"] == [round(r, 4) for r in CLIP_GRID.ratios] and tuning["clip"]["tokens"] == 512
     assert tuning["clip"]["search_samples"] == 16 and tuning["clip"]["skip"] == ["q_proj", "k_proj"]
     measured = tuning["measured"]
     assert measured["clipped_layers"] == 10  # v, o, gate, up, down × 2 blocks (q and k are not clipped)
     assert 0 < measured["tokens_per_layer"] <= 4 * 64 and measured["mean_ratio"] < 1
-    assert q.config["scheme"]["deviation_from_sanctioned"] == {"clip": True}
+    assert q.config["scheme"]["deviation_from_sanctioned"] == {}

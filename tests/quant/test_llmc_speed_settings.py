@@ -67,10 +67,11 @@ def test_autoround_logs_its_steps_step_size_and_batch():
 
 
 def test_awq_logs_the_clip_grid_only_when_clipping():
-    assert LlmcMethod("awq").settings(bits=4, group_size=64)["tuning"]["clip"] is None
-    log = LlmcMethod("awq").settings(bits=4, group_size=64, overrides={"clip": True})
+    log = LlmcMethod("awq").settings(bits=4, group_size=64)  # sanctioned: the clipping search on
     assert log["tuning"]["clip"]["ratios"][0] == 1.0 and log["tuning"]["clip"]["ratios"][-1] == 0.55
     assert log["scheme"]["modifiers"][0]["clip"] is True
+    off = LlmcMethod("awq").settings(bits=4, group_size=64, overrides={"clip": False})
+    assert off["tuning"]["clip"] is None and off["scheme"]["deviation_from_sanctioned"] == {"clip": False}
 
 
 def test_per_channel_scales_have_no_group_size():
