@@ -108,9 +108,8 @@ def calibration_checks(*, config: dict[str, Any] | None, eval_sets: Sequence[str
     if not cal:
         return []
     from kit.eval.sets import bundled_sets
-    from kit.quant.spec import DEFAULT_CALIBRATION
-
     from kit.quant.calibration import recorded_source
+    from kit.quant.spec import DEFAULT_CALIBRATION
 
     name = recorded_source(cal)
     score = domain_overlap(calibration=name, eval_sets=eval_sets, tokenizer=tokenizer)

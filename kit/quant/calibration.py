@@ -6,11 +6,10 @@ import dataclasses
 import hashlib
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 from kit.errors import KitError
-from pathlib import Path
-
 from kit.eval.sets import bundled_sets, load_set
 
 __all__ = ["Calibration", "calibration_chunks", "recorded_source"]
