@@ -40,15 +40,19 @@ def planted_bases():
 
 @pytest.fixture(scope="module")
 def rehearsal_gates(smol):
-    """Use case → a ``GateOracle`` rehearsal (baseline scored once per module)."""
+    """(use case, tokens) → a ``GateOracle`` rehearsal (baseline scored once per module and size).
+
+    ``tokens``: a planted regression's own rehearsal size (``Regression.rehearsal_tokens``), else GATE_TOKENS.
+    """
     from kit.debug.oracle import GateOracle
 
     cache = {}
 
-    def get(use_case):
-        if use_case not in cache:
-            cache[use_case] = GateOracle(baseline=smol, use_case=use_case, max_tokens=GATE_TOKENS, limit=GATE_ITEMS)
-        return cache[use_case]
+    def get(use_case, tokens=None):
+        key = (use_case, tokens or GATE_TOKENS)
+        if key not in cache:
+            cache[key] = GateOracle(baseline=smol, use_case=use_case, max_tokens=key[1], limit=GATE_ITEMS)
+        return cache[key]
     return get
 
 

@@ -12,22 +12,8 @@ from collections.abc import Sequence
 
 from kit.govern.policy import MetricLimit, UseCasePolicy
 
-__all__ = ["BASE_SHA", "NEAR_LIMIT", "PERPLEXITY_POLICY", "STACK", "flip", "scratch_baselines", "synthetic_record",
+__all__ = ["BASE_SHA", "PERPLEXITY_POLICY", "STACK", "flip", "scratch_baselines", "synthetic_record",
            "tiny_model"]
-
-# Planted regressions whose candidate sits at its rehearsal gate's limits, so the rehearsal cannot separate it from
-# the fix: only the diagnosis (and the drill's scoring) is asserted for them, not pass/fail at the gate.
-# off-domain-calibration: GPTQ on numbers-calib recovers none of RTN's loss, and RTN w4g64 is at code-completion's
-# limits. Measured on the 256-token rehearsal (8 windows; loaded 2-core VM, torch CPU, 2026-12-07): perplexity
-# +16.8 % (limit 25 %, MDC 10.4), top-1 -0.216 (limit 0.22, MDC 0.049), KL 0.208 (limit 0.3, MDC 0.048):
-# inconclusive, far from missing by twice the MDC. Tried to strengthen it, same rehearsal: numbers-calib on 16 x 96
-# tokens +9.9 %, -0.228, 0.221; a health-check log line repeated (64 x 256 tokens) +14.2 %, -0.2196, 0.149 — the
-# sanctioned GPTQ (1 % dampening, imatrix observer) stays near round-to-nearest whatever it is calibrated on.
-# too-few-calibration-samples is inconclusive there too (+12.2 %, -0.208, 0.207), and so is its documented fix
-# (GPTQ at the default 64 x 256 calibration): +13.3 % [-2.9 %, +32.3 %] on 9 windows of the 256-token rehearsal
-# (perplexity MDC 17.6 % against a 25 % limit; top-1 and KL pass) — the rehearsal cannot prove the fix either
-# (measured 2026-12-07 on this 2-core VM, reference engine). See docs/debugging.md.
-NEAR_LIMIT = {"off-domain-calibration", "too-few-calibration-samples"}
 
 #: The software stack the synthetic registry entries were validated on.
 STACK = {"packages": {"torch": "2.13.0+cpu", "transformers": "5.17.0"}, "device": "cpu", "gpu": None, "cpu_capability": None,

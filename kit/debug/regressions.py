@@ -43,6 +43,9 @@ class Regression:
     log: dict[str, Any]
     answer: dict[str, Any]
     path: Path
+    #: Text tokens a rehearsal gate needs to tell this plant's fix from the use case's limits (YAML
+    #: ``rehearsal: {max_tokens: N}``); None: the caller's rehearsal size.
+    rehearsal_tokens: int | None = None
 
 
 def regressions_dir() -> Path:
@@ -74,10 +77,15 @@ def load_regression(name: str) -> Regression:
     answer = raw["answer"]
     if answer.get("cause") not in CAUSES:
         raise KitError(f"{path}: answer.cause must be one of {', '.join(CAUSES)}")
+    rehearsal = raw.get("rehearsal") or {}
+    tokens = rehearsal.get("max_tokens") if isinstance(rehearsal, dict) else None
+    if rehearsal and (set(rehearsal) != {"max_tokens"} or isinstance(tokens, bool) or not isinstance(tokens, int)
+                      or tokens < 2):
+        raise KitError(f"{path}: rehearsal must be {{max_tokens: N}} with a whole number N ≥ 2")
     return Regression(name=path.stem, title=raw["title"], symptom=raw["symptom"].strip(), use_case=raw["use_case"],
                       quantize=dict(raw["quantize"]), faults=tuple(raw.get("faults") or ()),
                       chat_template=raw.get("chat_template"), log=dict(raw.get("log") or {}), answer=dict(answer),
-                      path=path)
+                      path=path, rehearsal_tokens=tokens)
 
 
 def base_artifact(quantize: dict[str, Any], *, model: str = DEFAULT_MODEL, progress: bool = False) -> Path:
