@@ -8,6 +8,7 @@ The base recipe (RTN 8-bit, group 64) is quantized once for real and cached; fau
 from __future__ import annotations
 
 import pytest
+
 from kit.debug.regressions import build_candidate, list_regressions, load_regression, recipe
 
 pytestmark = pytest.mark.slow
