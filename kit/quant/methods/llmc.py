@@ -187,10 +187,10 @@ class LlmcMethod(Method):
             ignore: module names kept in full precision besides ``lm_head``.
             overrides: scheme field → value (see :class:`LlmcScheme`).
         """
-        from llmcompressor.modifiers.autoround import AutoRoundModifier
         from llmcompressor.modifiers.gptq import GPTQModifier
         from llmcompressor.modifiers.quantization import QuantizationModifier
 
+        from kit.quant.methods.autoround_zp import zero_point_autoround
         from kit.quant.methods.awq_search import subset_search_awq
 
         chosen = self.resolve(overrides)
@@ -199,8 +199,8 @@ class LlmcMethod(Method):
             return [GPTQModifier(config_groups=groups, ignore=[*self.ignore, *ignore], actorder=chosen.actorder,
                                  dampening_frac=chosen.dampening_frac)]
         if self.name == "autoround":  # torch.compile off: on a CPU it compiles longer than it saves
-            return [AutoRoundModifier(config_groups=groups, ignore=[*self.ignore, *ignore], iters=chosen.iters,
-                                      lr=chosen.resolved_lr, batch_size=CALIBRATION_BATCH, enable_torch_compile=False)]
+            return [zero_point_autoround(config_groups=groups, ignore=[*self.ignore, *ignore], iters=chosen.iters,
+                                         lr=chosen.resolved_lr, batch_size=CALIBRATION_BATCH, enable_torch_compile=False)]
         quant = QuantizationModifier(config_groups=groups, ignore=[*self.ignore, *ignore])
         if self.name == "awq":
             return [subset_search_awq(n_grid=chosen.n_grid, duo_scaling=chosen.duo_scaling,
