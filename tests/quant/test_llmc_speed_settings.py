@@ -57,7 +57,7 @@ def test_imatrix_needs_calibration():
 def test_autoround_logs_its_steps_step_size_and_batch():
     log = LlmcMethod("autoround").settings(bits=4, group_size=64)
     modifier = log["scheme"]["modifiers"][0]
-    assert modifier["type"] == "ZeroPointAutoRoundModifier" and modifier["iters"] == SCHEMES["autoround"].iters
+    assert modifier["type"] == "AutoRoundModifier" and modifier["iters"] == SCHEMES["autoround"].iters
     assert modifier["lr"] == log["tuning"]["lr"] == 1 / SCHEMES["autoround"].iters  # auto-round's rule, made explicit
     assert (log["tuning"]["batch_size"], modifier["batch_size"]) == (CALIBRATION_BATCH, CALIBRATION_BATCH)
     assert modifier["enable_torch_compile"] is False and log["tuning"]["auto_round"]

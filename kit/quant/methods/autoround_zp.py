@@ -64,6 +64,9 @@ def _modifier_class() -> Any:
                 signed = signed_zero_point(zp, bits=int(weights.num_bits)).reshape(held.shape).to(held.device)
                 module.weight_zero_point.data = signed.to(held.dtype)
 
+    # llm-compressor's sequential pipeline recognises AutoRound by class name (then it does not
+    # propagate quantization error between layers during calibration): keep the name.
+    ZeroPointAutoRoundModifier.__name__ = ZeroPointAutoRoundModifier.__qualname__ = "AutoRoundModifier"
     return ZeroPointAutoRoundModifier
 
 

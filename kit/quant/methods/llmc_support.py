@@ -78,5 +78,6 @@ def tuning_record(*, method: str, chosen: Any, batch_size: int) -> dict[str, Any
         return {"iters": chosen.iters, "lr": chosen.resolved_lr,
                 "lr_rule": "given" if chosen.lr is not None else "1/iters (auto-round's rule at 4-8 bits)",
                 "batch_size": batch_size, "torch_compile": False,
+                "zero_points": "AutoRound's own, shifted to the signed convention (kit.quant.methods.autoround_zp)",
                 "auto_round": importlib.metadata.version("auto-round")}
     return None
