@@ -114,10 +114,13 @@ def _configs(cal: CalibrationSpec, smaller: tuple[CalibrationSpec, ...]) -> list
 #: AutoRound's two step counts (per block). Its CPU time grows with steps × blocks; the study's
 #: budget is ≤ 15 minutes a row on a quiet 2-core CPU (the lead's timing run decides the pair).
 AUTOROUND_ITERS = (10, 25)
+#: Step sizes tried at the smaller step count besides auto-round's rule 1/iters (0.1 at 10 steps):
+#: its rate at its default 200 steps (0.005) and one between.
+AUTOROUND_LRS = (0.005, 0.02)
 
 
 def _paper_rows(cal: CalibrationSpec, off: CalibrationSpec) -> list[Config]:
-    """AWQ with its clipping search and without, and AutoRound at two step counts, beside RTN and GPTQ.
+    """AWQ with its clipping search and without, and AutoRound (two step counts, three step sizes), beside RTN and GPTQ.
 
     Groups 32/64 and per channel.
     Every row is asymmetric; AWQ uses the sanctioned fast grid (10 points on 16 samples), GPTQ its
@@ -134,6 +137,7 @@ def _paper_rows(cal: CalibrationSpec, off: CalibrationSpec) -> list[Config]:
             Config("awq", None, (*fast, *chan), cal), Config("awq", None, (*clip, *chan), cal),
             Config("awq", 64, fast, off), Config("awq", 64, clip, off),
             Config("autoround", 64, few, cal), Config("autoround", 64, many, cal),
+            *(Config("autoround", 64, (*few, ("lr", lr)), cal) for lr in AUTOROUND_LRS),
             Config("autoround", 32, few, cal), Config("autoround", None, (*few, *chan), cal),
             Config("autoround", 64, few, off)]
 
