@@ -18,10 +18,12 @@ from kit.clock import utc_now
 from kit.environment import describe_environment
 from kit.io import atomic_write_json
 
-__all__ = ["DOC_BLOCKS", "SCHEMA", "merge_section", "render", "render_section", "run_facts", "study_table", "sync_docs",
+__all__ = ["DOC_BLOCKS", "PARTS", "SCHEMA", "merge_section", "render", "render_section", "run_facts", "study_table", "sync_docs",
            "write_bench"]
 
 SCHEMA = "kit.bench/1"
+#: The parts other scripts merge into results.json (run.py's figures replace the top level, never these).
+PARTS = ("study", "engines", "sequential", "source_grid", "plants")
 
 
 def _load() -> list[float]:
@@ -80,7 +82,7 @@ def write_bench(out: Path, bench: dict[str, Any]) -> None:
         out: the results folder.
         bench: run.py's figures.
     """
-    kept = {k: v for k, v in _read(out).items() if k in ("study", "engines", "sequential") and k not in bench}
+    kept = {k: v for k, v in _read(out).items() if k in PARTS and k not in bench}
     _write(out, {"schema": SCHEMA, **bench, **kept})
 
 
@@ -240,16 +242,26 @@ def _stop_line(method: str, evaluation: dict[str, Any]) -> str:
     return stop_line(method, evaluation)
 
 
+def _plants_md(res: dict[str, Any]) -> list[str]:
+    """The planted regressions' separation (benchmarks/plants.py renders its own section)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("plants_section", Path(__file__).resolve().parent / "plants.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return list(module.section_md(res, _facts_lines(res)))
+
+
 def render_section(key: str, out: Path) -> str:
     """The Markdown of one part of ``<out>/results.json`` (what a script prints after merging it).
 
     Args:
-        key: ``engines``, ``sequential``, ``study`` or ``source_grid``.
+        key: one of :data:`PARTS`.
         out: the results folder.
     """
     res = _read(out)[key]
     return "\n".join({"engines": _engines_md, "sequential": _sequential_md, "study": _study_md,
-                      "source_grid": _source_grid_md}[key](res)) + "\n"
+                      "source_grid": _source_grid_md, "plants": _plants_md}[key](res)) + "\n"
 
 
 def render(data: dict[str, Any]) -> str:
@@ -260,7 +272,7 @@ def render(data: dict[str, Any]) -> str:
     """
     lines = ["# Benchmark results", "",
              "Written by `make bench` (benchmarks/run.py, engines.py, sequential_pilot.py) and benchmarks/study.py "
-             "(+ source_grid.py); "
+             "(+ source_grid.py, plants.py); "
              "the figures quoted in the README, "
              "docs and notebooks come from here.", ""]
     if "throughput" in data:
@@ -273,6 +285,8 @@ def render(data: dict[str, Any]) -> str:
         lines += [*_study_md(data["study"]), ""]
     if "source_grid" in data:
         lines += [*_source_grid_md(data["source_grid"]), ""]
+    if "plants" in data:
+        lines += [*_plants_md(data["plants"]), ""]
     return "\n".join(lines)
 
 
@@ -312,6 +326,7 @@ DOC_BLOCKS = (
     ("docs/quantization.md", "STUDY-TABLE", lambda root: study_table(_read(root / "benchmarks")["study"])),
     ("docs/gate-and-registry.md", "PILOT-TABLE", _pilot_table),
     ("docs/quantization.md", "CPU-SPEED", _speed_table),
+    ("docs/debugging.md", "PLANTS-TABLE", lambda root: "\n".join(_plants_md(_read(root / "benchmarks")["plants"])[2:])),
 )
 
 

@@ -20,7 +20,6 @@ def smol():
 
 # --- planted regressions (kit.debug): their real base artifacts and the rehearsal gate, shared by the
 # end-to-end regression test and the headless pairing drill ---
-GATE_TOKENS, GATE_ITEMS = 256, 20  # the rehearsal: the policy's limits on the first 256 tokens / 20 items
 
 
 @pytest.fixture(scope="module")
@@ -42,16 +41,17 @@ def planted_bases():
 def rehearsal_gates(smol):
     """(use case, tokens) → a ``GateOracle`` rehearsal (baseline scored once per module and size).
 
-    ``tokens``: a planted regression's own rehearsal size (``Regression.rehearsal_tokens``), else GATE_TOKENS.
+    ``tokens``: a planted regression's own rehearsal size (``Regression.rehearsal_tokens``), else the default
+    (``kit.debug.oracle.REHEARSAL_TOKENS`` / ``REHEARSAL_ITEMS``: the policy's limits on the first 256 tokens / 20 items).
     """
-    from kit.debug.oracle import GateOracle
+    from kit.debug.oracle import REHEARSAL_ITEMS, REHEARSAL_TOKENS, GateOracle
 
     cache = {}
 
     def get(use_case, tokens=None):
-        key = (use_case, tokens or GATE_TOKENS)
+        key = (use_case, tokens or REHEARSAL_TOKENS)
         if key not in cache:
-            cache[key] = GateOracle(baseline=smol, use_case=use_case, max_tokens=key[1], limit=GATE_ITEMS)
+            cache[key] = GateOracle(baseline=smol, use_case=use_case, max_tokens=key[1], limit=REHEARSAL_ITEMS)
         return cache[key]
     return get
 

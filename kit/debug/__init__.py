@@ -10,7 +10,7 @@ __all__, __getattr__, __dir__ = lazy_exports(__name__, {
     ".bisect": ("bisect_fix",),
     ".diagnose": ("INSTRUMENTS", "Diagnosis", "diagnose"),
     ".fix": ("FIX_KINDS", "apply_fix", "fix_command", "fix_kind", "fix_spec", "make_fix"),
-    ".oracle": ("GateOracle",),
+    ".oracle": ("GateOracle", "margins_in_mdc"),
     ".plots": ("error_by_layer", "outlier_histogram", "outlier_picker", "sensitivity_bars"),
     ".regressions": ("base_artifact", "build_candidate", "fixed_candidate", "list_regressions", "load_candidate",
                      "load_regression", "recipe"),

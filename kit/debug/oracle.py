@@ -17,10 +17,15 @@ from kit.eval.harness import Protocol, evaluate
 from kit.govern.gate import Verdict, gate
 from kit.govern.policy import UseCasePolicy, get_policy
 
-__all__ = ["REHEARSAL_WINDOWS", "GateOracle", "quick_policy", "rehearsal_protocol"]
+__all__ = ["REHEARSAL_ITEMS", "REHEARSAL_TOKENS", "REHEARSAL_WINDOWS", "GateOracle", "margins_in_mdc",
+           "quick_policy", "rehearsal_protocol"]
 
 #: Windows a rehearsal's text tokens are cut into (its context length is what makes them that many).
 REHEARSAL_WINDOWS = 8
+#: The default rehearsal of a planted regression's gate (tests, ``benchmarks/plants.py``; notebook 09's and
+#: exercise 6's parameters): the first N text tokens / N items of other sets. A plant near its limits declares
+#: a larger size of its own (``Regression.rehearsal_tokens``).
+REHEARSAL_TOKENS, REHEARSAL_ITEMS = 256, 20
 
 
 def rehearsal_protocol(*, max_tokens: int | None, limit: int | None) -> Protocol:
@@ -53,6 +58,18 @@ def quick_policy(policy: UseCasePolicy, *, max_tokens: int | None, limit: int | 
     tag = "-".join(str(x) for x in (max_tokens, limit) if x)
     return dataclasses.replace(policy, name=f"{policy.name}/quick-{tag}", metrics=tuple(metrics),
                                description=f"REHEARSAL on the first {tag} tokens/items: " + policy.description)
+
+
+def margins_in_mdc(verdict: Verdict) -> dict[str, float | None]:
+    """Each line's margin to its limit in minimum detectable changes: −2 is a miss by twice the MDC, +2 a clearance.
+
+    How clearly a rehearsal separates a candidate from its limits: a line whose value sits a fraction of an
+    MDC from the limit is at the mercy of the next VM; one twice its MDC beyond it is not (None: no MDC).
+
+    Args:
+        verdict: a gate verdict.
+    """
+    return {m.metric: (m.margin / m.mdc if m.mdc else None) for m in verdict.metrics}
 
 
 class GateOracle:
