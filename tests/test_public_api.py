@@ -17,7 +17,7 @@ PUBLIC = [
 ROOMS = {
     "kit.debug": ["Diagnosis", "FIX_KINDS", "GateOracle", "INSTRUMENTS", "apply_fix", "base_artifact", "bisect_fix",
                   "build_candidate", "diagnose", "error_by_layer", "fix_command", "fix_kind", "fix_spec",
-                  "fixed_candidate", "list_regressions", "load_candidate", "load_regression", "make_fix",
+                  "fixed_candidate", "list_regressions", "load_candidate", "load_regression", "make_fix", "margins_in_mdc",
                   "outlier_histogram", "outlier_picker", "recipe", "sensitivity_bars"],
     "kit.eval": ["EvalRecord", "EvalSet", "METRICS", "Measurement", "MetricSpec", "PRIMARY", "Protocol", "as_record",
                  "bundled_sets", "evaluate", "format_table", "load_set", "summarize", "tokens_for"],

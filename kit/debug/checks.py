@@ -133,8 +133,9 @@ def calibration_checks(*, config: dict[str, Any] | None, eval_sets: Sequence[str
         default = DEFAULT_CALIBRATION
         why = [f"fewer than {MIN_CALIBRATION_SAMPLES} chunks"] if samples < MIN_CALIBRATION_SAMPLES else []
         if short:
-            why.append(f"{tokens} tokens, fewer than the widest layer input ({widest_input} channels): GPTQ's "
-                       "Hessians are rank-deficient and its corrections fit those few vectors")
+            why.append(f"{tokens} tokens, fewer than the widest layer input ({widest_input} channels): " + (
+                "AutoRound tunes its rounding to those few vectors" if config.get("method") == "autoround" else
+                "GPTQ's Hessians are rank-deficient and its corrections fit those few vectors"))
         score = max(1.0 - samples / MIN_CALIBRATION_SAMPLES, 1.0 - tokens / widest_input if short else 0.0)
         out.append(_finding("calibration", "samples", "warning", score,
                             f"only {samples} calibration chunks of {seq_len} tokens ({'; '.join(why)}); "

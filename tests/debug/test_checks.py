@@ -46,3 +46,10 @@ def test_too_little_calibration_is_a_warning_with_its_reason(tokenizer, samples,
     assert ("rank-deficient" in text) is rank_deficient
     assert (f"fewer than {MIN_CALIBRATION_SAMPLES} chunks" in text) is (samples < MIN_CALIBRATION_SAMPLES)
     assert "use the default 64 × 256" in text
+
+
+def test_too_little_calibration_names_the_methods_own_reason(tokenizer):
+    config = _log("stdlib-docs-calib", 1, 128) | {"method": "autoround"}
+    text = _warnings(calibration_checks(config=config, eval_sets=["stdlib-docs"], tokenizer=tokenizer,
+                                        widest_input=1536))["samples"]["text"]
+    assert "AutoRound tunes its rounding to those few vectors" in text and "Hessians" not in text

@@ -57,3 +57,19 @@ def test_planted_cause_ranks_first_and_documented_fix_passes(name, smol, planted
         assert lines["contains_match"].value == pytest.approx(lines["contains_match"].baseline, abs=0.051)
     else:
         assert after.passed, after.format()
+
+
+def test_the_off_domain_plant_misses_its_limit_by_twice_its_mdc(smol, planted_bases, rehearsal_gates):
+    """Calibration is the cause the drill teaches with the least margin: its rehearsal must separate plant and fix.
+
+    The candidate's clearest line lies at least two minimum detectable changes beyond its limit, so a VM
+    whose kernels round a little differently cannot turn the plant into a pass.
+    """
+    from kit.debug.oracle import margins_in_mdc
+
+    reg = load_regression("off-domain-calibration")
+    assert reg.rehearsal_tokens, "the plant declares the rehearsal size that separates it"
+    cand = build_candidate(reg, base=planted_bases(recipe(reg)), baseline=smol)
+    before = rehearsal_gates(reg.use_case, reg.rehearsal_tokens)(cand)
+    margins = {k: v for k, v in margins_in_mdc(before).items() if v is not None}
+    assert min(margins.values()) <= -2, (margins, before.format())
