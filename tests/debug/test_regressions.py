@@ -1,8 +1,10 @@
-"""Each planted regression: the instruments rank the planted cause first, and the documented fix passes the gate.
+"""Each planted regression: the instruments rank the planted cause first, the candidate fails its gate by a margin,
+and the documented fix passes it.
 
 Real model (smollm2-135m), CPU, small sizes: the instruments compare 128 tokens; the gate is a
-rehearsal (``<use case>/quick-256[-20]``: the policy's limits on the first 256 tokens / 20 items).
-The base recipe (RTN 8-bit, group 64) is quantized once for real and cached; faults are applied in memory.
+rehearsal (``<use case>/quick-256[-20]``: the policy's limits on the first 256 tokens / 20 items, or the
+plant's own ``rehearsal: {max_tokens: N}``). Each base recipe is quantized once for real and cached; faults
+are applied in memory.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def test_at_least_five_planted_regressions():
 @pytest.mark.parametrize("name", VERIFIED)
 def test_planted_cause_ranks_first_and_documented_fix_passes(name, smol, planted_bases, rehearsal_gates):
     from kit.debug.diagnose import diagnose
+    from kit.debug.oracle import margins_in_mdc
 
     reg = load_regression(name)
     cand = build_candidate(reg, base=planted_bases(recipe(reg)), baseline=smol)
@@ -44,6 +47,10 @@ def test_planted_cause_ranks_first_and_documented_fix_passes(name, smol, planted
     oracle = rehearsal_gates(reg.use_case, reg.rehearsal_tokens)
     before = oracle(cand)
     assert not before.passed, before.format()
+    # With a margin: the clearest line lies at least two minimum detectable changes beyond its limit, so a VM
+    # whose kernels round a little differently cannot turn the plant into a pass (benchmarks/plants.py states all).
+    margins = [v for v in margins_in_mdc(before).values() if v is not None]
+    assert min(margins) <= -2, before.format()
     del cand
     fix = truth["fix"]
     fixed = build_candidate(reg, base=planted_bases(recipe(reg, fix=fix)), baseline=smol, fix=fix)
@@ -58,18 +65,3 @@ def test_planted_cause_ranks_first_and_documented_fix_passes(name, smol, planted
     else:
         assert after.passed, after.format()
 
-
-def test_the_off_domain_plant_misses_its_limit_by_twice_its_mdc(smol, planted_bases, rehearsal_gates):
-    """Calibration is the cause the drill teaches with the least margin: its rehearsal must separate plant and fix.
-
-    The candidate's clearest line lies at least two minimum detectable changes beyond its limit, so a VM
-    whose kernels round a little differently cannot turn the plant into a pass.
-    """
-    from kit.debug.oracle import margins_in_mdc
-
-    reg = load_regression("off-domain-calibration")
-    assert reg.rehearsal_tokens, "the plant declares the rehearsal size that separates it"
-    cand = build_candidate(reg, base=planted_bases(recipe(reg)), baseline=smol)
-    before = rehearsal_gates(reg.use_case, reg.rehearsal_tokens)(cand)
-    margins = {k: v for k, v in margins_in_mdc(before).items() if v is not None}
-    assert min(margins.values()) <= -2, (margins, before.format())
