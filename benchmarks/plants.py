@@ -15,18 +15,14 @@ Third-party warnings go to ``benchmarks/.plants.log``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results_file import merge_section, run_facts
+from results_file import _read, merge_section, run_facts
 
 from kit.console import quiet_libraries, stage
-
-#: A plant is "clear" when its clearest line is at least this many MDCs beyond its limit.
-CLEAR_MISS = 2.0
 
 
 def _gate(verdict: Any) -> dict[str, Any]:
@@ -100,6 +96,8 @@ def section_md(res: dict[str, Any], facts: list[str]) -> list[str]:
         res: the ``plants`` part of results.json.
         facts: its machine/date/commit lines.
     """
+    from kit.debug.oracle import CLEAR_MISS_MDC
+
     lines = [f"## Planted regressions: how clearly each gate separates plant and fix ({res['mode']})", "", *facts, "",
              "Each line: its change against the baseline and, in brackets, its margin to the limit in minimum "
              "detectable changes (−2: beyond the limit by twice the MDC; +2: inside it by twice the MDC).", "",
@@ -109,17 +107,9 @@ def section_md(res: dict[str, Any], facts: list[str]) -> list[str]:
         lines += [f"| {p['name']} | {p['method']} ({p['use_case']}) | {g['size']} | {_cell(g['plant'])} | "
                   f"{_cell(g['fix'])} | {str(when['date'])[:10]} {str(when['commit'])[:7]} |" for g in p["gates"]]
     near = [f"{p['name']} ({p['gates'][0]['size']}: {m:.2f})" if m is not None else f"{p['name']} (no line beyond a limit)"
-            for p in res["rows"] for m in [clearest_miss(p["gates"][0]["plant"])] if m is None or m < CLEAR_MISS]
-    return lines + ["", f"Plants whose clearest rehearsal line is less than {CLEAR_MISS:g} MDCs beyond its limit: "
+            for p in res["rows"] for m in [clearest_miss(p["gates"][0]["plant"])] if m is None or m < CLEAR_MISS_MDC]
+    return lines + ["", f"Plants whose clearest rehearsal line is less than {CLEAR_MISS_MDC:g} MDCs beyond its limit: "
                     + ("; ".join(near) if near else "none") + "."]
-
-
-def _earlier_rows(out: Path) -> list[dict[str, Any]]:
-    """The rows of an earlier run (``--only`` re-measures some plants and keeps the others, each with its date)."""
-    try:
-        return list(json.loads((out / "results.json").read_text(encoding="utf-8"))["plants"]["rows"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return []
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,10 +121,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-full", action="store_true", help="rehearsal sizes only (no full-set gates)")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent), help="results folder (default benchmarks/)")
     args = ap.parse_args(argv)
-    names = args.only or list_regressions()
-    unknown = sorted(set(names) - set(list_regressions()))
+    bundled = list_regressions()
+    names = args.only or bundled
+    unknown = sorted(set(names) - set(bundled))
     if unknown:
-        print(f"error: no planted regression {', '.join(unknown)}; choose from: {', '.join(list_regressions())}",
+        print(f"error: no planted regression {', '.join(unknown)}; choose from: {', '.join(bundled)}",
               file=sys.stderr)
         return 2
     facts = run_facts(argv if argv is not None else sys.argv[1:], script="benchmarks/plants.py")
@@ -151,8 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             stage("plants", f"{name}: " + "; ".join(
                 f"{g['size']} plant {g['plant']['decision']} (clearest miss {clearest_miss(g['plant']) or 0:.2f} MDC), "
                 f"fix {g['fix']['decision']}" for g in row["gates"]))
-    kept = [r for r in _earlier_rows(Path(args.out)) if r["name"] not in names and r["name"] in list_regressions()]
-    rows = sorted(kept + rows, key=lambda r: list_regressions().index(r["name"]))
+    # --only re-measures some plants and keeps the others' rows from the earlier run, each with its date
+    earlier = (_read(Path(args.out)).get("plants") or {}).get("rows", [])
+    kept = [r for r in earlier if r["name"] not in names and r["name"] in bundled]
+    rows = sorted(kept + rows, key=lambda r: bundled.index(r["name"]))
     merge_section(Path(args.out), "plants", facts | {"rows": rows}, quick=args.no_full)
     return 0
 

@@ -17,8 +17,8 @@ from kit.eval.harness import Protocol, evaluate
 from kit.govern.gate import Verdict, gate
 from kit.govern.policy import UseCasePolicy, get_policy
 
-__all__ = ["REHEARSAL_ITEMS", "REHEARSAL_TOKENS", "REHEARSAL_WINDOWS", "GateOracle", "margins_in_mdc",
-           "quick_policy", "rehearsal_protocol"]
+__all__ = ["CLEAR_MISS_MDC", "REHEARSAL_ITEMS", "REHEARSAL_TOKENS", "REHEARSAL_WINDOWS", "GateOracle",
+           "margins_in_mdc", "quick_policy", "rehearsal_protocol"]
 
 #: Windows a rehearsal's text tokens are cut into (its context length is what makes them that many).
 REHEARSAL_WINDOWS = 8
@@ -26,6 +26,9 @@ REHEARSAL_WINDOWS = 8
 #: exercise 6's parameters): the first N text tokens / N items of other sets. A plant near its limits declares
 #: a larger size of its own (``Regression.rehearsal_tokens``).
 REHEARSAL_TOKENS, REHEARSAL_ITEMS = 256, 20
+#: A planted regression fails its rehearsal "clearly" when a line lies at least this many minimum detectable
+#: changes beyond its limit (:func:`margins_in_mdc` ≤ −this): asserted for every plant, reported by benchmarks/plants.py.
+CLEAR_MISS_MDC = 2.0
 
 
 def rehearsal_protocol(*, max_tokens: int | None, limit: int | None) -> Protocol:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kit.debug.oracle import margins_in_mdc
+from kit.debug.oracle import CLEAR_MISS_MDC, margins_in_mdc
 from kit.govern.gate import MetricResult, Verdict
 
 
@@ -24,3 +24,7 @@ def test_a_miss_is_negative_a_clearance_positive_and_no_mdc_is_none():
     assert margins["perplexity"] == pytest.approx(-3.0)
     assert margins["top1_agreement"] == pytest.approx(2.5)
     assert margins["kl_mean"] is None
+
+
+def test_a_clear_miss_is_twice_the_mdc():
+    assert CLEAR_MISS_MDC == 2.0  # issue 23's bar for a planted regression's rehearsal
