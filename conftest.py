@@ -7,6 +7,7 @@ kernels inherit this environment) never touch the user's registry or runs folder
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -48,6 +49,12 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    """Remove the scratch folder (the notebooks' runs take GBs); merge notebook times into $KIT_NOTEBOOK_TIMES."""
+    shutil.rmtree(_SCRATCH, ignore_errors=True)  # made by this file; the environment may point elsewhere
+    _write_notebook_times()
+
+
+def _write_notebook_times():
     """Merge the measured notebook times into $KIT_NOTEBOOK_TIMES (the `kit onboarding --times` format)."""
     target = os.environ.get("KIT_NOTEBOOK_TIMES")
     if not target or not _NB_SECONDS:

@@ -22,7 +22,8 @@ def main() -> int:
     ap.add_argument("paths", nargs="*", help="notebooks (default: notebooks/*.ipynb and solutions/*.ipynb)")
     ap.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
     args = ap.parse_args()
-    scratch = tempfile.mkdtemp(prefix="kit-nbtimes-")  # one registry for all: 04 finds what 02 registered
+    tmp = tempfile.TemporaryDirectory(prefix="kit-nbtimes-")  # one registry for all: 04 finds what 02 registered
+    scratch = tmp.name  # removed at exit (the notebooks' models take GBs)
     from kit.papermill_run import run_headless
 
     paths = [Path(p) for p in args.paths] or sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted(

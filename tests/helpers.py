@@ -6,13 +6,16 @@ Import with ``from helpers import flip, PERPLEXITY_POLICY, STACK`` (tests/ is on
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from kit.govern.policy import MetricLimit, UseCasePolicy
 
-__all__ = ["BASE_SHA", "PERPLEXITY_POLICY", "STACK", "flip", "scratch_baselines", "synthetic_record",
+__all__ = ["BASE_SHA", "PERPLEXITY_POLICY", "STACK", "flip", "scratch", "scratch_baselines", "synthetic_record",
            "tiny_model"]
 
 #: The software stack the synthetic registry entries were validated on.
@@ -24,6 +27,24 @@ PERPLEXITY_POLICY = UseCasePolicy(
     name="chat-assistant", description="test", default_method="bnb-int8", eval_sets=("stdlib-docs",),
     metrics=(MetricLimit(metric="perplexity", eval_set="stdlib-docs", direction="lower", limit_kind="relative",
                          limit=0.10, min_samples=1),))
+
+
+@contextlib.contextmanager
+def scratch(factory, name: str) -> Iterator[Path]:
+    """A ``tmp_path_factory`` folder removed when the block ends (a module's models take hundreds of MB).
+
+    pytest removes a passing test's ``tmp_path`` at once (``tmp_path_retention_policy = "failed"``) but
+    keeps ``mktemp`` folders to the session's end; fixtures that save models use this instead.
+
+    Args:
+        factory: the ``tmp_path_factory`` fixture.
+        name: the folder's name stem.
+    """
+    path = factory.mktemp(name)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def flip(correct: Sequence[int], *, lost: int, gained: int) -> list[int]:

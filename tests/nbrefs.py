@@ -105,7 +105,8 @@ def record(
     cells = checked_cells(_read(path))
     if not cells:
         raise KitError(f"{path} has no cell tagged '{TAG}'; tag a cell whose output is stable")
-    executed = run_headless(notebook=path, scratch=tempfile.mkdtemp(prefix="kit-record-"), timeout=timeout)
+    with tempfile.TemporaryDirectory(prefix="kit-record-") as scratch:
+        executed = run_headless(notebook=path, scratch=scratch, timeout=timeout)
     by_id = {c.get("id"): c for c in executed.cells}
     refs = {c.id: {"source_sha": _source_hash(c.source), "outputs": _text_only(by_id[c.id].outputs)} for c in cells}
     return atomic_write_json(reference_file(path, refs_dir=refs_dir),

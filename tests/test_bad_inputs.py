@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import scratch
 
 from kit.cli.main import main
 from kit.model_files import BASELINE_FILE, QUANT_FILE, manifest, weights_sha256
@@ -91,7 +92,8 @@ def model_folder(root: Path, *, log: str | None = "baseline", max_positions: int
 @pytest.fixture
 def base(tmp_path_factory) -> Path:
     """A verified small baseline folder, outside the case's tmp_path."""
-    return model_folder(tmp_path_factory.mktemp("models") / "base")
+    with scratch(tmp_path_factory, "models") as folder:
+        yield model_folder(folder / "base")
 
 
 def flip_bit(path: Path, offset: int = -5) -> None:

@@ -32,8 +32,11 @@ json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=
 yaml_values = json_values | st.dates() | st.floats()  # YAML adds dates, NaN and infinities
 
 
+_ROOT = tempfile.TemporaryDirectory(prefix="kit-prop-")  # hypothesis writes hundreds: removed at exit
+
+
 def _write(data: bytes, suffix: str) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="kit-prop-"))
+    folder = Path(tempfile.mkdtemp(dir=_ROOT.name))
     path = folder / f"input{suffix}"
     path.write_bytes(data)
     return path

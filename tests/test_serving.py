@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from compressed_tensors.compressors.pack_quantized.helpers import unpack_from_int32
+from helpers import scratch
 from safetensors.torch import load_file
 
 from kit.engines import engine_of
@@ -20,8 +21,8 @@ SMALL = {"samples": 4, "seq_len": 64, "device": "cpu", "progress": False}
 @pytest.fixture(scope="module")
 def artifacts(tiny_baseline, tmp_path_factory):
     """RTN int4 (asymmetric, group 64) and rtn-int8 (symmetric per channel) of the 2-layer model, saved."""
-    root = tmp_path_factory.mktemp("serving")
-    return {m: quantize(model=str(tiny_baseline), method=m, out=root / m, **SMALL).path for m in ("rtn", "rtn-int8")}
+    with scratch(tmp_path_factory, "serving") as root:
+        yield {m: quantize(model=str(tiny_baseline), method=m, out=root / m, **SMALL).path for m in ("rtn", "rtn-int8")}
 
 
 @pytest.fixture(scope="module")

@@ -78,9 +78,10 @@ def measure_run_seconds(*, paths: Sequence[str | os.PathLike[str]], timeout: int
     """
     from kit.papermill_run import run_headless
 
-    scratch = Path(tempfile.mkdtemp(prefix="kit-onboarding-"))
     times = {}
-    with mock.patch.dict(os.environ, {"KIT_PROGRESS_LOG": str(scratch / "progress.json")}):
+    with tempfile.TemporaryDirectory(prefix="kit-onboarding-") as tmp, \
+            mock.patch.dict(os.environ, {"KIT_PROGRESS_LOG": str(Path(tmp) / "progress.json")}):
+        scratch = Path(tmp)  # the notebooks' artifacts (GBs of models): removed when the timing is done
         for path in paths:
             t0 = time.perf_counter()
             try:

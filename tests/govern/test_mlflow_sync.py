@@ -3,7 +3,7 @@
 import shutil
 
 import pytest
-from helpers import synthetic_record
+from helpers import scratch, synthetic_record
 
 from kit.cli.main import main
 from kit.errors import KitError
@@ -48,9 +48,9 @@ def _add(reg, *, ppl, sha):
 @pytest.fixture(scope="module")
 def empty_store(tmp_path_factory):
     """One migrated MLflow SQLite store per module (migrations take seconds); each test copies it."""
-    path = tmp_path_factory.mktemp("mlflow") / "empty.db"
-    open_client(f"sqlite:///{path}")
-    return path
+    with scratch(tmp_path_factory, "mlflow") as folder:
+        open_client(f"sqlite:///{folder / 'empty.db'}")
+        yield folder / "empty.db"
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import math
 
 import pytest
 import torch
+from helpers import scratch
 
 from kit.errors import KitError
 from kit.eval.harness import Protocol, evaluate
@@ -26,9 +27,9 @@ NO_ACCELERATOR = not torch.accelerator.is_available()
 @pytest.fixture(scope="module", params=list(METHODS))
 def quantized(request, tiny_baseline, tmp_path_factory):
     """Each method applied once to the tiny baseline, with small calibration."""
-    out = tmp_path_factory.mktemp("q") / request.param
     spec = QuantSpec(method=request.param, calibration=CalibrationSpec(**SMALL), scheme=FEW_STEPS.get(request.param, ()))
-    return quantize(model=str(tiny_baseline), spec=spec, out=out, device="cpu", progress=False)
+    with scratch(tmp_path_factory, "q") as root:  # removed before the next method's module instance
+        yield quantize(model=str(tiny_baseline), spec=spec, out=root / request.param, device="cpu", progress=False)
 
 
 def test_config_log_fields(quantized, tiny_baseline):

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import scratch
 from pilot_fixtures import make_fixed_pilot
 
 from kit.cli.main import main
@@ -22,13 +23,13 @@ FIGURES = ("quality_vs_memory.png", "speed.png", "per_set.png")
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     """One report folder written by the CLI from the fixed pilot (the notebook runs once for the module)."""
-    folder = tmp_path_factory.mktemp("pilot-report")
-    registry, entries = make_fixed_pilot(folder)
-    out = folder / "out"
-    code = main(["report", "pilot", "--model", "smollm2-135m", "--use-case", "chat-assistant", "--out", str(out),
-                 "--registry", str(registry), "--hardware", "test machine"])
-    assert code == 0
-    return out, registry, entries
+    with scratch(tmp_path_factory, "pilot-report") as folder:
+        registry, entries = make_fixed_pilot(folder)
+        out = folder / "out"
+        code = main(["report", "pilot", "--model", "smollm2-135m", "--use-case", "chat-assistant", "--out", str(out),
+                     "--registry", str(registry), "--hardware", "test machine"])
+        assert code == 0
+        yield out, registry, entries
 
 
 @pytest.mark.slow

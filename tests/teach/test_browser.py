@@ -81,7 +81,9 @@ def lab():
                 break
             except OSError:
                 if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start; see {scratch / 'lab.log'}") from None
+                    log.flush()  # the folder is removed below: the log's tail goes into the message
+                    tail = (scratch / "lab.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"JupyterLab did not start; its log ends:\n{tail}") from None
                 time.sleep(0.5)
         yield base, token, scratch
     finally:
@@ -91,6 +93,7 @@ def lab():
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        shutil.rmtree(scratch, ignore_errors=True)  # the panel's runs: a model folder per test
 
 
 def _open_notebook(page, base, token):
