@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 __all__ = ["EXIT_BUG", "EXIT_CODES", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "ExitCode", "KitError",
-           "exit_code_summary", "exit_code_table", "nearest"]
+           "exit_code_summary", "exit_code_table", "names", "nearest"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -68,3 +68,17 @@ def nearest(word: str, choices: Iterable[str]) -> str:
 
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close and close[0] != word else ""
+
+
+def names(keys: Iterable[object]) -> str:
+    """Keys from a user's file, sorted and comma-joined for a one-line message.
+
+    A key that is empty, padded or holds a line break or other unprintable character is
+    quoted (``'\\n'``), so the message stays one line and shows what the file really says;
+    YAML keys may also be numbers or dates.
+
+    Args:
+        keys: the keys to name.
+    """
+    shown = (s if s and s.isprintable() and s.strip() == s else repr(s) for s in map(str, keys))
+    return ", ".join(sorted(shown))

@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from kit._bundled import bundled_path
-from kit.errors import KitError, nearest
+from kit.errors import KitError, names, nearest
 from kit.eval.record import METRICS, MetricSpec
 from kit.govern.serving_defaults import SERVING_TARGETS, ServingDefault, parse_serving_defaults, serving_default
 from kit.govern.use_case import MetricLimit, NoisePolicy, UseCasePolicy
@@ -60,10 +60,6 @@ def policy_path(path: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen).expanduser() if chosen else bundled_path("policies", "tolerances.yaml")
 
 
-def _names(keys: Any) -> str:
-    return ", ".join(sorted(str(k) for k in keys))  # YAML keys may be numbers or dates, not only strings
-
-
 def _need(cond: bool, where: str, message: str) -> None:
     if not cond:
         raise KitError(f"{where}: {message}")
@@ -83,7 +79,7 @@ def _metric(name: str, raw: Any, eval_sets: tuple[str, ...], where: str) -> Metr
     spec = METRICS[name]
     unknown = set(raw) - {"eval_set", "direction", "limit", "min_samples"}
     _need(not unknown, where,
-          f"unknown key(s) {_names(unknown)}; allowed: eval_set, direction, limit, min_samples")
+          f"unknown key(s) {names(unknown)}; allowed: eval_set, direction, limit, min_samples")
     _need(raw.get("eval_set") in eval_sets, where,
           f"eval_set {raw.get('eval_set')!r} must be one of this use case's eval_sets {list(eval_sets)}")
     _need(raw.get("direction") == spec.direction, where,
@@ -109,7 +105,7 @@ def _noise(raw: Any, where: str) -> NoisePolicy:
     _need(isinstance(raw, dict), where, "expected a mapping")
     fields = {f.name for f in dataclasses.fields(NoisePolicy)}
     _need(set(raw) <= fields, where,
-          f"unknown key(s) {_names(set(raw) - fields)}; allowed: {', '.join(sorted(fields))}")
+          f"unknown key(s) {names(set(raw) - fields)}; allowed: {', '.join(sorted(fields))}")
     for key, value in raw.items():
         _number(value, f"{where}.{key}", integer=key.startswith("bootstrap"), positive=key != "bootstrap_seed")
     noise = NoisePolicy(**raw)
@@ -170,7 +166,7 @@ def parse_use_case(name: str, raw: Any, *, noise: NoisePolicy | None = None, sou
     _need(not missing, where, f"missing key(s) {', '.join(sorted(missing))}")
     unknown = set(raw) - {"description", "default_method", "eval_sets", "metrics", "noise", "serving_defaults",
                           "reviewed_for"}
-    _need(not unknown, where, f"unknown key(s) {_names(unknown)}; allowed: description, default_method, "
+    _need(not unknown, where, f"unknown key(s) {names(unknown)}; allowed: description, default_method, "
           "eval_sets, metrics, noise, serving_defaults, reviewed_for")
     reviewed = raw.get("reviewed_for", [])
     _need(isinstance(reviewed, list) and all(isinstance(r, str) for r in reviewed), where + ".reviewed_for",
@@ -220,7 +216,7 @@ def load_policies(*, path: str | os.PathLike[str] | None = None) -> dict[str, Us
     source = str(file)
     _need(isinstance(raw, dict) and raw.get("version") == 1, source, "expected a mapping with 'version: 1' and 'use_cases'")
     _need(set(raw) <= {"version", "noise", "use_cases"}, source,
-          f"unknown top-level key(s) {_names(set(raw) - {'version', 'noise', 'use_cases'})}")
+          f"unknown top-level key(s) {names(set(raw) - {'version', 'noise', 'use_cases'})}")
     cases = raw.get("use_cases")
     _need(isinstance(cases, dict) and cases, source + ": use_cases",
           "expected a non-empty mapping of use-case name → policy")

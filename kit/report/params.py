@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from kit.errors import KitError
+from kit.errors import KitError, names
 from kit.models import DEFAULT_MODEL
 
 __all__ = ["ADOPTION", "PILOT", "REVALIDATION", "Param", "check_parameters", "coerce", "public_parameters"]
@@ -88,7 +88,7 @@ def check_parameters(*, schema: Mapping[str, Param], given: Mapping[str, Any]) -
     """
     unknown = sorted(set(given) - set(schema))
     if unknown:
-        raise KitError(f"unknown parameter {', '.join(unknown)}; known: {', '.join(schema)}")
+        raise KitError(f"unknown parameter {names(unknown)}; known: {', '.join(schema)}")
     for name, value in given.items():
         p = schema[name]
         ok = isinstance(value, p.types) and not (isinstance(value, bool) and bool not in p.types)

@@ -104,6 +104,8 @@ def _write(tmp_path, mutate):
     (lambda d: d["noise"].update(alpha="0.05"), r"noise.alpha: expected a positive number"),
     (lambda d: d["noise"].update(alpha=0.5), r"noise: alpha is a one-sided level below 0.5"),
     (lambda d: d["noise"].update(confidence=0.95), r"noise: unknown key\(s\) confidence"),
+    # a key that is a line break (found by tests/test_reader_properties.py): quoted, the message one line
+    (lambda d: d.update({"\n": None, " ": 1}), r"unknown top-level key\(s\) ' ', '\\n'$"),
     # the policy check: a per-item limit needs ceil(z²(1 − L)/L) items, and a bundled set that big
     (lambda d: d["use_cases"]["chat-assistant"]["metrics"]["contains_match"].update(min_samples=40),
      r"contains_match.min_samples: 40 items cannot resolve a limit of 0.05 at alpha 0.05: .*needs ≥ 52 items"),

@@ -81,12 +81,12 @@ class LlmcScheme:
         Args:
             overrides: field name → value.
         """
-        from kit.errors import KitError
+        from kit.errors import KitError, names
 
-        names = [f.name for f in dataclasses.fields(self)]
-        unknown = sorted(set(overrides) - set(names))
+        fields = [f.name for f in dataclasses.fields(self)]
+        unknown = set(overrides) - set(fields)
         if unknown:
-            raise KitError(f"unknown scheme field(s) {', '.join(unknown)}; choose from {', '.join(names)}")
+            raise KitError(f"unknown scheme field(s) {names(unknown)}; choose from {', '.join(fields)}")
         return dataclasses.replace(self, **overrides)
 
     def changes(self, method: str) -> dict[str, Any]:
