@@ -58,7 +58,7 @@ def measure(name: str, *, baseline: Any, full: bool, oracles: dict[Any, Any]) ->
         full: also gate on the full sets where the use case is gated on text alone.
         oracles: (use case, tokens, items) → ``GateOracle``, shared between plants (the baseline scored once).
     """
-    from kit.debug.oracle import REHEARSAL_ITEMS, REHEARSAL_TOKENS, GateOracle
+    from kit.debug.oracle import REHEARSAL_ITEMS, GateOracle
     from kit.debug.regressions import base_artifact, build_candidate, fixed_candidate, load_candidate, load_regression
     from kit.debug.regressions import recipe as recipe_of
     from kit.govern.policy import get_policy
@@ -69,7 +69,7 @@ def measure(name: str, *, baseline: Any, full: bool, oracles: dict[Any, Any]) ->
     plant = build_candidate(reg, base=base, baseline=baseline)
     fixed = fixed_candidate(reg, fix=fix, base=base, baseline=baseline)
     text_only = all(m.spec.samples == "tokens" for m in get_policy(reg.use_case).metrics)
-    sizes = [(reg.rehearsal_tokens or REHEARSAL_TOKENS, REHEARSAL_ITEMS)] + ([(None, None)] if full and text_only else [])
+    sizes = [(reg.rehearsal_size(), REHEARSAL_ITEMS)] + ([(None, None)] if full and text_only else [])
     gates = []
     for tokens, items in sizes:
         key = (reg.use_case, tokens, items)

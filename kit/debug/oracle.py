@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from kit.debug.regressions import REHEARSAL_ITEMS, REHEARSAL_TOKENS  # defined with the plants; named here too
 from kit.eval.harness import Protocol, evaluate
 from kit.govern.gate import Verdict, gate
 from kit.govern.policy import UseCasePolicy, get_policy
@@ -22,10 +23,6 @@ __all__ = ["CLEAR_MISS_MDC", "REHEARSAL_ITEMS", "REHEARSAL_TOKENS", "REHEARSAL_W
 
 #: Windows a rehearsal's text tokens are cut into (its context length is what makes them that many).
 REHEARSAL_WINDOWS = 8
-#: The default rehearsal of a planted regression's gate (tests, ``benchmarks/plants.py``; notebook 09's and
-#: exercise 6's parameters): the first N text tokens / N items of other sets. A plant near its limits declares
-#: a larger size of its own (``Regression.rehearsal_tokens``).
-REHEARSAL_TOKENS, REHEARSAL_ITEMS = 256, 20
 #: A planted regression fails its rehearsal "clearly" when a line lies at least this many minimum detectable
 #: changes beyond its limit (:func:`margins_in_mdc` ≤ −this): asserted for every plant, reported by benchmarks/plants.py.
 CLEAR_MISS_MDC = 2.0

@@ -22,9 +22,14 @@ from kit.errors import KitError, nearest
 from kit.io import atomic_dir, atomic_write_json, cache_dir
 from kit.models import DEFAULT_MODEL
 
-__all__ = ["CAUSES", "Regression", "base_artifact", "build_candidate", "check_planted_out", "fixed_candidate",
-           "list_regressions", "load_candidate", "load_regression", "plant", "recipe", "regressions_dir"]
+__all__ = ["CAUSES", "REHEARSAL_ITEMS", "REHEARSAL_TOKENS", "Regression", "base_artifact", "build_candidate",
+           "check_planted_out", "fixed_candidate", "list_regressions", "load_candidate", "load_regression", "plant",
+           "recipe", "regressions_dir"]
 
+#: The default rehearsal of a planted regression's gate (tests, ``benchmarks/plants.py``; notebook 09's and
+#: exercise 6's parameters): the first N text tokens / N items of other sets. A plant near its limits declares
+#: a larger size of its own (``Regression.rehearsal_tokens``; :meth:`Regression.rehearsal_size` takes the larger).
+REHEARSAL_TOKENS, REHEARSAL_ITEMS = 256, 20
 #: What a planted regression's cause can be (the diagnosis's finding kinds).
 CAUSES = ("module", "block", "scheme", "calibration", "chat_template", "tokenizer", "stack")
 
@@ -46,6 +51,16 @@ class Regression:
     #: Text tokens a rehearsal gate needs to tell this plant's fix from the use case's limits (YAML
     #: ``rehearsal: {max_tokens: N}``); None: the caller's rehearsal size.
     rehearsal_tokens: int | None = None
+
+    def rehearsal_size(self, requested: int | None = REHEARSAL_TOKENS) -> int | None:
+        """Text tokens this plant's rehearsal gate reads: the larger of the caller's size and its own.
+
+        Args:
+            requested: the caller's size; None asks for the full sets, which need no larger size.
+        """
+        if requested is None or self.rehearsal_tokens is None:
+            return requested
+        return max(requested, self.rehearsal_tokens)
 
 
 def regressions_dir() -> Path:

@@ -70,3 +70,16 @@ def test_every_fix_kind_is_some_planted_regressions_fix_and_the_kinds_round_trip
                 {"calibration": "stdlib-docs-calib"}, {"samples": 64}):
         kind = fix_kind(fix)
         assert make_fix(kind=kind, value=fix.get(kind, fix)) == fix
+
+
+def test_a_plants_rehearsal_size_is_the_larger_of_the_callers_and_its_own():
+    from kit.debug.regressions import REHEARSAL_TOKENS, load_regression
+
+    declared = load_regression("off-domain-calibration")
+    assert declared.rehearsal_tokens and declared.rehearsal_tokens > REHEARSAL_TOKENS  # the plant that needs more
+    assert declared.rehearsal_size() == declared.rehearsal_tokens == declared.rehearsal_size(128)
+    assert declared.rehearsal_size(declared.rehearsal_tokens * 2) == declared.rehearsal_tokens * 2
+    assert declared.rehearsal_size(None) is None  # the full sets
+    default = load_regression("misscaled-down-proj")
+    assert default.rehearsal_tokens is None
+    assert (default.rehearsal_size(), default.rehearsal_size(64), default.rehearsal_size(None)) == (REHEARSAL_TOKENS, 64, None)

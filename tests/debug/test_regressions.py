@@ -44,7 +44,7 @@ def test_planted_cause_ranks_first_and_documented_fix_passes(name, smol, planted
     assert top["kind"] == truth["cause"] or {top["kind"], truth["cause"]} <= numeric, diag.format()
     assert any(_same_place(top["target"], t) for t in truth["targets"]), diag.format()
 
-    oracle = rehearsal_gates(reg.use_case, reg.rehearsal_tokens)
+    oracle = rehearsal_gates(reg.use_case, reg.rehearsal_size())
     before = oracle(cand)
     assert not before.passed, before.format()
     # With a margin: the clearest line lies at least two minimum detectable changes beyond its limit, so a VM

@@ -168,7 +168,7 @@ def _headless(name, *, smol, planted_bases, rehearsal_gates):
     truth = reg.answer
     base = planted_bases(recipe(reg))
     candidate = build_candidate(reg, base=base, baseline=smol)
-    gate = rehearsal_gates(reg.use_case, reg.rehearsal_tokens)
+    gate = rehearsal_gates(reg.use_case, reg.rehearsal_size())
     assert not gate(candidate).passed, "stage 1: the planted candidate fails its rehearsal gate"
     kind, value = _right_fix(truth)
     out = {}
