@@ -41,18 +41,17 @@ def planted_bases():
 def rehearsal_gates(smol):
     """(use case, tokens) → a ``GateOracle`` rehearsal (baseline scored once per module and size).
 
-    ``tokens``: a planted regression's own rehearsal size (``Regression.rehearsal_tokens``), else the default
-    (``kit.debug.oracle.REHEARSAL_TOKENS`` / ``REHEARSAL_ITEMS``: the policy's limits on the first 256 tokens / 20 items).
+    ``tokens``: the plant's ``Regression.rehearsal_size()`` (the default ``REHEARSAL_TOKENS`` or its own, larger
+    size); other sets are cut to ``kit.debug.oracle.REHEARSAL_ITEMS`` items.
     """
-    from kit.debug.oracle import REHEARSAL_ITEMS, REHEARSAL_TOKENS, GateOracle
+    from kit.debug.oracle import REHEARSAL_ITEMS, GateOracle
 
     cache = {}
 
-    def get(use_case, tokens=None):
-        key = (use_case, tokens or REHEARSAL_TOKENS)
-        if key not in cache:
-            cache[key] = GateOracle(baseline=smol, use_case=use_case, max_tokens=key[1], limit=REHEARSAL_ITEMS)
-        return cache[key]
+    def get(use_case, tokens):
+        if (use_case, tokens) not in cache:
+            cache[use_case, tokens] = GateOracle(baseline=smol, use_case=use_case, max_tokens=tokens, limit=REHEARSAL_ITEMS)
+        return cache[use_case, tokens]
     return get
 
 

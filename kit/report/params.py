@@ -86,7 +86,7 @@ def check_parameters(*, schema: Mapping[str, Param], given: Mapping[str, Any]) -
         schema: one of :data:`PILOT`, :data:`ADOPTION`, :data:`REVALIDATION`.
         given: parameter values to set.
     """
-    unknown = sorted(set(given) - set(schema))
+    unknown = set(given) - set(schema)
     if unknown:
         raise KitError(f"unknown parameter {names(unknown)}; known: {', '.join(schema)}")
     for name, value in given.items():
